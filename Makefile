@@ -1,0 +1,58 @@
+# Lora Alchemy: `make site` builds everything from a fresh clone, `make test` proves it.
+# Run `make help` for the list of targets.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+SITE_TMP := .site-tmp
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: help venv validate render site serve check test lint typecheck pytest schema clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements/site.txt requirements/dev.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -c constraints.txt
+	touch $@
+
+venv: $(STAMP)  ## create .venv with the pinned dependencies
+
+validate: $(STAMP)  ## validate data/ (errors as path:line:col)
+	$(PY) -m generator validate
+
+render: $(STAMP)  ## validate, then render the Markdown pages into docs/
+	$(PY) -m generator build
+
+site: render  ## validate, render and build site/ (offline); a failure leaves site/ untouched
+	rm -rf $(SITE_TMP)
+	$(VENV)/bin/mkdocs build --strict --quiet --site-dir $(SITE_TMP)
+	rm -rf site && mv $(SITE_TMP) site
+	@echo "site/ built: open site/index.html or run 'make serve'"
+
+serve: $(STAMP)  ## preview with live reload; edits in data/ re-render without a restart
+	$(PY) -m generator serve
+
+check: $(STAMP)  ## check every link against the Hugging Face Hub and refresh data/hub-snapshot.json
+	$(PY) -m generator check
+
+schema: $(STAMP)  ## write the JSON Schemas of the data files into schemas/
+	$(PY) -m generator schema
+
+lint: $(STAMP)  ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)  ## mypy --strict
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)  ## the test suite
+	$(PY) -m pytest
+
+test: lint typecheck pytest  ## everything CI runs
+
+clean:  ## remove build outputs (keeps .venv)
+	rm -rf site $(SITE_TMP) site-screenshots
+	$(PY) -m generator clean 2>/dev/null || true

@@ -1,0 +1,1 @@
+"""Lora Alchemy: YAML catalog -> validated data -> Hub check -> Markdown pages for MkDocs."""

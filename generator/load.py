@@ -1,0 +1,147 @@
+"""Stage 1: read YAML files into plain Python data, remembering where every key and value stands.
+
+PyYAML composes a node tree carrying source marks; we build the data from that tree ourselves so that
+duplicate keys, aliases and odd tags become errors with a line and column instead of surprises.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from generator.errors import Problem
+
+MAX_BYTES = 1_000_000  # a data file is a few hundred bytes; refuse anything absurd before parsing
+Loc = tuple[str | int, ...]
+Pos = tuple[int, int]
+
+
+@dataclass
+class Document:
+    """The data of one YAML file plus the 1-based (line, column) of each value and mapping key."""
+
+    path: str
+    data: Any
+    values: dict[Loc, Pos] = field(default_factory=dict)
+    keys: dict[Loc, Pos] = field(default_factory=dict)
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader that refuses aliases (no billion laughs) and records why."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.problems: list[tuple[Pos, str]] = []
+
+    def compose_node(self, parent: Node | None, index: object) -> Node | None:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.get_event()
+            self.problems.append(
+                (_pos(event.start_mark), "YAML aliases (*name) are not allowed in data files; write the value out")
+            )
+            return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+def _pos(mark: yaml.Mark | None) -> Pos:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def read_document(file: Path, display: str) -> tuple[Document | None, list[Problem]]:
+    """Read one data file: its document (None if unreadable) and every problem found.
+
+    A document is still returned after problems that leave its structure readable (duplicate keys,
+    aliases), so that the remaining fields are validated in the same run.
+    """
+    raw = file.read_bytes()
+    if len(raw) > MAX_BYTES:
+        return None, [Problem(display, 1, 1, f"file is larger than {MAX_BYTES:,} bytes")]
+    text, problem = _decode(raw, display)
+    if problem is not None:
+        return None, [problem]
+    problems = _tab_problems(text, display)
+    if problems:
+        return None, problems
+    return _parse(text, display)
+
+
+def _decode(raw: bytes, display: str) -> tuple[str, Problem | None]:
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as err:
+        start = err.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+        before = raw[: err.start].decode("utf-8-sig", errors="replace")
+        line = before.count("\n") + 1
+        col = len(before) - (before.rfind("\n") + 1) + 1
+        byte = raw[start : start + 1].hex() if start < len(raw) else "??"
+        return "", Problem(display, line, col, f"invalid UTF-8 (byte 0x{byte}); save the file as UTF-8")
+
+
+_LEADING_TAB = re.compile(r"^[ ]*\t")
+
+
+def _tab_problems(text: str, display: str) -> list[Problem]:
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _LEADING_TAB.match(line)
+        if match and line.strip():
+            problems.append(Problem(display, number, match.end(), "tab used for indentation; indent with spaces"))
+    return problems
+
+
+def _parse(text: str, display: str) -> tuple[Document | None, list[Problem]]:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as err:
+        line, col = _pos(err.problem_mark or err.context_mark)
+        return None, [Problem(display, line, col, f"YAML syntax error: {err.problem or err.context}")]
+    finally:
+        loader.dispose()
+    problems = [Problem(display, line, col, message) for (line, col), message in loader.problems]
+    if node is None:
+        return None, [*problems, Problem(display, 1, 1, "file is empty; it should hold a mapping of fields")]
+    if not isinstance(node, MappingNode):
+        line, col = _pos(node.start_mark)
+        return None, [*problems, Problem(display, line, col, "the file should hold a mapping of fields (key: value)")]
+    doc = Document(display, None)
+    doc.data = _build(node, (), doc, loader, problems)
+    return doc, problems
+
+
+def _build(node: Node, loc: Loc, doc: Document, loader: _Loader, problems: list[Problem]) -> Any:
+    doc.values[loc] = _pos(node.start_mark)
+    if isinstance(node, MappingNode):
+        return _build_mapping(node, loc, doc, loader, problems)
+    if isinstance(node, SequenceNode):
+        return [_build(item, (*loc, i), doc, loader, problems) for i, item in enumerate(node.value)]
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.MarkedYAMLError as err:
+        line, col = _pos(err.problem_mark or node.start_mark)
+        problems.append(Problem(doc.path, line, col, f"cannot read this value: {err.problem}"))
+        return None
+
+
+def _build_mapping(
+    node: MappingNode, loc: Loc, doc: Document, loader: _Loader, problems: list[Problem]
+) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        line, col = _pos(key_node.start_mark)
+        if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            problems.append(Problem(doc.path, line, col, "keys must be plain names (no merge keys or complex keys)"))
+            continue
+        key = str(key_node.value)
+        if key in result:
+            first = doc.keys[(*loc, key)]
+            problems.append(Problem(doc.path, line, col, f"duplicate key '{key}' (first defined on line {first[0]})"))
+            continue
+        doc.keys[(*loc, key)] = (line, col)
+        result[key] = _build(value_node, (*loc, key), doc, loader, problems)
+    return result

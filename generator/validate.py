@@ -1,0 +1,281 @@
+"""Stage 2: turn the YAML documents into a validated Catalog, or report every problem at once.
+
+pydantic checks each file against its model; its error locations are mapped back onto the YAML nodes.
+Checks that span files (duplicates, references between entries) run on the whole catalog.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from generator import models as m
+from generator.errors import DataError, Problem
+from generator.load import Document, Loc, Pos, read_document
+
+T = TypeVar("T", bound=BaseModel)
+
+ENTRY_FOLDERS: dict[str, type[BaseModel]] = {
+    "loras": m.Lora,
+    "models": m.BaseModelEntry,
+    "combinations": m.Combination,
+    "special-use": m.SpecialUse,
+}
+SINGLE_FILES: dict[str, type[BaseModel]] = {
+    "site.yaml": m.Site,
+    "notes/trivia.yaml": m.Trivia,
+    "notes/merging.yaml": m.MergingNotes,
+    "notes/rcm.yaml": m.RcmNote,
+}
+OTHER_FILES = {"hub-snapshot.json", "README.md"}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything in data/, validated, with entries sorted by id."""
+
+    site: m.Site
+    trivia: m.Trivia
+    merging: m.MergingNotes
+    rcm: m.RcmNote
+    loras: tuple[m.Lora, ...]
+    models: tuple[m.BaseModelEntry, ...]
+    combinations: tuple[m.Combination, ...]
+    special_use: tuple[m.SpecialUse, ...]
+    sources: dict[str, str]  # "<folder>/<id>" -> data file path, for reports
+
+    def lora(self, lora_id: str) -> m.Lora:
+        """The LoRA with this id."""
+        return next(lora for lora in self.loras if lora.id == lora_id)
+
+    def model(self, model_id: str) -> m.BaseModelEntry:
+        """The base model with this id."""
+        return next(model for model in self.models if model.id == model_id)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    doc: Document
+    entry: BaseModel
+
+
+def load_catalog(data_dir: Path, root: Path | None = None) -> Catalog:
+    """Read and validate data_dir; raise DataError with all problems (paths shown relative to root)."""
+    root = root or data_dir.parent
+    problems: list[Problem] = []
+    parsed: dict[str, list[_Parsed]] = {}
+    for rel, model in _expected_files(data_dir, problems, root):
+        item = _parse_file(data_dir / rel, _display(data_dir / rel, root), model, problems)
+        if item is not None:
+            parsed.setdefault(_group(rel), []).append(item)
+    for name in SINGLE_FILES:
+        if not (data_dir / name).is_file():
+            problems.append(Problem(_display(data_dir / name, root), 1, 1, "required file is missing"))
+    problems.extend(_cross_checks(parsed, _ids_on_disk(data_dir)))
+    if problems:
+        raise DataError(problems)
+    return _assemble(parsed)
+
+
+def _ids_on_disk(data_dir: Path) -> dict[str, set[str]]:
+    """Ids of every entry file, parsed or not (an id must match its file name)."""
+    return {folder: {p.stem for p in (data_dir / folder).glob("*.yaml")} for folder in ENTRY_FOLDERS}
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _group(rel: str) -> str:
+    folder = rel.split("/", 1)[0]
+    return folder if folder in ENTRY_FOLDERS else rel
+
+
+def _expected_files(data_dir: Path, problems: list[Problem], root: Path) -> Iterator[tuple[str, type[BaseModel]]]:
+    for file in sorted(p for p in data_dir.rglob("*") if p.is_file()):
+        rel = file.relative_to(data_dir).as_posix()
+        folder = rel.split("/", 1)[0]
+        if rel in SINGLE_FILES:
+            yield rel, SINGLE_FILES[rel]
+        elif folder in ENTRY_FOLDERS and rel.count("/") == 1 and rel.endswith(".yaml"):
+            yield rel, ENTRY_FOLDERS[folder]
+        elif rel not in OTHER_FILES and not file.name.startswith("."):
+            hint = "data files end in .yaml" if folder in ENTRY_FOLDERS else "unexpected file in data/"
+            problems.append(Problem(_display(file, root), 1, 1, f"{hint}; entries go in {_folders()}"))
+
+
+def _folders() -> str:
+    return ", ".join(f"data/{name}/<id>.yaml" for name in ENTRY_FOLDERS)
+
+
+def _parse_file(file: Path, display: str, model: type[T], problems: list[Problem]) -> _Parsed | None:
+    doc, found = read_document(file, display)
+    problems.extend(found)
+    if doc is None:
+        return None
+    taken = {(p.line, p.col) for p in found}
+    try:
+        entry = model.model_validate(doc.data)
+    except ValidationError as err:
+        mapped = (_map_error(error, doc, model) for error in err.errors(include_url=False))
+        problems.extend(p for p in mapped if (p.line, p.col) not in taken)
+        return None
+    if found:
+        return None
+    if hasattr(entry, "id") and entry.id != file.stem:
+        line, col = doc.values[("id",)]
+        problems.append(Problem(display, line, col, f"id '{entry.id}' must match the file name '{file.stem}.yaml'"))
+        return None
+    return _Parsed(doc, entry)
+
+
+def _map_error(error: ErrorDetails, doc: Document, model: type[BaseModel]) -> Problem:
+    real = _real_loc(error["loc"], doc.data)
+    dotted = ".".join(str(part) for part in real)
+    if error["type"] == "extra_forbidden":
+        line, col = doc.keys.get(real, doc.values.get(real, (1, 1)))
+        return Problem(doc.path, line, col, _unknown_field(dotted, real, model))
+    if error["type"] == "missing":
+        field = str(error["loc"][-1])
+        line, col = doc.values.get(real, (1, 1))
+        where = f" in '{dotted}'" if dotted else ""
+        return Problem(doc.path, line, col, f"missing required field '{field}'{where}")
+    line, col = doc.values.get(real, (1, 1))
+    message = error["msg"].removeprefix("Value error, ")
+    return Problem(doc.path, line, col, f"{dotted or 'file'}: {message}")
+
+
+def _real_loc(loc: tuple[int | str, ...], data: Any) -> Loc:
+    """Drop the parts of a pydantic location that are not in the data (union tags, validator names)."""
+    real: list[str | int] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+        else:
+            continue
+        real.append(part)
+    return tuple(real)
+
+
+def _unknown_field(dotted: str, real: Loc, model: type[BaseModel]) -> str:
+    name = str(real[-1]) if real else dotted
+    known = _fields_at(model, real[:-1])
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(known)}" if known else ""
+    return f"unknown field '{dotted}'{hint}"
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """Field names of the (nested) model at loc, when it can be followed."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = getattr(current, "model_fields", {}).get(part)
+        current = _inner_model(info.annotation) if info is not None else None
+    return sorted(getattr(current, "model_fields", {}))
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# --- checks across files ---------------------------------------------------------------------------
+
+
+def _cross_checks(parsed: dict[str, list[_Parsed]], ids: dict[str, set[str]]) -> Iterator[Problem]:
+    yield from _duplicate_files(parsed.get("loras", []))
+    for item in parsed.get("combinations", []):
+        yield from _combination_refs(item, ids)
+    for item in parsed.get("notes/rcm.yaml", []):
+        yield from _refs(item, ("loras",), ids["loras"], "LoRA", "loras")
+
+
+def _duplicate_files(loras: list[_Parsed]) -> Iterator[Problem]:
+    seen: dict[tuple[str, str], _Parsed] = {}
+    for item in loras:
+        lora = item.entry
+        assert isinstance(lora, m.Lora)
+        key = (lora.file.repo, lora.file.path)
+        if key in seen:
+            line, col = item.doc.values[("file",)]
+            yield Problem(item.doc.path, line, col, f"the same file is already listed in {seen[key].doc.path}")
+        else:
+            seen[key] = item
+
+
+def _combination_refs(item: _Parsed, ids: dict[str, set[str]]) -> Iterator[Problem]:
+    for expert in ("high", "low"):
+        yield from _refs(item, (expert, "model"), ids["models"], "base model", "models")
+        setup = item.doc.data.get(expert) or {}
+        for index in range(len(setup.get("loras") or [])):
+            yield from _refs(item, (expert, "loras", index, "lora"), ids["loras"], "LoRA", "loras")
+
+
+def _refs(item: _Parsed, loc: Loc, known: set[str], what: str, folder: str) -> Iterator[Problem]:
+    value = _get(item.doc.data, loc)
+    values = value if isinstance(value, list) else [value]
+    for index, ref in enumerate(values):
+        if ref is None or ref in known:
+            continue
+        at = (*loc, index) if isinstance(value, list) else loc
+        line, col = item.doc.values.get(at, (1, 1))
+        close = difflib.get_close_matches(str(ref), sorted(known), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        yield Problem(item.doc.path, line, col, f"unknown {what} '{ref}' (no data/{folder}/{ref}.yaml){hint}")
+
+
+def _get(data: Any, loc: Loc) -> Any:
+    for part in loc:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _assemble(parsed: dict[str, list[_Parsed]]) -> Catalog:
+    def entries(group: str, kind: type[T]) -> tuple[T, ...]:
+        found = [item.entry for item in parsed.get(group, []) if isinstance(item.entry, kind)]
+        return tuple(sorted(found, key=_entry_id))
+
+    def single(name: str, kind: type[T]) -> T:
+        entry = parsed[name][0].entry
+        assert isinstance(entry, kind)
+        return entry
+
+    sources = {f"{group}/{item.entry.id}": item.doc.path for group in ENTRY_FOLDERS for item in parsed.get(group, [])}
+    return Catalog(
+        site=single("site.yaml", m.Site),
+        trivia=single("notes/trivia.yaml", m.Trivia),
+        merging=single("notes/merging.yaml", m.MergingNotes),
+        rcm=single("notes/rcm.yaml", m.RcmNote),
+        loras=entries("loras", m.Lora),
+        models=entries("models", m.BaseModelEntry),
+        combinations=entries("combinations", m.Combination),
+        special_use=entries("special-use", m.SpecialUse),
+        sources=sources,
+    )
+
+
+_entry_id: Callable[[Any], str] = lambda entry: str(entry.id)  # noqa: E731
