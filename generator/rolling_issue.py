@@ -1,0 +1,341 @@
+"""Keep ONE rolling GitHub issue for the scheduled link check (`python -m generator link-issue`).
+
+The decision is a pure function of the open issues labelled ``link-check`` and the outcome of
+``python -m generator check``; running it is a thin layer over the ``gh`` CLI, so the rule can be
+tested without GitHub.
+
+The rule (one action per run):
+
+========================  ==========================  ===========================================
+check exit code           no open issue               open issue(s)
+========================  ==========================  ===========================================
+0  every link alive       nothing                     close the oldest with a comment
+1  dead links             create                      update the oldest (body replaced)
+3  incomplete             nothing                     update the oldest, saying the run was
+                                                      incomplete (the issue stays open until a
+                                                      complete run finds every link alive)
+anything else (2: data    refused: exit 2, nothing    refused: exit 2, nothing touched
+or usage error)           touched
+========================  ==========================  ===========================================
+
+Issues are ours only if their body carries :data:`MARKER`; other issues with the label (opened by a
+person) are never touched. When several of ours are open, the oldest (lowest number) is kept and
+the others are closed as duplicates in the same run. An "incomplete" run never opens an issue:
+unverified results (rate limits, server errors) are not evidence of a dead link.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+MARKER = "<!-- lora-alchemy:link-check -->"
+LABEL = "link-check"
+TITLE = "Link check: dead links in the catalog"
+BODY_LIMIT = 60_000
+"""Bodies stay below this many characters (GitHub refuses bodies over 65,536)."""
+
+EXIT_ALIVE, EXIT_DEAD, EXIT_INCOMPLETE = 0, 1, 3
+EXIT_USAGE = 2
+
+
+class Kind(Enum):
+    """What to do with the rolling issue."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    CLOSE = "close"
+    NOTHING = "nothing"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """An issue as `gh issue list --json number,title,body,state` returns it."""
+
+    number: int
+    title: str
+    body: str
+    state: str = "OPEN"
+
+    @property
+    def is_ours(self) -> bool:
+        """Open, and written by this command (it carries the marker)."""
+        return self.state.upper() == "OPEN" and MARKER in self.body
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The single action for this run, plus duplicates to close alongside it."""
+
+    kind: Kind
+    number: int | None = None
+    body: str | None = None
+    comment: str | None = None
+    duplicates: tuple[int, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One `gh` invocation; `stdin` feeds `--body-file -`."""
+
+    argv: tuple[str, ...]
+    stdin: str | None = None
+
+
+Executor = Callable[[Command], str]
+"""Runs a command and returns its standard output; raises on failure."""
+
+
+# --- the pure decision -------------------------------------------------------------------------
+
+
+def decide(issues: Sequence[Issue], exit_code: int, report: str, run_url: str | None = None) -> Decision:
+    """Choose the action for a check that ended with `exit_code` and wrote `report`.
+
+    Raises ValueError for an exit code other than 0, 1 or 3: a data or usage error says nothing
+    about the links, so the issue is left alone.
+    """
+    if exit_code not in (EXIT_ALIVE, EXIT_DEAD, EXIT_INCOMPLETE):
+        raise ValueError(f"check exit code {exit_code} is not a link-check outcome (expected 0, 1 or 3)")
+    ours = sorted((issue for issue in issues if issue.is_ours), key=lambda issue: issue.number)
+    if not ours:
+        if exit_code == EXIT_DEAD:
+            return Decision(Kind.CREATE, body=issue_body(report, exit_code, run_url))
+        return Decision(Kind.NOTHING)
+    keep, duplicates = ours[0], tuple(issue.number for issue in ours[1:])
+    if exit_code == EXIT_ALIVE:
+        return Decision(Kind.CLOSE, keep.number, comment=closing_comment(run_url), duplicates=duplicates)
+    body = issue_body(report, exit_code, run_url)
+    return Decision(Kind.UPDATE, keep.number, body=body, duplicates=duplicates)
+
+
+def issue_body(report: str, exit_code: int, run_url: str | None, limit: int = BODY_LIMIT) -> str:
+    """The issue body: marker, status line, the report (truncated to fit `limit`), footer."""
+    head = f"{MARKER}\n{_status_line(exit_code)}\n\n"
+    foot = "\n\n---\n" + _footer(run_url)
+    return head + truncate(report.strip(), limit - len(head) - len(foot) - 1) + foot
+
+
+def truncate(text: str, limit: int) -> str:
+    """`text` if it fits in `limit` characters, else its longest whole-line prefix plus a note."""
+    if len(text) <= limit:
+        return text
+    note = f"\n\n> [!NOTE]\n> Report truncated: {len(text):,} characters, more than an issue can hold."
+    note += " The full report is in the job summary of the run."
+    cut = text[: max(limit - len(note), 0)]
+    if "\n" in cut:
+        cut = cut[: cut.rindex("\n")]
+    return cut + note
+
+
+def closing_comment(run_url: str | None) -> str:
+    """The comment left when a complete check finds every link alive."""
+    return "The scheduled link check found every link alive: closing. " + _footer(run_url)
+
+
+def duplicate_comment(kept: int) -> str:
+    """The comment left on a duplicate rolling issue."""
+    return f"Duplicate of #{kept}: the link check keeps a single rolling issue."
+
+
+def _status_line(exit_code: int) -> str:
+    if exit_code == EXIT_INCOMPLETE:
+        return (
+            "> [!WARNING]\n> The last check was **incomplete**: some links could not be verified"
+            " (rate limits, server errors). No dead link was confirmed, but this issue stays open until"
+            " a complete run finds every link alive."
+        )
+    return "The scheduled link check found **dead links**. Fix or remove the entries below."
+
+
+def _footer(run_url: str | None) -> str:
+    where = f"[this run]({run_url})" if run_url else "the scheduled run"
+    return f"Maintained by `python -m generator link-issue` from {where}; edits to this body are overwritten."
+
+
+# --- from a decision to gh command lines -------------------------------------------------------
+
+
+def plan(decision: Decision, repo: str | None = None) -> list[Command]:
+    """The `gh` commands that carry out `decision` (empty for NOTHING)."""
+    commands: list[Command] = []
+    if decision.kind is Kind.CREATE:
+        commands.append(
+            _gh(
+                repo,
+                "label",
+                "create",
+                LABEL,
+                "--force",
+                "--color",
+                "d73a4a",
+                "--description",
+                "Dead or unverified links found by the scheduled check",
+            )
+        )
+        commands.append(
+            _gh(
+                repo,
+                "issue",
+                "create",
+                "--title",
+                TITLE,
+                "--label",
+                LABEL,
+                "--body-file",
+                "-",
+                stdin=decision.body,
+            )
+        )
+    elif decision.kind is Kind.UPDATE:
+        commands.append(
+            _gh(repo, "issue", "edit", str(decision.number), "--body-file", "-", stdin=decision.body)
+        )
+    elif decision.kind is Kind.CLOSE:
+        commands.append(_close(repo, _number(decision), decision.comment or "", "completed"))
+    if decision.number is not None:
+        commands += [
+            _close(repo, dup, duplicate_comment(decision.number), "not planned")
+            for dup in decision.duplicates
+        ]
+    return commands
+
+
+def list_command(repo: str | None = None) -> Command:
+    """The `gh` command listing the open issues labelled `link-check` as JSON."""
+    return _gh(
+        repo,
+        "issue",
+        "list",
+        "--label",
+        LABEL,
+        "--state",
+        "open",
+        "--json",
+        "number,title,body,state",
+        "--limit",
+        "100",
+    )
+
+
+def parse_issues(raw: str) -> list[Issue]:
+    """Issues from the JSON printed by :func:`list_command`."""
+    items = json.loads(raw or "[]")
+    if not isinstance(items, list):
+        raise ValueError("expected a JSON list of issues")
+    return [
+        Issue(
+            int(item["number"]),
+            str(item.get("title", "")),
+            str(item.get("body") or ""),
+            str(item.get("state", "OPEN")),
+        )
+        for item in items
+    ]
+
+
+def _close(repo: str | None, number: int, comment: str, reason: str) -> Command:
+    return _gh(repo, "issue", "close", str(number), "--reason", reason, "--comment", comment)
+
+
+def _number(decision: Decision) -> int:
+    if decision.number is None:
+        raise ValueError(f"a {decision.kind.value} decision needs an issue number")
+    return decision.number
+
+
+def _gh(repo: str | None, *args: str, stdin: str | None = None) -> Command:
+    target = ("--repo", repo) if repo else ()
+    return Command(("gh", *args[:2], *target, *args[2:]), stdin)
+
+
+# --- execution ---------------------------------------------------------------------------------
+
+
+def subprocess_executor(command: Command) -> str:
+    """Run `command` for real; raise CalledProcessError on a non-zero exit."""
+    done = subprocess.run(command.argv, input=command.stdin, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def printing_executor(command: Command) -> str:
+    """Dry run: print the command line (and the size of its stdin) instead of running it."""
+    suffix = f"  # stdin: {len(command.stdin):,} characters" if command.stdin is not None else ""
+    print(shlex.join(command.argv) + suffix)
+    return ""
+
+
+def carry_out(
+    exit_code: int,
+    report: str,
+    execute: Executor,
+    *,
+    list_issues: Callable[[], str],
+    repo: str | None = None,
+    run_url: str | None = None,
+) -> Decision:
+    """List the issues, decide, and run the resulting commands through `execute`."""
+    decision = decide(parse_issues(list_issues()), exit_code, report, run_url)
+    for command in plan(decision, repo):
+        execute(command)
+    return decision
+
+
+# --- CLI ---------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `python -m generator link-issue`."""
+    parser.description = "Create, update or close the single rolling issue of the scheduled link check."
+    parser.add_argument("--report", type=Path, required=True, help="Markdown report written by `check`")
+    parser.add_argument("--exit-code", type=int, required=True, help="exit status of `check` (0, 1 or 3)")
+    parser.add_argument("--repo", help="OWNER/NAME (default: $GITHUB_REPOSITORY, else gh's own choice)")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the gh commands instead of running them"
+    )
+    parser.add_argument(
+        "--issues-json", type=Path, help="read the open issues from this JSON file instead of `gh issue list`"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point: 0 done, 1 a gh command failed, 2 usage error (bad exit code, missing report)."""
+    repo: str | None = args.repo or os.environ.get("GITHUB_REPOSITORY") or None
+    try:
+        report = args.report.read_text(encoding="utf-8")
+        list_issues = _issue_source(args.issues_json, repo)
+        execute = printing_executor if args.dry_run else subprocess_executor
+        decision = carry_out(
+            args.exit_code, report, execute, list_issues=list_issues, repo=repo, run_url=_run_url()
+        )
+    except (OSError, ValueError) as error:
+        print(f"link-issue: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except subprocess.CalledProcessError as error:
+        print(f"link-issue: {shlex.join(error.cmd)} failed: {error.stderr}", file=sys.stderr)
+        return 1
+    print(
+        f"link-issue: {decision.kind.value} #{decision.number}"
+        if decision.number
+        else f"link-issue: {decision.kind.value}"
+    )
+    return 0
+
+
+def _issue_source(issues_json: Path | None, repo: str | None) -> Callable[[], str]:
+    if issues_json is not None:
+        return lambda: issues_json.read_text(encoding="utf-8")
+    return lambda: subprocess_executor(list_command(repo))
+
+
+def _run_url() -> str | None:
+    parts = [os.environ.get(name, "") for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
+    return "{}/{}/actions/runs/{}".format(*parts) if all(parts) else None
