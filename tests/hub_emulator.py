@@ -1,0 +1,888 @@
+"""A local Hugging Face Hub emulator for tests and benchmarks.
+
+It speaks the subset of the Hub protocol that ``huggingface_hub`` 2.4.0 uses for model repos (see
+``/work/shared/reference/hub-api.md`` §4-§11): model info, paths-info, tree listings with cursor
+pagination, auth-check, user/organization overviews, ``/resolve/`` with LFS redirects to a second
+"CDN" origin, byte ranges, the Hub's error headers, rate limits and injectable faults.
+
+Everything is deterministic: the same scenario yields byte-identical JSON.  Large LFS files are
+synthetic (a safetensors header followed by zero padding) and produced lazily per byte range.
+
+Example::
+
+    with HubEmulator() as emu:
+        emu.add_repo("Kijai/WanVideo_comfy")
+        emu.add_lfs_file("Kijai/WanVideo_comfy", "LoRAs/a.safetensors", size=630_697_104)
+        api = HfApi(endpoint=emu.endpoint, token=False)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import collections
+import contextlib
+import hashlib
+import json
+import math
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Literal, cast
+from urllib.parse import parse_qs, quote, unquote
+
+__all__ = [
+    "DEFAULT_LAST_MODIFIED",
+    "Fault",
+    "FaultKind",
+    "HubEmulator",
+    "RouteKind",
+    "make_safetensors_header",
+]
+
+FaultKind = Literal["429", "500", "502", "503", "reset", "slow", "truncated_json"]
+RouteKind = Literal["model_info", "paths_info", "tree", "resolve", "cdn", "user", "auth_check", "other"]
+
+DEFAULT_LAST_MODIFIED = "2026-06-13T16:56:23.000Z"
+_TREE_PAGE = 1000
+_TREE_PAGE_EXPANDED = 50
+_CHUNK = 1 << 20
+_ZEROS = bytes(_CHUNK)
+_ANON_REPO_MESSAGE = "Invalid username or password."
+_INVALID_AUTH_MESSAGE = "Invalid credentials in Authorization header"
+_DISABLED_MESSAGE = "Access to this resource is disabled."
+_SECURITY_FILE_STATUS: dict[str, Any] = {
+    "status": "safe",
+    "avScan": {"virusFound": False, "virusNames": None},
+    "pickleImportScan": None,
+}
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour, consumed by the next request of the route it was queued on.
+
+    ``"429"`` answers Too Many Requests with ``RateLimit`` (r=0), ``RateLimit-Policy`` and ``Retry-After``
+    (``retry_after`` seconds, default 1, rounded up); ``"500"``/``"502"``/``"503"`` answer that status with a
+    JSON error body; ``"reset"`` closes the connection without answering; ``"slow"`` sleeps ``seconds`` and
+    then answers normally; ``"truncated_json"`` answers 200 with the normal body cut in half.
+    """
+
+    kind: FaultKind
+    retry_after: float | None = None
+    seconds: float = 0.0
+
+
+def make_safetensors_header(header: dict[str, Any]) -> bytes:
+    """Return a safetensors prefix: u64 little-endian length, then the JSON header padded to 8 bytes."""
+    raw = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    raw += b" " * (-len(raw) % 8)
+    return struct.pack("<Q", len(raw)) + raw
+
+
+def _git_blob_sha1(content: bytes) -> str:
+    """Git object id of a blob with this content."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
+
+
+def _derive_sha1(*parts: str) -> str:
+    """Deterministic 40-hex id for synthetic commits, trees and object ids."""
+    return hashlib.sha1("\0".join(parts).encode(), usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True)
+class _File:
+    """File content: small (``sha256`` is None, ``content`` is everything) or synthetic LFS."""
+
+    size: int
+    content: bytes
+    sha256: str | None = None
+
+    @property
+    def is_lfs(self) -> bool:
+        return self.sha256 is not None
+
+    @property
+    def pointer(self) -> bytes:
+        lines = (
+            "version https://git-lfs.github.com/spec/v1",
+            f"oid sha256:{self.sha256}",
+            f"size {self.size}",
+            "",
+        )
+        return "\n".join(lines).encode()
+
+    @property
+    def blob_id(self) -> str:
+        return _git_blob_sha1(self.pointer if self.is_lfs else self.content)
+
+    def chunks(self, start: int, end: int) -> Iterator[bytes]:
+        """Yield bytes ``start..end`` (inclusive): the stored prefix, then zero padding."""
+        pos = start
+        while pos <= end:
+            if pos < len(self.content):
+                piece = self.content[pos : min(end + 1, len(self.content), pos + _CHUNK)]
+            else:
+                piece = _ZEROS[: min(_CHUNK, end + 1 - pos)]
+            yield piece
+            pos += len(piece)
+
+
+@dataclass
+class _Repo:
+    repo_id: str
+    sha: str
+    gated: Literal[False, "auto", "manual"]
+    disabled: bool
+    private: bool
+    last_modified: str
+    files: dict[str, _File] = field(default_factory=dict)
+    grants: set[str] = field(default_factory=set)
+
+    def directories(self) -> set[str]:
+        """All folder paths implied by the file paths."""
+        dirs: set[str] = set()
+        for path in self.files:
+            parts = path.split("/")[:-1]
+            dirs.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+        return dirs
+
+
+@dataclass(frozen=True)
+class _Route:
+    """What a raw request path addresses."""
+
+    kind: RouteKind
+    repo_id: str = ""
+    repo_span: tuple[int, int] = (0, 0)  # where repo_id sits in the raw path (for rename redirects)
+    revision: str | None = None
+    path: str = ""
+    op: str = ""
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str  # raw, without the query
+    query_string: str
+    headers: Message[str, str]
+    body: bytes
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(self.query_string, keep_blank_values=True)
+
+    @property
+    def token(self) -> str | None:
+        auth = self.headers.get("Authorization", "")
+        scheme, _, value = auth.partition(" ")
+        return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+@dataclass
+class _Response:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    blob: tuple[_File, int, int] | None = None  # lazily streamed (file, start, end inclusive)
+    reset: bool = False
+
+    @property
+    def length(self) -> int:
+        if self.blob is None:
+            return len(self.body)
+        _, start, end = self.blob
+        return end - start + 1
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.blob is None:
+            yield self.body
+        else:
+            yield from self.blob[0].chunks(self.blob[1], self.blob[2])
+
+
+class _Answer(Exception):
+    """Raised inside route handlers to answer early (errors, redirects)."""
+
+    def __init__(self, response: _Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> _Response:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return _Response(status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, body)
+
+
+def _error(status: int, message: str, code: str | None = None, **extra: str) -> _Answer:
+    """An error answer with the Hub's ``X-Error-Code``/``X-Error-Message`` headers and JSON body."""
+    headers = {"X-Error-Message": message, **{k.replace("_", "-"): v for k, v in extra.items()}}
+    if code is not None:
+        headers["X-Error-Code"] = code
+    return _Answer(_json_response({"error": message}, status, headers))
+
+
+def _flag(values: list[str] | None) -> bool:
+    """Read a boolean query/form parameter (the last occurrence wins)."""
+    if not values:
+        return False
+    return values[-1].lower() in ("true", "1")
+
+
+def _parse_route(path: str) -> _Route:
+    """Classify a raw request path; pieces are percent-decoded after splitting (hub-api.md §3.2)."""
+    segs = path.split("/")
+    if path.startswith("/api/models/") and len(segs) >= 5 and segs[3] and segs[4]:
+        return _parse_model_api(segs)
+    if (
+        len(segs) == 5
+        and segs[1] == "api"
+        and segs[2] in ("users", "organizations")
+        and segs[4] == "overview"
+    ):
+        return _Route("user", path=unquote(segs[3]), op=segs[2])
+    if len(segs) >= 6 and segs[3] == "resolve" and segs[1] and segs[2]:
+        repo_id = unquote(f"{segs[1]}/{segs[2]}")
+        span = (1, 1 + len(segs[1]) + 1 + len(segs[2]))
+        return _Route("resolve", repo_id, span, unquote(segs[4]), unquote("/".join(segs[5:])))
+    return _Route("other")
+
+
+def _parse_model_api(segs: list[str]) -> _Route:
+    start = len("/api/models/")
+    span = (start, start + len(segs[3]) + 1 + len(segs[4]))
+    repo_id = unquote(f"{segs[3]}/{segs[4]}")
+    rest = segs[5:]
+    if not rest:
+        return _Route("model_info", repo_id, span)
+    op, tail = rest[0], rest[1:]
+    if op == "revision" and tail:
+        return _Route("model_info", repo_id, span, unquote("/".join(tail)))
+    if op == "paths-info" and tail:
+        return _Route("paths_info", repo_id, span, unquote("/".join(tail)))
+    if op == "tree" and tail:
+        return _Route("tree", repo_id, span, unquote(tail[0]), unquote("/".join(tail[1:])))
+    if op == "auth-check" and not tail:
+        return _Route("auth_check", repo_id, span)
+    return _Route("other")
+
+
+def _parse_range(value: str | None, total: int) -> tuple[int, int] | None:
+    """Return the inclusive byte range asked for (end clamped), None to serve it all; 416 past the end."""
+    match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", value or "")
+    if match is None or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.group(1), match.group(2)
+    if first == "":
+        start, end = max(0, total - int(last)), total - 1
+        if int(last) == 0:
+            start = total
+    else:
+        start = int(first)
+        end = min(int(last), total - 1) if last else total - 1
+        if last and int(last) < start:
+            return None
+    if start >= total:
+        raise _error(416, "Requested range not satisfiable", Content_Range=f"bytes */{total}")
+    return start, end
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    if not cursor:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["offset"]
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise _error(400, "Invalid cursor") from exc
+    if not isinstance(offset, int) or offset < 0:
+        raise _error(400, "Invalid cursor")
+    return offset
+
+
+class _Server(ThreadingHTTPServer):
+    """HTTP server that remembers its open connections so ``stop()`` can close idle keep-alive ones."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, emulator: HubEmulator, *, is_cdn: bool) -> None:
+        self.emulator = emulator
+        self.is_cdn = is_cdn
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._conns_lock:
+            self._conns.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conns_lock:
+            self._conns.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when a client goes away; report anything else."""
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
+
+    def close_connections(self) -> None:
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 120  # idle keep-alive connections end eventually
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_HEAD(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the per-request stderr log."""
+
+    def _serve(self) -> None:
+        server = cast(_Server, self.server)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        raw_path, _, query = self.path.partition("?")
+        request = _Request(self.command, raw_path, query, self.headers, body)
+        response = server.emulator._handle(request, is_cdn=server.is_cdn)
+        if response.reset:
+            self.close_connection = True
+            return
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(response.length))
+        self.end_headers()
+        if self.command != "HEAD":
+            for chunk in response.chunks():
+                self.wfile.write(chunk)
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """Rate-limit state of the "api" bucket as seen by one request."""
+
+    remaining: int
+    reset_in: int
+    quota: int
+    window: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.remaining < 0
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit": f'"api";r={max(self.remaining, 0)};t={self.reset_in}',
+            "RateLimit-Policy": f'"fixed window";"api";q={self.quota};w={self.window}',
+        }
+
+
+class HubEmulator:
+    """In-process Hub (two local origins: the Hub itself and a CDN serving LFS bytes by sha256).
+
+    Args:
+        latency: seconds to sleep before answering each request (both origins).
+        rate_limit: when set, the "api" bucket (``/api/...`` routes) allows this many requests per fixed
+            window of ``window_seconds``; every ``/api`` response then carries ``RateLimit`` and
+            ``RateLimit-Policy``, and requests over budget get 429 with ``Retry-After``.
+        window_seconds: length of the rate-limit window.
+
+    Observability (all updated under a lock): ``counts`` (requests per :data:`RouteKind`),
+    ``range_requests`` (GETs with a ``Range`` header answered with file bytes, i.e. by a small file's
+    resolve or by the CDN; the 302 hop of an LFS resolve is not counted, so one ranged read counts once),
+    ``log`` (method and raw path with query of every request), ``status_counts`` (statuses sent).
+    """
+
+    def __init__(
+        self, *, latency: float = 0.0, rate_limit: int | None = None, window_seconds: float = 300.0
+    ) -> None:
+        self.latency = latency
+        self.rate_limit = rate_limit
+        self.window_seconds = window_seconds
+        self._lock = threading.RLock()
+        self._hub: _Server | None = None
+        self._cdn: _Server | None = None
+        self._threads: list[threading.Thread] = []
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self._repos: dict[str, _Repo] = {}
+        self._renames: dict[str, str] = {}
+        self._blobs: dict[str, _File] = {}
+        self._users: dict[str, bool] = {}
+        self._tokens: set[str] = set()
+        self._faults: dict[str, collections.deque[Fault]] = collections.defaultdict(collections.deque)
+        self._window_start: float | None = None
+        self._window_used = 0
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.status_counts: collections.Counter[int] = collections.Counter()
+        self.range_requests = 0
+        self.log: list[tuple[str, str]] = []
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> HubEmulator:
+        """Bind both origins on 127.0.0.1 (free ports) and serve in background threads."""
+        if self._hub is not None:
+            return self
+        self._hub = _Server(self, is_cdn=False)
+        self._cdn = _Server(self, is_cdn=True)
+        for server in (self._hub, self._cdn):
+            thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, drop open connections and release the ports."""
+        for server in (self._hub, self._cdn):
+            if server is not None:
+                server.shutdown()
+                server.close_connections()
+                server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._hub = self._cdn = None
+        self._threads = []
+
+    def __enter__(self) -> HubEmulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        """Hub origin, e.g. ``http://127.0.0.1:41234`` (valid after ``start()``)."""
+        return f"http://127.0.0.1:{self._server(cdn=False).port}"
+
+    @property
+    def cdn_endpoint(self) -> str:
+        """Second origin that LFS resolves redirect to."""
+        return f"http://127.0.0.1:{self._server(cdn=True).port}"
+
+    def _server(self, *, cdn: bool) -> _Server:
+        server = self._cdn if cdn else self._hub
+        if server is None:
+            raise RuntimeError("HubEmulator is not started")
+        return server
+
+    def reset(self) -> None:
+        """Forget repos, users, tokens, faults and counters (the servers keep running)."""
+        with self._lock:
+            self._init_state()
+
+    # ----------------------------------------------------------------- scenario
+
+    def add_repo(
+        self,
+        repo_id: str,
+        *,
+        sha: str | None = None,
+        gated: Literal[False, "auto", "manual"] = False,
+        disabled: bool = False,
+        private: bool = False,
+        last_modified: str = DEFAULT_LAST_MODIFIED,
+    ) -> None:
+        """Create (or replace) a model repo; ``sha`` defaults to a value derived from ``repo_id``."""
+        with self._lock:
+            self._renames.pop(repo_id, None)
+            self._repos[repo_id] = _Repo(
+                repo_id, sha or _derive_sha1("repo", repo_id), gated, disabled, private, last_modified
+            )
+
+    def rename_repo(self, old_id: str, new_id: str) -> None:
+        """Move a repo; the old id then answers a relative 307 to the new one on every route."""
+        with self._lock:
+            repo = self._repos.pop(old_id)
+            repo.repo_id = new_id
+            self._repos[new_id] = repo
+            self._renames.pop(new_id, None)
+            self._renames[old_id] = new_id
+
+    def add_lfs_file(
+        self, repo_id: str, path: str, *, size: int, sha256: str | None = None, header: bytes | None = None
+    ) -> str:
+        """Add a synthetic LFS file: ``header`` then zero padding up to ``size``; return its sha256.
+
+        ``header`` defaults to a minimal valid safetensors prefix; ``sha256`` defaults to a fake value
+        derived from repo and path (the served bytes do not hash to it).
+        """
+        content = make_safetensors_header({}) if header is None else header
+        if len(content) > size:
+            raise ValueError(f"header ({len(content)} bytes) is larger than size ({size})")
+        digest = (sha256 or hashlib.sha256(f"{repo_id}/{path}".encode()).hexdigest()).lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise ValueError(f"not a sha256: {sha256!r}")
+        file = _File(size, content, digest)
+        with self._lock:
+            self._repos[repo_id].files[path] = file
+            self._blobs[digest] = file
+        return digest
+
+    def add_small_file(self, repo_id: str, path: str, content: bytes) -> None:
+        """Add a regular (non-LFS) file served from the Hub origin with its git blob sha1 as ETag."""
+        with self._lock:
+            self._repos[repo_id].files[path] = _File(len(content), content)
+
+    def move_file(self, repo_id: str, old_path: str, new_path: str) -> None:
+        """Move a file inside a repo (same bytes and sha256); the repo gets a new derived commit sha."""
+        with self._lock:
+            repo = self._repos[repo_id]
+            repo.files[new_path] = repo.files.pop(old_path)
+            repo.sha = _derive_sha1(repo.sha, "move", old_path, new_path)
+
+    def remove_file(self, repo_id: str, path: str) -> None:
+        """Delete a file; the repo gets a new derived commit sha."""
+        with self._lock:
+            repo = self._repos[repo_id]
+            del repo.files[path]
+            repo.sha = _derive_sha1(repo.sha, "remove", path)
+
+    def add_user(self, name: str, *, org: bool = False) -> None:
+        """Make a user (or organization, with ``org=True``) exist."""
+        with self._lock:
+            self._users[name] = org
+
+    def add_token(self, token: str) -> None:
+        """Accept ``Authorization: Bearer <token>``; unknown tokens get 401 "Invalid credentials"."""
+        with self._lock:
+            self._tokens.add(token)
+
+    def grant(self, repo_id: str, token: str) -> None:
+        """Give ``token`` access to a gated or private repo (also accepts the token)."""
+        with self._lock:
+            self._tokens.add(token)
+            self._repos[repo_id].grants.add(token)
+
+    def inject(self, route: RouteKind, *faults: Fault) -> None:
+        """Queue faults for a route; each matching request consumes one, first in first out."""
+        with self._lock:
+            self._faults[route].extend(faults)
+
+    # ----------------------------------------------------------------- dispatch
+
+    def _handle(self, req: _Request, *, is_cdn: bool) -> _Response:
+        route = _Route("cdn") if is_cdn else _parse_route(req.path)
+        full_path = f"{req.path}?{req.query_string}" if req.query_string else req.path
+        with self._lock:
+            self.counts[route.kind] += 1
+            self.log.append((req.method, full_path))
+            queue = self._faults.get(route.kind)
+            fault = queue.popleft() if queue else None
+            budget = self._consume_budget() if req.path.startswith("/api/") and not is_cdn else None
+        if self.latency:
+            time.sleep(self.latency)
+        response = self._respond(req, route, fault, budget)
+        if budget is not None:
+            response.headers.update(budget.headers())
+        if not response.reset:
+            with self._lock:
+                self.status_counts[response.status] += 1
+        return response
+
+    def _respond(
+        self, req: _Request, route: _Route, fault: Fault | None, budget: _Budget | None
+    ) -> _Response:
+        kind = fault.kind if fault else None
+        if kind == "reset":
+            return _Response(0, reset=True)
+        if fault is not None and kind == "slow":
+            time.sleep(fault.seconds)
+        if budget is not None and budget.exceeded:
+            return self._too_many(route, budget.reset_in)
+        if fault is not None and kind == "429":
+            return self._too_many(route, math.ceil(fault.retry_after if fault.retry_after is not None else 1))
+        if kind in ("500", "502", "503"):
+            return _json_response(
+                {"error": "Internal Error - We're working hard to fix this"}, int(str(kind))
+            )
+        try:
+            with self._lock:
+                response = self._route(req, route)
+        except _Answer as answer:
+            response = answer.response
+        if kind == "truncated_json":
+            response = _Response(200, response.headers, response.body[: len(response.body) // 2])
+        return response
+
+    def _consume_budget(self) -> _Budget | None:
+        if self.rate_limit is None:
+            return None
+        now = time.monotonic()
+        if self._window_start is None or now - self._window_start >= self.window_seconds:
+            self._window_start, self._window_used = now, 0
+        self._window_used += 1
+        reset_in = max(1, math.ceil(self._window_start + self.window_seconds - now))
+        window = math.ceil(self.window_seconds)
+        return _Budget(self.rate_limit - self._window_used, reset_in, self.rate_limit, window)
+
+    def _too_many(self, route: _Route, reset_in: int) -> _Response:
+        bucket = "resolvers" if route.kind in ("resolve", "cdn") else "api"
+        quota = self.rate_limit if self.rate_limit is not None else (3000 if bucket == "resolvers" else 500)
+        headers = {
+            "RateLimit": f'"{bucket}";r=0;t={reset_in}',
+            "RateLimit-Policy": f'"fixed window";"{bucket}";q={quota};w={math.ceil(self.window_seconds)}',
+            "Retry-After": str(reset_in),
+        }
+        return _json_response({"error": "rate limited"}, 429, headers)
+
+    def _route(self, req: _Request, route: _Route) -> _Response:
+        if route.kind == "cdn":
+            return self._serve_cdn(req)
+        if route.kind == "other":
+            if req.path == "/api/agent-harnesses":
+                return _json_response({"standardEnvVars": [], "harnesses": {}})
+            raise _error(404, "Not Found")
+        if route.kind == "user":
+            return self._serve_overview(route)
+        self._check_method(req, "POST" if route.kind == "paths_info" else "GET")
+        repo = self._lookup(req, route)
+        handlers = {
+            "model_info": self._serve_model_info,
+            "paths_info": self._serve_paths_info,
+            "tree": self._serve_tree,
+            "auth_check": self._serve_auth_check,
+            "resolve": self._serve_resolve,
+        }
+        return handlers[route.kind](req, route, repo)
+
+    @staticmethod
+    def _check_method(req: _Request, expected: str) -> None:
+        allowed = {expected, "HEAD"} if expected == "GET" else {expected}
+        if req.method not in allowed:
+            raise _error(405, "Method Not Allowed")
+
+    # ----------------------------------------------------------------- access checks
+
+    def _lookup(self, req: _Request, route: _Route) -> _Repo:
+        """Redirect renamed ids, authenticate, hide missing/private repos, refuse disabled ones."""
+        new_id = self._renames.get(route.repo_id)
+        if new_id is not None and route.repo_id not in self._repos:
+            start, end = route.repo_span
+            location = req.path[:start] + new_id + req.path[end:]
+            location += f"?{req.query_string}" if req.query_string else ""
+            body = f"Temporary Redirect. Redirecting to {location}".encode()
+            raise _Answer(
+                _Response(307, {"Location": location, "Content-Type": "text/plain; charset=utf-8"}, body)
+            )
+        token = req.token
+        if token is not None and token not in self._tokens:
+            raise _error(401, _INVALID_AUTH_MESSAGE)
+        repo = self._repos.get(route.repo_id)
+        if repo is None or (repo.private and token not in repo.grants):
+            if token is None:
+                raise _error(401, _ANON_REPO_MESSAGE, "RepoNotFound")
+            raise _error(404, "Repository not found", "RepoNotFound")
+        if repo.disabled:
+            raise _error(403, _DISABLED_MESSAGE)
+        return repo
+
+    @staticmethod
+    def _check_revision(repo: _Repo, revision: str | None) -> None:
+        if revision is not None and revision not in ("main", repo.sha):
+            raise _error(404, f"Invalid rev id: {revision}", "RevisionNotFound")
+
+    @staticmethod
+    def _check_gate(req: _Request, repo: _Repo) -> None:
+        if not repo.gated or req.token in repo.grants:
+            return
+        if req.token is None:
+            message = (
+                f"Access to model {repo.repo_id} is restricted. You must have access to it and be "
+                "authenticated to access it. Please log in."
+            )
+            raise _error(401, message, "GatedRepo")
+        message = (
+            f"Access to model {repo.repo_id} is restricted and you are not in the authorized list. "
+            f"Visit https://huggingface.co/{repo.repo_id} to ask for access."
+        )
+        raise _error(403, message, "GatedRepo")
+
+    # ----------------------------------------------------------------- API routes
+
+    def _serve_model_info(self, req: _Request, route: _Route, repo: _Repo) -> _Response:
+        self._check_revision(repo, route.revision)
+        query = req.query
+        blobs = _flag(query.get("blobs"))
+        info: dict[str, Any] = {
+            "_id": _derive_sha1("id", repo.repo_id)[:24],
+            "id": repo.repo_id,
+            "author": repo.repo_id.split("/")[0],
+            "private": repo.private,
+            "gated": repo.gated,
+            "disabled": repo.disabled,
+            "sha": repo.sha,
+            "lastModified": repo.last_modified,
+            "createdAt": repo.last_modified,
+            "downloads": 0,
+            "likes": 0,
+            "tags": [],
+            "siblings": [self._sibling(path, file, blobs=blobs) for path, file in sorted(repo.files.items())],
+        }
+        if _flag(query.get("securityStatus")):
+            info["securityRepoStatus"] = {"scansDone": True, "filesWithIssues": []}
+        expand = query.get("expand")
+        if expand:
+            info = {key: value for key, value in info.items() if key in ("_id", "id", *expand)}
+        return _json_response(info)
+
+    @staticmethod
+    def _sibling(path: str, file: _File, *, blobs: bool) -> dict[str, Any]:
+        sibling: dict[str, Any] = {"rfilename": path}
+        if blobs:
+            sibling.update(blobId=file.blob_id, size=file.size)
+            if file.is_lfs:
+                sibling["lfs"] = {"sha256": file.sha256, "size": file.size, "pointerSize": len(file.pointer)}
+        return sibling
+
+    def _serve_paths_info(self, req: _Request, route: _Route, repo: _Repo) -> _Response:
+        self._check_revision(repo, route.revision)
+        form = parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True)
+        expand = _flag(form.get("expand"))
+        dirs = repo.directories()
+        items = [
+            self._entry(repo, path, dirs, expand=expand)
+            for path in dict.fromkeys(form.get("paths", []))
+            if path in repo.files or path in dirs
+        ]
+        return _json_response(items)
+
+    def _serve_tree(self, req: _Request, route: _Route, repo: _Repo) -> _Response:
+        self._check_revision(repo, route.revision)
+        query = req.query
+        recursive, expand = _flag(query.get("recursive")), _flag(query.get("expand"))
+        dirs = repo.directories()
+        folder = route.path.strip("/")
+        if folder and folder not in dirs:
+            raise _error(404, "Entry not found", "EntryNotFound", X_Repo_Commit=repo.sha)
+        prefix = f"{folder}/" if folder else ""
+        paths = sorted(
+            path
+            for path in (*repo.files, *dirs)
+            if path.startswith(prefix) and (recursive or "/" not in path[len(prefix) :])
+        )
+        offset = _decode_cursor(query.get("cursor", [""])[-1])
+        page_size = _TREE_PAGE_EXPANDED if expand else _TREE_PAGE
+        page = [self._entry(repo, path, dirs, expand=expand) for path in paths[offset : offset + page_size]]
+        headers: dict[str, str] = {}
+        if offset + page_size < len(paths):
+            host = req.headers.get("Host") or f"127.0.0.1:{self._server(cdn=False).port}"
+            flags = f"recursive={str(recursive).lower()}&expand={str(expand).lower()}"
+            url = f"http://{host}{req.path}?{flags}&cursor={_encode_cursor(offset + page_size)}"
+            headers["Link"] = f'<{url}>; rel="next"'
+        return _json_response(page, headers=headers)
+
+    @staticmethod
+    def _entry(repo: _Repo, path: str, dirs: set[str], *, expand: bool) -> dict[str, Any]:
+        """A tree / paths-info item (``lfs.oid`` is the sha256 here, unlike siblings)."""
+        file = repo.files.get(path)
+        if file is None:
+            assert path in dirs
+            item: dict[str, Any] = {
+                "type": "directory",
+                "oid": _derive_sha1("tree", repo.sha, path),
+                "size": 0,
+            }
+            item["path"] = path
+        else:
+            item = {"type": "file", "oid": file.blob_id, "size": file.size, "path": path}
+            if file.is_lfs:
+                item["lfs"] = {"oid": file.sha256, "size": file.size, "pointerSize": len(file.pointer)}
+        if expand:
+            item["lastCommit"] = {"id": repo.sha, "title": f"Upload {path}", "date": repo.last_modified}
+            if file is not None:
+                item["securityFileStatus"] = _SECURITY_FILE_STATUS
+        return item
+
+    def _serve_auth_check(self, req: _Request, route: _Route, repo: _Repo) -> _Response:
+        self._check_gate(req, repo)
+        return _json_response({})
+
+    def _serve_overview(self, route: _Route) -> _Response:
+        want_org = route.op == "organizations"
+        if self._users.get(route.path) is not want_org:
+            raise _error(404, f"{'Organization' if want_org else 'User'} not found")
+        name = route.path
+        num_models = sum(1 for repo_id in self._repos if repo_id.split("/")[0] == name)
+        common = {
+            "_id": _derive_sha1("user", name)[:24],
+            "avatarUrl": "",
+            "fullname": name,
+            "numModels": num_models,
+        }
+        if want_org:
+            return _json_response({**common, "name": name, "type": "org", "isVerified": False, "numUsers": 1})
+        return _json_response({**common, "user": name, "type": "user", "isPro": False, "orgs": []})
+
+    # ----------------------------------------------------------------- file routes
+
+    def _serve_resolve(self, req: _Request, route: _Route, repo: _Repo) -> _Response:
+        self._check_revision(repo, route.revision)
+        if route.path != "README.md":
+            self._check_gate(req, repo)
+        file = repo.files.get(route.path)
+        if file is None:
+            raise _error(404, "Entry not found", "EntryNotFound", X_Repo_Commit=repo.sha)
+        common = {"X-Repo-Commit": repo.sha, "Accept-Ranges": "bytes"}
+        if file.sha256 is None:
+            return self._serve_bytes(req, file, etag=file.blob_id, headers=common)
+        location = f"{self.cdn_endpoint}/repos/{quote(repo.repo_id)}/{file.sha256}?X-Amz-Signature=fake"
+        headers = {
+            **common,
+            "Location": location,
+            "X-Linked-Etag": f'"{file.sha256}"',
+            "X-Linked-Size": str(file.size),
+            "Content-Type": "text/plain; charset=utf-8",
+        }
+        return _Response(302, headers, f"Found. Redirecting to {location}".encode())
+
+    def _serve_cdn(self, req: _Request) -> _Response:
+        self._check_method(req, "GET")
+        file = self._blobs.get(req.path.rsplit("/", 1)[-1])
+        if file is None:
+            raise _error(404, "NoSuchKey")
+        return self._serve_bytes(req, file, etag=str(file.sha256), headers={"Accept-Ranges": "bytes"})
+
+    def _serve_bytes(self, req: _Request, file: _File, *, etag: str, headers: dict[str, str]) -> _Response:
+        """200 with the whole file, or 206 for a ``Range`` (end clamped to the last byte)."""
+        headers = {**headers, "ETag": f'"{etag}"', "Content-Type": "application/octet-stream"}
+        span = _parse_range(req.headers.get("Range"), file.size)
+        if req.method == "GET" and req.headers.get("Range"):
+            self.range_requests += 1
+        if span is None:
+            return _Response(200, headers, blob=(file, 0, file.size - 1))
+        headers["Content-Range"] = f"bytes {span[0]}-{span[1]}/{file.size}"
+        return _Response(206, headers, blob=(file, *span))

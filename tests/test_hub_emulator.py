@@ -1,0 +1,433 @@
+"""The Hub emulator speaks the protocol the real huggingface_hub 2.4.0 client expects (no mocks)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
+os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
+os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="hub-emulator-hf-home-"))
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from huggingface_hub import HfApi, RepoFile, RepoFolder, get_hf_file_metadata, hf_hub_url
+from huggingface_hub.errors import (
+    DisabledRepoError,
+    EntryNotFoundError,
+    GatedRepoError,
+    HfHubHTTPError,
+    RemoteEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
+from tests.hub_emulator import Fault, HubEmulator, make_safetensors_header
+
+REPO = "Kijai/WanVideo_comfy"
+LORA = "LoRAs/Wan22_Lightx2v/Wan_2_2_I2V_A14B_HIGH_lightx2v_MoE_distill_lora_rank_64_bf16.safetensors"
+LORA_SHA256 = "0185333b558fc50ed2389b65a204e6a2cec5cf4c235ec627a3fe577cc7e9cd74"
+LORA_SIZE = 630_697_104
+README = b"# WanVideo comfy\n"
+OTHER_USER, GRANTED_USER, OWNER, UNKNOWN_USER = "hf_other", "hf_granted", "hf_owner", "hf_unknown"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HubEmulator]:
+    """One emulator for the module; ``emu`` resets it per test."""
+    with HubEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emu(server: HubEmulator) -> HubEmulator:
+    """A clean emulator holding REPO with one real-sized LoRA and a README."""
+    server.reset()
+    server.add_repo(REPO)
+    server.add_lfs_file(REPO, LORA, size=LORA_SIZE, sha256=LORA_SHA256, header=_header(2))
+    server.add_small_file(REPO, "README.md", README)
+    return server
+
+
+@pytest.fixture
+def api(emu: HubEmulator) -> HfApi:
+    """The real client, anonymous, pointed at the emulator."""
+    return HfApi(endpoint=emu.endpoint, token=False)
+
+
+def _header(tensors: int) -> bytes:
+    """A safetensors prefix declaring ``tensors`` bf16 LoRA tensors."""
+    entries = {
+        f"blocks.{i}.lora_down.weight": {"dtype": "BF16", "shape": [64, 5120], "data_offsets": [0, 655360]}
+        for i in range(tensors)
+    }
+    return make_safetensors_header({"__metadata__": {"format": "pt"}, **entries})
+
+
+def _url(emu: HubEmulator, path: str, repo_id: str = REPO, revision: str | None = None) -> str:
+    return hf_hub_url(repo_id, path, revision=revision, endpoint=emu.endpoint)
+
+
+# ---------------------------------------------------------------------------- API JSON
+
+
+def test_model_info_with_files_metadata(emu: HubEmulator, api: HfApi) -> None:
+    info = api.model_info(REPO, files_metadata=True)
+    assert info.id == REPO
+    assert info.sha is not None
+    assert len(info.sha) == 40
+    assert info.gated is False
+    assert info.disabled is False
+    assert info.private is False
+    siblings = {s.rfilename: s for s in info.siblings or []}
+    assert list(siblings) == [LORA, "README.md"]
+    lora = siblings[LORA]
+    assert lora.size == LORA_SIZE
+    assert lora.lfs is not None
+    assert lora.lfs.sha256 == LORA_SHA256
+    assert lora.lfs.pointer_size == 134
+    assert lora.blob_id == "2abf623313b4045c587651347a0c6939faf0ff52"  # real Hub value (hub-api.md §12)
+    assert siblings["README.md"].size == len(README)
+    assert siblings["README.md"].lfs is None
+
+
+def test_model_info_expand_and_plain(emu: HubEmulator, api: HfApi) -> None:
+    plain = api.model_info(REPO)
+    assert plain.siblings is not None
+    assert plain.siblings[0].size is None
+    expanded = api.model_info(REPO, expand=["sha", "gated"])
+    assert expanded.sha == plain.sha
+    assert expanded.gated is False
+    assert expanded.siblings is None
+    assert expanded.last_modified is None
+    secured = api.model_info(REPO, securityStatus=True)
+    assert secured.security_repo_status == {"scansDone": True, "filesWithIssues": []}
+
+
+def test_same_scenario_gives_identical_json(emu: HubEmulator) -> None:
+    url = f"{emu.endpoint}/api/models/{REPO}?blobs=true"
+    first = httpx2.get(url).content
+    emu.reset()
+    emu.add_repo(REPO)
+    emu.add_lfs_file(REPO, LORA, size=LORA_SIZE, sha256=LORA_SHA256, header=_header(2))
+    emu.add_small_file(REPO, "README.md", README)
+    assert httpx2.get(url).content == first
+    assert json.loads(first)["siblings"][0]["lfs"]["sha256"] == LORA_SHA256
+
+
+def test_paths_info_omits_unknown_paths(emu: HubEmulator, api: HfApi) -> None:
+    items = api.get_paths_info(REPO, [LORA, "README.md", "nope.bin", "LoRAs"])
+    by_path = {item.path: item for item in items}
+    assert sorted(by_path) == ["LoRAs", LORA, "README.md"]
+    lora = by_path[LORA]
+    assert isinstance(lora, RepoFile)
+    assert lora.lfs is not None
+    assert lora.lfs.sha256 == LORA_SHA256
+    assert isinstance(by_path["LoRAs"], RepoFolder)
+    assert api.get_paths_info(REPO, ["missing/a", "missing/b"]) == []
+    expanded = api.get_paths_info(REPO, [LORA], expand=True)[0]
+    assert expanded.last_commit is not None
+    assert expanded.last_commit.oid == api.model_info(REPO).sha
+
+
+def test_tree_paginates_with_absolute_links(emu: HubEmulator, api: HfApi) -> None:
+    for i in range(1100):
+        emu.add_lfs_file(REPO, f"many/sub{i % 2}/f{i:04d}.safetensors", size=1000)
+    entries = list(api.list_repo_tree(REPO, recursive=True))
+    assert emu.counts["tree"] == 2
+    paths = [entry.path for entry in entries]
+    assert len(paths) == len(set(paths)) == 1100 + 2 + 5  # files, README+LoRA, 5 folders
+    assert {"LoRAs", "LoRAs/Wan22_Lightx2v", "many", "many/sub0", "many/sub1"} <= set(paths)
+    next_request = emu.log[-1][1]
+    assert "recursive=true" in next_request
+    assert "cursor=" in next_request
+    top = [entry.path for entry in api.list_repo_tree(REPO)]
+    assert top == ["LoRAs", "README.md", "many"]
+    sub = [entry.path for entry in api.list_repo_tree(REPO, "LoRAs/Wan22_Lightx2v")]
+    assert sub == [LORA]
+
+
+def test_tree_expand_pages_by_50(emu: HubEmulator, api: HfApi) -> None:
+    for i in range(60):
+        emu.add_small_file(REPO, f"docs/{i:02d}.md", b"x")
+    entries = list(api.list_repo_tree(REPO, "docs", expand=True))
+    assert len(entries) == 60
+    assert emu.counts["tree"] == 2
+    assert all(entry.last_commit is not None for entry in entries)
+
+
+def test_tree_missing_folder_is_entry_not_found(emu: HubEmulator, api: HfApi) -> None:
+    with pytest.raises(EntryNotFoundError):
+        list(api.list_repo_tree(REPO, "no/such/folder"))
+
+
+# ---------------------------------------------------------------------------- errors and access
+
+
+def test_renamed_repo_redirects_everywhere(emu: HubEmulator, api: HfApi) -> None:
+    emu.rename_repo(REPO, "Kijai/WanVideo_renamed")
+    assert api.model_info(REPO).id == "Kijai/WanVideo_renamed"
+    assert api.repo_exists(REPO)
+    assert [item.path for item in api.get_paths_info(REPO, ["README.md"])] == ["README.md"]
+    assert len(list(api.list_repo_tree(REPO, recursive=True))) == 4
+    metadata = get_hf_file_metadata(_url(emu, LORA), token=False)
+    assert metadata.etag == LORA_SHA256
+    assert metadata.size == LORA_SIZE
+    assert emu.status_counts[307] == 5
+
+
+@pytest.mark.parametrize("gated", ["auto", "manual"])
+def test_gated_repo(emu: HubEmulator, api: HfApi, gated: str) -> None:
+    emu.add_repo("org/gated", gated="auto" if gated == "auto" else "manual")
+    emu.add_lfs_file("org/gated", "w.safetensors", size=10_000)
+    emu.add_small_file("org/gated", "README.md", b"card")
+    assert api.model_info("org/gated").gated == gated
+    assert api.repo_exists("org/gated")
+    assert [item.path for item in api.list_repo_tree("org/gated")] == ["README.md", "w.safetensors"]
+    with pytest.raises(GatedRepoError) as anonymous:
+        api.file_exists("org/gated", "w.safetensors")
+    assert anonymous.value.response.status_code == 401
+    assert api.file_exists("org/gated", "README.md")
+    emu.add_token(OTHER_USER)
+    with pytest.raises(GatedRepoError) as refused:
+        api.auth_check("org/gated", token=OTHER_USER)
+    assert refused.value.response.status_code == 403
+    emu.grant("org/gated", GRANTED_USER)
+    assert api.file_exists("org/gated", "w.safetensors", token=GRANTED_USER)
+    api.auth_check("org/gated", token=GRANTED_USER)
+
+
+def test_missing_and_private_repos(emu: HubEmulator, api: HfApi) -> None:
+    emu.add_repo("org/private", private=True)
+    for repo_id in ("org/missing", "org/private"):
+        with pytest.raises(RepositoryNotFoundError) as caught:
+            api.model_info(repo_id)
+        assert not isinstance(caught.value, GatedRepoError)
+        assert caught.value.response.headers["X-Error-Code"] == "RepoNotFound"
+        assert not api.repo_exists(repo_id)
+        assert not api.file_exists(repo_id, "README.md")
+    emu.grant("org/private", OWNER)
+    assert api.model_info("org/private", token=OWNER).private is True
+    with pytest.raises(RepositoryNotFoundError) as with_token:
+        api.model_info("org/missing", token=OWNER)
+    assert with_token.value.response.status_code == 404
+    with pytest.raises(HfHubHTTPError) as bad_token:
+        api.model_info(REPO, token=UNKNOWN_USER)
+    assert bad_token.value.response.status_code == 401
+
+
+def test_missing_revision(emu: HubEmulator, api: HfApi) -> None:
+    sha = api.model_info(REPO).sha
+    assert sha is not None
+    assert api.model_info(REPO, revision=sha).sha == sha
+    with pytest.raises(RevisionNotFoundError):
+        api.model_info(REPO, revision="v9")
+    with pytest.raises(RevisionNotFoundError):
+        get_hf_file_metadata(_url(emu, LORA, revision="refs/pr/1"), token=False)
+    assert not api.revision_exists(REPO, "v9")
+    assert not api.file_exists(REPO, LORA, revision="v9")
+
+
+def test_missing_file(emu: HubEmulator, api: HfApi) -> None:
+    with pytest.raises(RemoteEntryNotFoundError) as caught:
+        get_hf_file_metadata(_url(emu, "LoRAs/gone.safetensors"), token=False)
+    assert caught.value.response.headers["X-Repo-Commit"] == api.model_info(REPO).sha
+    assert not api.file_exists(REPO, "LoRAs/gone.safetensors")
+
+
+def test_disabled_repo(emu: HubEmulator, api: HfApi) -> None:
+    emu.add_repo("org/disabled", disabled=True)
+    with pytest.raises(DisabledRepoError):
+        api.model_info("org/disabled")
+
+
+def test_moved_file_is_found_by_sha256(emu: HubEmulator, api: HfApi) -> None:
+    before = api.model_info(REPO).sha
+    new_path = "LoRAs/Wan22_Lightx2v/renamed.safetensors"
+    emu.move_file(REPO, LORA, new_path)
+    after = api.model_info(REPO).sha
+    assert after != before
+    assert not api.file_exists(REPO, LORA)
+    found = [e.path for e in api.list_repo_tree(REPO, recursive=True) if getattr(e, "lfs", None)]
+    assert found == [new_path]
+    emu.remove_file(REPO, new_path)
+    assert api.model_info(REPO).sha not in (before, after)
+    assert api.get_paths_info(REPO, [new_path]) == []
+
+
+def test_user_and_org_overview(emu: HubEmulator, api: HfApi) -> None:
+    emu.add_user("Kijai")
+    emu.add_user("Wan-AI", org=True)
+    assert api.get_user_overview("Kijai").username == "Kijai"
+    assert api.get_user_overview("Kijai").num_models == 1
+    assert api.get_organization_overview("Wan-AI").name == "Wan-AI"
+    for call, name in ((api.get_user_overview, "nobody"), (api.get_organization_overview, "Kijai")):
+        with pytest.raises(HfHubHTTPError) as caught:
+            call(name)
+        assert caught.value.response.status_code == 404
+    assert emu.counts["user"] == 5
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def test_lfs_file_metadata(emu: HubEmulator, api: HfApi) -> None:
+    metadata = get_hf_file_metadata(_url(emu, LORA), token=False)
+    assert metadata.size == LORA_SIZE
+    assert metadata.etag == LORA_SHA256
+    assert metadata.commit_hash == api.model_info(REPO).sha
+    assert metadata.location.startswith(emu.cdn_endpoint)
+    assert metadata.xet_file_data is None
+    assert emu.counts["cdn"] == 0  # HEAD stops at the cross-origin 302
+
+
+def test_small_file_metadata_and_download(emu: HubEmulator, api: HfApi, tmp_path: Path) -> None:
+    metadata = get_hf_file_metadata(_url(emu, "README.md"), token=False)
+    git_blob = hashlib.sha1(b"blob %d\0" % len(README) + README, usedforsecurity=False).hexdigest()
+    assert metadata.etag == git_blob
+    assert metadata.size == len(README)
+    local = api.hf_hub_download(REPO, "README.md", cache_dir=tmp_path)
+    assert Path(local).read_bytes() == README
+
+
+def test_small_lfs_download_through_cdn(emu: HubEmulator, api: HfApi, tmp_path: Path) -> None:
+    header = _header(1)
+    emu.add_lfs_file(REPO, "tiny.safetensors", size=len(header) + 4096, header=header)
+    local = api.hf_hub_download(REPO, "tiny.safetensors", cache_dir=tmp_path)
+    assert Path(local).read_bytes() == header + bytes(4096)
+    assert emu.counts["cdn"] == 1
+
+
+def test_parse_safetensors_large_header_uses_two_ranges(emu: HubEmulator, api: HfApi) -> None:
+    header = _header(1500)
+    assert len(header) > 100_001
+    emu.add_lfs_file(REPO, "big.safetensors", size=len(header) + 10_000_000, header=header)
+    parsed = api.parse_safetensors_file_metadata(REPO, "big.safetensors")
+    assert len(parsed.tensors) == 1500
+    assert parsed.metadata == {"format": "pt"}
+    assert emu.range_requests == 2
+    assert emu.counts["cdn"] == 2
+    assert emu.counts["resolve"] == 2
+
+
+def test_parse_safetensors_small_header_and_small_file(emu: HubEmulator, api: HfApi) -> None:
+    parsed = api.parse_safetensors_file_metadata(REPO, LORA)
+    assert len(parsed.tensors) == 2
+    assert emu.range_requests == 1
+    header = _header(3)
+    emu.add_small_file(REPO, "small.safetensors", header)  # shorter than the 100,001-byte range
+    assert len(api.parse_safetensors_file_metadata(REPO, "small.safetensors").tensors) == 3
+    assert emu.range_requests == 2
+    assert emu.status_counts[206] == 2
+
+
+def test_ranges_head_and_keep_alive(emu: HubEmulator) -> None:
+    url = f"{emu.endpoint}/{REPO}/resolve/main/README.md"
+    with httpx2.Client() as client:
+        clamped = client.get(url, headers={"Range": "bytes=5-99999"})
+        assert clamped.status_code == 206
+        assert clamped.content == README[5:]
+        assert clamped.headers["Content-Range"] == f"bytes 5-{len(README) - 1}/{len(README)}"
+        assert client.get(url, headers={"Range": "bytes=-4"}).content == README[-4:]
+        assert client.get(url, headers={"Range": f"bytes={len(README)}-"}).status_code == 416
+        get, head = client.get(url), client.head(url)
+        assert head.content == b""
+        assert head.headers["Content-Length"] == get.headers["Content-Length"]
+        assert head.headers["ETag"] == get.headers["ETag"]
+        lfs_head = client.head(f"{emu.endpoint}/{REPO}/resolve/main/{LORA}")
+        assert lfs_head.status_code == 302
+        assert lfs_head.headers["X-Linked-Size"] == str(LORA_SIZE)
+        cdn = client.get(lfs_head.headers["Location"], headers={"Range": f"bytes={LORA_SIZE - 10}-"})
+        assert cdn.status_code == 206
+        assert cdn.content == bytes(10)
+    assert not any(name.lower().startswith("x-xet") for name in lfs_head.headers)
+
+
+# ---------------------------------------------------------------------------- faults and limits
+
+
+def test_fault_429_carries_retry_after(emu: HubEmulator, api: HfApi) -> None:
+    emu.inject("model_info", Fault("429", retry_after=7))
+    with pytest.raises(HfHubHTTPError) as caught:
+        api.model_info(REPO)
+    response = caught.value.response
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "7"
+    assert "r=0;t=7" in response.headers["RateLimit"]
+    assert api.model_info(REPO).id == REPO  # the queue is consumed
+    assert emu.status_counts[429] == 1
+
+
+def test_fault_503_and_tree_retry(emu: HubEmulator, api: HfApi) -> None:
+    emu.inject("paths_info", Fault("503"))
+    with pytest.raises(HfHubHTTPError) as caught:
+        api.get_paths_info(REPO, ["README.md"])
+    assert caught.value.response.status_code == 503
+    emu.inject("tree", Fault("429", retry_after=0))
+    assert len(list(api.list_repo_tree(REPO))) == 2  # the client waits t+1 = 1 s and retries
+    assert emu.counts["tree"] == 2
+
+
+def test_fault_reset_raises_transport_error(emu: HubEmulator, api: HfApi) -> None:
+    emu.inject("resolve", Fault("reset"))
+    with pytest.raises(httpx2.TransportError):
+        get_hf_file_metadata(_url(emu, LORA), token=False)
+    assert get_hf_file_metadata(_url(emu, LORA), token=False).size == LORA_SIZE
+
+
+def test_fault_truncated_json(emu: HubEmulator, api: HfApi) -> None:
+    emu.inject("model_info", Fault("truncated_json"))
+    with pytest.raises(ValueError, match=r"Expecting|Unterminated|delimiter"):
+        api.model_info(REPO)
+
+
+def test_fault_slow(emu: HubEmulator, api: HfApi) -> None:
+    emu.inject("model_info", Fault("slow", seconds=0.3))
+    started = time.monotonic()
+    assert api.model_info(REPO).id == REPO
+    assert time.monotonic() - started >= 0.3
+
+
+def test_rate_limit_budget() -> None:
+    with HubEmulator(rate_limit=3, window_seconds=60) as emu:
+        emu.add_repo(REPO)
+        api = HfApi(endpoint=emu.endpoint, token=False)
+        for _ in range(3):
+            api.model_info(REPO)
+        with pytest.raises(HfHubHTTPError) as caught:
+            api.model_info(REPO)
+        headers = caught.value.response.headers
+        assert caught.value.response.status_code == 429
+        assert headers["RateLimit-Policy"] == '"fixed window";"api";q=3;w=60'
+        assert headers["RateLimit"].startswith('"api";r=0;t=')
+        assert int(headers["Retry-After"]) > 0
+        assert emu.status_counts == {200: 3, 429: 1}
+
+
+def test_rate_limit_headers_on_every_api_response() -> None:
+    with HubEmulator(rate_limit=10) as emu, httpx2.Client() as client:
+        first = client.get(f"{emu.endpoint}/api/models/org/missing")
+        assert first.status_code == 401
+        assert first.headers["X-Error-Code"] == "RepoNotFound"
+        assert first.headers["RateLimit"] == '"api";r=9;t=300'
+        assert "RateLimit" not in client.get(f"{emu.endpoint}/org/missing/resolve/main/x").headers
+
+
+def test_latency_and_counters() -> None:
+    with HubEmulator(latency=0.05) as emu:
+        emu.add_repo(REPO)
+        api = HfApi(endpoint=emu.endpoint, token=False)
+        started = time.monotonic()
+        api.model_info(REPO)
+        assert time.monotonic() - started >= 0.05
+        api.file_exists(REPO, "nope")
+        assert emu.counts == {"model_info": 1, "resolve": 1}
+        assert emu.log == [("GET", f"/api/models/{REPO}"), ("HEAD", f"/{REPO}/resolve/main/nope")]
+        assert emu.status_counts == {200: 1, 404: 1}
