@@ -10,6 +10,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 from generator.errors import DataError, count_line
 
@@ -23,7 +24,10 @@ STAGES: dict[str, tuple[str, str]] = {
     "schema": ("generator.cli_basic", "write the JSON Schema of each data kind into schemas/"),
     "clean": ("generator.cli_basic", "remove the generated pages from docs/"),
     "serve": ("generator.serve", "preview the site; edits in data/ or templates re-render without a restart"),
-    "check": ("generator.check", "check every link against the Hugging Face Hub; refresh data/hub-snapshot.json"),
+    "check": (
+        "generator.check",
+        "check every link against the Hugging Face Hub; refresh data/hub-snapshot.json",
+    ),
     "add": ("generator.add", "write a new LoRA data file from a Hugging Face file URL"),
     "link-issue": ("generator.rolling_issue", "create, update or close the one rolling link-check issue"),
 }
@@ -45,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _module(name: str) -> object | None:
+def _module(name: str) -> ModuleType | None:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as err:

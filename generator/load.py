@@ -38,14 +38,17 @@ class _Loader(yaml.SafeLoader):
         super().__init__(text)
         self.problems: list[tuple[Pos, str]] = []
 
-    def compose_node(self, parent: Node | None, index: object) -> Node | None:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.get_event()
+            event = self.get_event()  # type: ignore[no-untyped-call]
             self.problems.append(
-                (_pos(event.start_mark), "YAML aliases (*name) are not allowed in data files; write the value out")
+                (
+                    _pos(event.start_mark),
+                    "YAML aliases (*name) are not allowed in data files; write the value out",
+                )
             )
             return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def _pos(mark: yaml.Mark | None) -> Pos:
@@ -90,7 +93,9 @@ def _tab_problems(text: str, display: str) -> list[Problem]:
     for number, line in enumerate(text.splitlines(), start=1):
         match = _LEADING_TAB.match(line)
         if match and line.strip():
-            problems.append(Problem(display, number, match.end(), "tab used for indentation; indent with spaces"))
+            problems.append(
+                Problem(display, number, match.end(), "tab used for indentation; indent with spaces")
+            )
     return problems
 
 
@@ -108,7 +113,10 @@ def _parse(text: str, display: str) -> tuple[Document | None, list[Problem]]:
         return None, [*problems, Problem(display, 1, 1, "file is empty; it should hold a mapping of fields")]
     if not isinstance(node, MappingNode):
         line, col = _pos(node.start_mark)
-        return None, [*problems, Problem(display, line, col, "the file should hold a mapping of fields (key: value)")]
+        return None, [
+            *problems,
+            Problem(display, line, col, "the file should hold a mapping of fields (key: value)"),
+        ]
     doc = Document(display, None)
     doc.data = _build(node, (), doc, loader, problems)
     return doc, problems
@@ -135,12 +143,16 @@ def _build_mapping(
     for key_node, value_node in node.value:
         line, col = _pos(key_node.start_mark)
         if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-            problems.append(Problem(doc.path, line, col, "keys must be plain names (no merge keys or complex keys)"))
+            problems.append(
+                Problem(doc.path, line, col, "keys must be plain names (no merge keys or complex keys)")
+            )
             continue
         key = str(key_node.value)
         if key in result:
             first = doc.keys[(*loc, key)]
-            problems.append(Problem(doc.path, line, col, f"duplicate key '{key}' (first defined on line {first[0]})"))
+            problems.append(
+                Problem(doc.path, line, col, f"duplicate key '{key}' (first defined on line {first[0]})")
+            )
             continue
         doc.keys[(*loc, key)] = (line, col)
         result[key] = _build(value_node, (*loc, key), doc, loader, problems)

@@ -16,11 +16,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    model_validator,
     Discriminator,
     Field,
     StringConstraints,
     Tag,
+    model_validator,
 )
 
 HUB_WEB = "https://huggingface.co"
@@ -82,7 +82,12 @@ Task = Literal["T2V", "I2V", "TI2V", "S2V", "FLF2V", "VACE", "T2I"]
 Expert = Literal["high", "low", "both"]
 Precision = Literal["bf16", "fp16", "fp32", "fp8_e4m3", "fp8_e5m2", "gguf"]
 Architecture = Literal[
-    "wan2.1-t2v-1.3b", "wan2.1-t2v-14b", "wan2.1-i2v-14b", "wan2.2-t2v-a14b", "wan2.2-i2v-a14b", "wan2.2-ti2v-5b"
+    "wan2.1-t2v-1.3b",
+    "wan2.1-t2v-14b",
+    "wan2.1-i2v-14b",
+    "wan2.2-t2v-a14b",
+    "wan2.2-i2v-a14b",
+    "wan2.2-ti2v-5b",
 ]
 Recommendation = Literal["recommended", "worth-trying", "listed", "deprecated"]
 
@@ -99,7 +104,9 @@ class HfLink(Strict):
     kind: Literal["file", "folder", "repo", "user"] = Field(
         description="file or folder inside a repo, a whole repo, or a user/organisation page"
     )
-    repo: RepoId | HubName = Field(description="'owner/name' for file/folder/repo; the user or org name for user")
+    repo: RepoId | HubName = Field(
+        description="'owner/name' for file/folder/repo; the user or org name for user"
+    )
     path: RepoPath | None = Field(default=None, description="path inside the repo (file and folder only)")
 
     @model_validator(mode="after")
@@ -192,7 +199,9 @@ class Lora(Strict):
     generation: Generation = Field(description="Wan generation the LoRA was made for")
     task: Task
     expert: Expert | None = Field(default=None, description="noise expert, when the name says it")
-    family: Text = Field(description="distillation or style family: Lightning, lightx2v, rCM, FastWan, FusionX …")
+    family: Text = Field(
+        description="distillation or style family: Lightning, lightx2v, rCM, FastWan, FusionX …"
+    )
     claimed: Claimed = Claimed()
     recommendation: Recommendation = "listed"
     comment: Text | None = Field(default=None, description="the curator's comment")
@@ -231,8 +240,12 @@ class LoraUse(Strict):
 class ExpertSetup(Strict):
     """What runs on one noise expert of a combination."""
 
-    model: Slug | None = Field(default=None, description="id of a base model in data/models/; omit if unknown")
-    model_note: Text | None = Field(default=None, description="free text when the model is vague ('some Wan 2.2')")
+    model: Slug | None = Field(
+        default=None, description="id of a base model in data/models/; omit if unknown"
+    )
+    model_note: Text | None = Field(
+        default=None, description="free text when the model is vague ('some Wan 2.2')"
+    )
     loras: tuple[LoraUse, ...] | None = Field(
         default=None, description="LoRAs on this expert; [] means none, omitted means unknown"
     )
@@ -345,4 +358,9 @@ class Site(Strict):
     title: Text
     tagline: Text
     combinations_intro: tuple[Text, ...] = ()
-    new_days: int = Field(default=30, ge=1, le=365, description="entries added this many days before the catalog's latest change are 'new'")
+    new_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="entries added this many days before the catalog's latest change are 'new'",
+    )

@@ -17,7 +17,7 @@ from pydantic_core import ErrorDetails
 
 from generator import models as m
 from generator.errors import DataError, Problem
-from generator.load import Document, Loc, Pos, read_document
+from generator.load import Document, Loc, read_document
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -100,7 +100,9 @@ def _group(rel: str) -> str:
     return folder if folder in ENTRY_FOLDERS else rel
 
 
-def _expected_files(data_dir: Path, problems: list[Problem], root: Path) -> Iterator[tuple[str, type[BaseModel]]]:
+def _expected_files(
+    data_dir: Path, problems: list[Problem], root: Path
+) -> Iterator[tuple[str, type[BaseModel]]]:
     for file in sorted(p for p in data_dir.rglob("*") if p.is_file()):
         rel = file.relative_to(data_dir).as_posix()
         folder = rel.split("/", 1)[0]
@@ -133,7 +135,9 @@ def _parse_file(file: Path, display: str, model: type[T], problems: list[Problem
         return None
     if hasattr(entry, "id") and entry.id != file.stem:
         line, col = doc.values[("id",)]
-        problems.append(Problem(display, line, col, f"id '{entry.id}' must match the file name '{file.stem}.yaml'"))
+        problems.append(
+            Problem(display, line, col, f"id '{entry.id}' must match the file name '{file.stem}.yaml'")
+        )
         return None
     return _Parsed(doc, entry)
 
@@ -159,14 +163,16 @@ def _real_loc(loc: tuple[int | str, ...], data: Any) -> Loc:
     real: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
+        if _has(current, part):
             current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            current = current[part]
-        else:
-            continue
-        real.append(part)
+            real.append(part)
     return tuple(real)
+
+
+def _has(container: Any, part: int | str) -> bool:
+    if isinstance(container, dict):
+        return part in container
+    return isinstance(container, list) and isinstance(part, int) and 0 <= part < len(container)
 
 
 def _unknown_field(dotted: str, real: Loc, model: type[BaseModel]) -> str:
@@ -217,7 +223,9 @@ def _duplicate_files(loras: list[_Parsed]) -> Iterator[Problem]:
         key = (lora.file.repo, lora.file.path)
         if key in seen:
             line, col = item.doc.values[("file",)]
-            yield Problem(item.doc.path, line, col, f"the same file is already listed in {seen[key].doc.path}")
+            yield Problem(
+                item.doc.path, line, col, f"the same file is already listed in {seen[key].doc.path}"
+            )
         else:
             seen[key] = item
 
@@ -264,7 +272,11 @@ def _assemble(parsed: dict[str, list[_Parsed]]) -> Catalog:
         assert isinstance(entry, kind)
         return entry
 
-    sources = {f"{group}/{item.entry.id}": item.doc.path for group in ENTRY_FOLDERS for item in parsed.get(group, [])}
+    sources = {
+        f"{group}/{_entry_id(item.entry)}": item.doc.path
+        for group in ENTRY_FOLDERS
+        for item in parsed.get(group, [])
+    }
     return Catalog(
         site=single("site.yaml", m.Site),
         trivia=single("notes/trivia.yaml", m.Trivia),

@@ -1,0 +1,196 @@
+"""Stage 3: render the validated catalog and the Hub snapshot into Markdown pages and catalog.json.
+
+Rendering is a pure function of (catalog, snapshot): no clock, no network, stable order, so two runs
+give byte-identical pages. Templates live in generator/templates/ (StrictUndefined, autoescape on).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from generator import models as m
+from generator.snapshot import DEAD, LinkFact, Snapshot, link_key, write_atomic
+from generator.validate import Catalog
+
+MANIFEST = ".generated"
+PAGES = {
+    "index.md": "index.md.j2",
+    "catalog.md": "catalog.md.j2",
+    "combinations.md": "combinations.md.j2",
+    "merging.md": "merging.md.j2",
+    "rcm.md": "rcm.md.j2",
+    "trivia.md": "trivia.md.j2",
+    "special-use.md": "special-use.md.j2",
+}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+STATUS_LABELS = {
+    "ok": "ok",
+    "moved": "moved",
+    "renamed": "renamed",
+    "gated": "gated",
+    "missing_file": "missing file",
+    "missing_repo": "missing repo",
+    "missing_revision": "missing revision",
+    "disabled": "disabled",
+    "unverified": "unverified",
+}
+
+
+def md(value: object) -> Markup:
+    """Escape a user string for Markdown prose: HTML-escaped and Markdown punctuation backslashed."""
+    return Markup(_MD_SPECIAL.sub(r"\\\1", str(escape(value))))  # noqa: S704 - escaped just before
+
+
+def https(url: str) -> str:
+    """Refuse anything but an https URL where a link is written (defence in depth)."""
+    if not url.startswith("https://"):
+        raise ValueError(f"refusing to render a non-https link: {url!r}")
+    return url
+
+
+def human_size(size: int | None) -> str:
+    """Decimal units as the Hub shows them: 630.7 MB, 1.25 GB."""
+    if size is None:
+        return "unknown"
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return (
+                f"{size} B"
+                if unit == "B"
+                else f"{value:.3g} {unit}"
+                if value < 100
+                else f"{value:.1f} {unit}"
+            )
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every template sees besides its own page data."""
+
+    catalog: Catalog
+    snapshot: Snapshot
+
+    @property
+    def latest_change(self) -> dt.date:
+        """The catalog's latest change: the newest `added` date of any entry (deterministic)."""
+        entries: tuple[m.Lora | m.BaseModelEntry | m.Combination, ...] = (
+            *self.catalog.loras,
+            *self.catalog.models,
+            *self.catalog.combinations,
+        )
+        dates = [entry.added for entry in entries]
+        return max(dates, default=dt.date(1970, 1, 1))
+
+    def is_new(self, entry: m.Lora | m.Combination | m.BaseModelEntry) -> bool:
+        """Added within site.new_days of the latest change."""
+        return (self.latest_change - entry.added).days < self.catalog.site.new_days
+
+    def fact(self, link: m.HfLink | str) -> LinkFact | None:
+        """The snapshot's facts for a link, if it was ever checked."""
+        return self.snapshot.fact(link_key(link))
+
+    def snapshot_date(self) -> str | None:
+        """Date of the last check (from the snapshot), or None if never checked."""
+        return self.snapshot.checked_at[:10] if self.snapshot.checked_at else None
+
+    def loras_of(self, combo: m.Combination) -> list[m.Lora]:
+        """The LoRAs a combination uses, in order, once each."""
+        ids: list[str] = []
+        for setup in (combo.high, combo.low):
+            for use in (setup.loras or ()) if setup else ():
+                if use.lora not in ids:
+                    ids.append(use.lora)
+        return [self.catalog.lora(i) for i in ids]
+
+    def combos_with(self, lora: m.Lora) -> list[m.Combination]:
+        """The combinations a LoRA appears in."""
+        return [c for c in self.catalog.combinations if lora in self.loras_of(c)]
+
+
+def environment() -> Environment:
+    """The Jinja2 environment: templates from the package, strict, autoescaping."""
+    env = Environment(
+        loader=PackageLoader("generator", "templates"),
+        undefined=StrictUndefined,
+        autoescape=True,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(md=md, https=https, human_size=human_size, status_label=STATUS_LABELS.get)
+    env.globals.update(link_url=m.link_url, link_key=link_key, DEAD=DEAD, HfLink=m.HfLink)
+    return env
+
+
+def render_pages(catalog: Catalog, snapshot: Snapshot) -> dict[str, str]:
+    """Every generated file under docs/ (relative path -> text)."""
+    env = environment()
+    ctx = Context(catalog, snapshot)
+    pages = {path: env.get_template(name).render(ctx=ctx, c=catalog) for path, name in PAGES.items()}
+    pages["catalog.json"] = catalog_json(ctx)
+    return pages
+
+
+def catalog_json(ctx: Context) -> str:
+    """The machine-readable catalog, with the Hub facts of each file."""
+    catalog = ctx.catalog
+    data: dict[str, Any] = {
+        "format": 1,
+        "snapshot_checked_at": ctx.snapshot.checked_at,
+        "loras": [_lora_json(ctx, lora) for lora in catalog.loras],
+        "models": [_dump(model) for model in catalog.models],
+        "combinations": [_dump(combo) for combo in catalog.combinations],
+        "special_use": [_dump(item) for item in catalog.special_use],
+    }
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _dump(entry: m.Strict) -> dict[str, Any]:
+    return entry.model_dump(mode="json", exclude_none=True)
+
+
+def _lora_json(ctx: Context, lora: m.Lora) -> dict[str, Any]:
+    data = _dump(lora)
+    data["file"]["url"] = lora.file.link.url
+    fact = ctx.fact(lora.file.link)
+    data["hub"] = fact.model_dump(mode="json", exclude_none=True) if fact else None
+    data["new"] = ctx.is_new(lora)
+    return data
+
+
+def write_pages(docs_dir: Path, pages: dict[str, str]) -> list[str]:
+    """Write pages atomically (only those that changed) and delete stale generated files.
+
+    Returns the paths that were written. A manifest remembers what the generator owns in docs/, so
+    hand-written files there are never touched.
+    """
+    written = [rel for rel, text in sorted(pages.items()) if write_atomic(docs_dir / rel, text)]
+    manifest = docs_dir / MANIFEST
+    previous = set(manifest.read_text(encoding="utf-8").split()) if manifest.exists() else set()
+    for stale in sorted(previous - set(pages)):
+        (docs_dir / stale).unlink(missing_ok=True)
+    write_atomic(manifest, "".join(f"{rel}\n" for rel in sorted(pages)))
+    return written
+
+
+def clean_pages(docs_dir: Path) -> Iterable[str]:
+    """Remove every generated file listed in the manifest; yield their paths."""
+    manifest = docs_dir / MANIFEST
+    if not manifest.exists():
+        return
+    for rel in manifest.read_text(encoding="utf-8").split():
+        (docs_dir / rel).unlink(missing_ok=True)
+        yield rel
+    manifest.unlink()
