@@ -294,7 +294,6 @@ def carry_out(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `python -m generator link-issue`."""
-    parser.description = "Create, update or close the single rolling issue of the scheduled link check."
     parser.add_argument("--report", type=Path, required=True, help="Markdown report written by `check`")
     parser.add_argument("--exit-code", type=int, required=True, help="exit status of `check` (0, 1 or 3)")
     parser.add_argument("--repo", help="OWNER/NAME (default: $GITHUB_REPOSITORY, else gh's own choice)")

@@ -138,6 +138,16 @@ class TestLinters:
         """dependabot.yml against its bundled schema."""
         assert_clean(run_tool("check-jsonschema", "--builtin-schema", "vendor.dependabot", DEPENDABOT))
 
+    @pytest.mark.parametrize(
+        ("schema", "pattern"),
+        [("vendor.github-issue-forms", "[!c]*.yml"), ("vendor.github-issue-config", "config.yml")],
+    )
+    def test_issue_template_schemas(self, schema: str, pattern: str) -> None:
+        """Issue forms and the issue-chooser config against their bundled schemas."""
+        files = sorted((GITHUB / "ISSUE_TEMPLATE").glob(pattern))
+        assert files
+        assert_clean(run_tool("check-jsonschema", "--builtin-schema", schema, *files))
+
 
 # --- structural rules --------------------------------------------------------------------------
 
