@@ -72,7 +72,8 @@ class Fault:
 
     ``"429"`` answers Too Many Requests with ``RateLimit`` (r=0), ``RateLimit-Policy`` and ``Retry-After``
     (``retry_after`` seconds, default 1, rounded up); ``"500"``/``"502"``/``"503"`` answer that status with a
-    JSON error body; ``"reset"`` closes the connection without answering; ``"slow"`` sleeps ``seconds`` and
+    JSON error body; ``"reset"`` drops the connection (mid-body for a GET that carries file bytes, else
+    before answering); ``"slow"`` sleeps ``seconds`` and
     then answers normally; ``"truncated_json"`` answers 200 with the normal body cut in half.
     """
 
@@ -193,7 +194,8 @@ class _Response:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     blob: tuple[_File, int, int] | None = None  # lazily streamed (file, start, end inclusive)
-    reset: bool = False
+    reset: bool = False  # close the connection without answering
+    drop_after: int | None = None  # send headers and this many body bytes, then close the connection
 
     @property
     def length(self) -> int:
@@ -235,6 +237,14 @@ def _flag(values: list[str] | None) -> bool:
     if not values:
         return False
     return values[-1].lower() in ("true", "1")
+
+
+def _reset(response: _Response, method: str) -> _Response:
+    """A dropped connection: mid-body for a GET carrying file bytes, before any answer otherwise."""
+    if method == "GET" and response.blob is not None and response.length > 1:
+        response.drop_after = response.length // 2
+        return response
+    return _Response(0, reset=True)
 
 
 def _parse_route(path: str) -> _Route:
@@ -317,12 +327,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, emulator: HubEmulator, *, is_cdn: bool) -> None:
+    def __init__(self, emulator: HubEmulator, *, is_cdn: bool, port: int) -> None:
         self.emulator = emulator
         self.is_cdn = is_cdn
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._conns_lock:
@@ -383,8 +393,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(response.length))
         self.end_headers()
         if self.command != "HEAD":
-            for chunk in response.chunks():
-                self.wfile.write(chunk)
+            self._write_body(response)
+
+    def _write_body(self, response: _Response) -> None:
+        budget = response.length if response.drop_after is None else response.drop_after
+        for chunk in response.chunks():
+            if budget <= 0:
+                break
+            self.wfile.write(chunk[:budget])
+            budget -= len(chunk)
+        if response.drop_after is not None:
+            self.close_connection = True
 
 
 @dataclass(frozen=True)
@@ -416,6 +435,7 @@ class HubEmulator:
             window of ``window_seconds``; every ``/api`` response then carries ``RateLimit`` and
             ``RateLimit-Policy``, and requests over budget get 429 with ``Retry-After``.
         window_seconds: length of the rate-limit window.
+        port, cdn_port: fixed ports for the two origins (0 = any free port).
 
     Observability (all updated under a lock): ``counts`` (requests per :data:`RouteKind`),
     ``range_requests`` (GETs with a ``Range`` header answered with file bytes, i.e. by a small file's
@@ -424,9 +444,16 @@ class HubEmulator:
     """
 
     def __init__(
-        self, *, latency: float = 0.0, rate_limit: int | None = None, window_seconds: float = 300.0
+        self,
+        *,
+        latency: float = 0.0,
+        rate_limit: int | None = None,
+        window_seconds: float = 300.0,
+        port: int = 0,
+        cdn_port: int = 0,
     ) -> None:
         self.latency = latency
+        self._ports = (port, cdn_port)
         self.rate_limit = rate_limit
         self.window_seconds = window_seconds
         self._lock = threading.RLock()
@@ -455,8 +482,8 @@ class HubEmulator:
         """Bind both origins on 127.0.0.1 (free ports) and serve in background threads."""
         if self._hub is not None:
             return self
-        self._hub = _Server(self, is_cdn=False)
-        self._cdn = _Server(self, is_cdn=True)
+        self._hub = _Server(self, is_cdn=False, port=self._ports[0])
+        self._cdn = _Server(self, is_cdn=True, port=self._ports[1])
         for server in (self._hub, self._cdn):
             thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
             thread.start()
@@ -607,8 +634,9 @@ class HubEmulator:
             time.sleep(self.latency)
         response = self._respond(req, route, fault, budget)
         if budget is not None:
-            response.headers.update(budget.headers())
-        if not response.reset:
+            for name, value in budget.headers().items():
+                response.headers.setdefault(name, value)  # a 429 keeps its own r=0
+        if not response.reset:  # a mid-body drop did send its status
             with self._lock:
                 self.status_counts[response.status] += 1
         return response
@@ -617,8 +645,6 @@ class HubEmulator:
         self, req: _Request, route: _Route, fault: Fault | None, budget: _Budget | None
     ) -> _Response:
         kind = fault.kind if fault else None
-        if kind == "reset":
-            return _Response(0, reset=True)
         if fault is not None and kind == "slow":
             time.sleep(fault.seconds)
         if budget is not None and budget.exceeded:
@@ -636,6 +662,8 @@ class HubEmulator:
             response = answer.response
         if kind == "truncated_json":
             response = _Response(200, response.headers, response.body[: len(response.body) // 2])
+        if kind == "reset":
+            response = _reset(response, req.method)
         return response
 
     def _consume_budget(self) -> _Budget | None:
@@ -651,7 +679,7 @@ class HubEmulator:
 
     def _too_many(self, route: _Route, reset_in: int) -> _Response:
         bucket = "resolvers" if route.kind in ("resolve", "cdn") else "api"
-        quota = self.rate_limit if self.rate_limit is not None else (3000 if bucket == "resolvers" else 500)
+        quota = 3000 if bucket == "resolvers" else (self.rate_limit or 500)
         headers = {
             "RateLimit": f'"{bucket}";r=0;t={reset_in}',
             "RateLimit-Policy": f'"fixed window";"{bucket}";q={quota};w={math.ceil(self.window_seconds)}',

@@ -382,6 +382,29 @@ def test_fault_reset_raises_transport_error(emu: HubEmulator, api: HfApi) -> Non
     assert get_hf_file_metadata(_url(emu, LORA), token=False).size == LORA_SIZE
 
 
+def test_fault_reset_mid_body(emu: HubEmulator, api: HfApi, tmp_path: Path) -> None:
+    emu.inject("cdn", Fault("reset"))
+    with pytest.raises(httpx2.TransportError):
+        api.parse_safetensors_file_metadata(REPO, LORA)
+    header = _header(1)
+    emu.add_lfs_file(REPO, "tiny.safetensors", size=len(header) + 4096, header=header)
+    emu.inject("cdn", Fault("reset"))
+    local = api.hf_hub_download(REPO, "tiny.safetensors", cache_dir=tmp_path)
+    assert Path(local).read_bytes() == header + bytes(4096)  # the client retried after 1 s
+    assert emu.counts["cdn"] == 3
+    assert emu.status_counts[200] == 2  # the cut answer and the retry
+
+
+def test_fault_429_keeps_r0_under_rate_limit() -> None:
+    with HubEmulator(rate_limit=100) as emu:
+        emu.add_repo(REPO)
+        emu.inject("model_info", Fault("429"))
+        with pytest.raises(HfHubHTTPError) as caught:
+            HfApi(endpoint=emu.endpoint, token=False).model_info(REPO)
+        assert caught.value.response.headers["RateLimit"] == '"api";r=0;t=1'
+        assert "you have reached your 'api' rate limit" in str(caught.value)
+
+
 def test_fault_truncated_json(emu: HubEmulator, api: HfApi) -> None:
     emu.inject("model_info", Fault("truncated_json"))
     with pytest.raises(ValueError, match=r"Expecting|Unterminated|delimiter"):
