@@ -36,17 +36,12 @@ class _Loader(yaml.SafeLoader):
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
-        self.problems: list[tuple[Pos, str]] = []
+        self.aliases: list[Pos] = []
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.get_event()  # type: ignore[no-untyped-call]
-            self.problems.append(
-                (
-                    _pos(event.start_mark),
-                    "YAML aliases (*name) are not allowed in data files; write the value out",
-                )
-            )
+            self.aliases.append(_pos(event.start_mark))
             return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
         return super().compose_node(parent, index)
 
@@ -108,7 +103,7 @@ def _parse(text: str, display: str) -> tuple[Document | None, list[Problem]]:
         return None, [Problem(display, line, col, f"YAML syntax error: {err.problem or err.context}")]
     finally:
         loader.dispose()
-    problems = [Problem(display, line, col, message) for (line, col), message in loader.problems]
+    problems = _alias_problems(loader.aliases, display)
     if node is None:
         return None, [*problems, Problem(display, 1, 1, "file is empty; it should hold a mapping of fields")]
     if not isinstance(node, MappingNode):
@@ -122,6 +117,22 @@ def _parse(text: str, display: str) -> tuple[Document | None, list[Problem]]:
     return doc, problems
 
 
+def _alias_problems(aliases: list[Pos], display: str) -> list[Problem]:
+    """One problem per file for aliases, at the first one: a billion-laughs file gives one line, not millions."""
+    if not aliases:
+        return []
+    count = f" ({len(aliases)} aliases in this file)" if len(aliases) > 1 else ""
+    line, col = aliases[0]
+    return [
+        Problem(
+            display,
+            line,
+            col,
+            f"YAML aliases (*name) are not allowed in data files; write the value out{count}",
+        )
+    ]
+
+
 def _build(node: Node, loc: Loc, doc: Document, loader: _Loader, problems: list[Problem]) -> Any:
     doc.values[loc] = _pos(node.start_mark)
     if isinstance(node, MappingNode):
@@ -130,6 +141,8 @@ def _build(node: Node, loc: Loc, doc: Document, loader: _Loader, problems: list[
         return [_build(item, (*loc, i), doc, loader, problems) for i, item in enumerate(node.value)]
     try:
         return loader.construct_object(node, deep=True)
+    except ValueError:
+        return node.value  # e.g. 2026-02-30 looks like a date but is none: let validation say so
     except yaml.MarkedYAMLError as err:
         line, col = _pos(err.problem_mark or node.start_mark)
         problems.append(Problem(doc.path, line, col, f"cannot read this value: {err.problem}"))

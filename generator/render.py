@@ -58,20 +58,16 @@ def https(url: str) -> str:
 
 
 def human_size(size: int | None) -> str:
-    """Decimal units as the Hub shows them: 630.7 MB, 1.25 GB."""
+    """Decimal units with three significant digits, as the Hub shows them: 631 MB, 1.25 GB."""
     if size is None:
         return "unknown"
+    if size < 1000:
+        return f"{size} B"
     value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return (
-                f"{size} B"
-                if unit == "B"
-                else f"{value:.3g} {unit}"
-                if value < 100
-                else f"{value:.1f} {unit}"
-            )
+    for unit in ("kB", "MB", "GB", "TB"):
         value /= 1000
+        if value < 999.5 or unit == "TB":
+            return f"{value:.3g} {unit}"
     raise AssertionError("unreachable")
 
 

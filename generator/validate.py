@@ -128,8 +128,8 @@ def _parse_file(file: Path, display: str, model: type[T], problems: list[Problem
     try:
         entry = model.model_validate(doc.data)
     except ValidationError as err:
-        mapped = (_map_error(error, doc, model) for error in err.errors(include_url=False))
-        problems.extend(p for p in mapped if (p.line, p.col) not in taken)
+        mapped = [_map_error(error, doc, model) for error in err.errors(include_url=False)]
+        problems.extend(p for p in _merge_alternatives(mapped) if (p.line, p.col) not in taken)
         return None
     if found:
         return None
@@ -156,6 +156,23 @@ def _map_error(error: ErrorDetails, doc: Document, model: type[BaseModel]) -> Pr
     line, col = doc.values.get(real, (1, 1))
     message = error["msg"].removeprefix("Value error, ")
     return Problem(doc.path, line, col, f"{dotted or 'file'}: {message}")
+
+
+def _merge_alternatives(found: list[Problem]) -> list[Problem]:
+    """A union type gives one error per alternative at the same place: join them into one message."""
+    by_place: dict[tuple[int, int], list[str]] = {}
+    for problem in found:
+        by_place.setdefault((problem.line, problem.col), []).append(problem.message)
+    path = found[0].path if found else ""
+    return [Problem(path, line, col, _join(messages)) for (line, col), messages in by_place.items()]
+
+
+def _join(messages: list[str]) -> str:
+    field, _, first = messages[0].partition(": ")
+    if all(message.startswith(f"{field}: ") for message in messages):
+        rest = [message.partition(": ")[2] for message in messages[1:]]
+        return f"{field}: " + "; or ".join([first, *rest])
+    return "; ".join(messages)
 
 
 def _real_loc(loc: tuple[int | str, ...], data: Any) -> Loc:

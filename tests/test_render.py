@@ -1,0 +1,97 @@
+"""Rendering: golden files of every generated page, purity, escaping."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.render import human_size, md, render_pages
+from generator.snapshot import load_snapshot
+from generator.validate import load_catalog
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def _render(data: Path) -> dict[str, str]:
+    catalog = load_catalog(data, data.parent)
+    return render_pages(catalog, load_snapshot(data / "hub-snapshot.json"))
+
+
+def test_pages_match_the_golden_files() -> None:
+    """Each page rendered from the fixture catalog equals its reviewed golden file.
+
+    Regenerate deliberately with `UPDATE_GOLDEN=1 make pytest` and review the diff.
+    """
+    pages = _render(FIXTURES / "catalog")
+    if UPDATE:
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        for rel, text in pages.items():
+            (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / rel).write_text(text, encoding="utf-8")
+    golden = {
+        p.relative_to(GOLDEN).as_posix(): p.read_text(encoding="utf-8")
+        for p in GOLDEN.rglob("*")
+        if p.is_file()
+    }
+    assert sorted(pages) == sorted(golden)
+    for rel, text in pages.items():
+        assert text == golden[rel], f"{rel} differs from tests/golden/{rel}"
+
+
+def test_rendering_is_a_pure_function_of_the_data(tmp_path: Path) -> None:
+    """Two renders of the same data are identical, whatever the file order on disk."""
+    first = _render(FIXTURES / "catalog")
+    copy = tmp_path / "data"
+    shutil.copytree(FIXTURES / "catalog", copy)
+    for file in sorted(copy.rglob("*.yaml"), reverse=True):
+        file.write_bytes(file.read_bytes())  # new mtimes, other inode order
+    assert _render(copy) == first
+
+
+def test_user_strings_are_escaped(tmp_path: Path) -> None:
+    """HTML and Markdown in a comment or title cannot inject markup or links."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "catalog", data)
+    lora = data / "loras" / "fusionx-t2v-14b.yaml"
+    text = lora.read_text().replace(
+        'comment: "Very good for 2.1"', "comment: '<script>alert(1)</script> | [x](javascript:alert(1))'"
+    )
+    lora.write_text(text)
+    combo = data / "combinations" / "dyno-high-lightning-low.yaml"
+    combo.write_text(
+        combo.read_text().replace(
+            "notes: Good motion", "notes: '<img src=x onerror=alert(1)> [x](javascript:y)'"
+        )
+    )
+    pages = _render(data)
+    assert "<script>" not in pages["catalog.md"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; | [x](javascript:alert(1))" in pages["catalog.md"]
+    assert "<img" not in pages["combinations.md"]
+    assert r"&lt;img src=x onerror=alert\(1\)&gt; \[x\]\(javascript:y\)" in pages["combinations.md"]
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (None, "unknown"),
+        (0, "0 B"),
+        (999, "999 B"),
+        (999_999, "1 MB"),
+        (630_697_104, "631 MB"),
+        (1_253_192_432, "1.25 GB"),
+        (2_923_503_944, "2.92 GB"),
+    ],
+)
+def test_human_size(size: int | None, text: str) -> None:
+    """Sizes are shown in decimal units, as the Hub shows them; unknown stays unknown."""
+    assert human_size(size) == text
+
+
+def test_md_escapes_markdown_and_html() -> None:
+    """The |md filter neutralises Markdown syntax and HTML."""
+    assert str(md("a_b *c* [d](e) <f>")) == r"a\_b \*c\* \[d\]\(e\) &lt;f&gt;"

@@ -1,0 +1,111 @@
+"""Validation: one deliberately broken data set, whose complete list of errors is asserted."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.__main__ import main
+from generator.errors import DataError
+from generator.load import read_document
+from generator.validate import load_catalog
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+EXPECTED = [
+    "data/combinations/bad-links.yaml:7:11: downloads.0.link: only https:// links are allowed, not javascript link",
+    "data/combinations/bad-links.yaml:9:11: downloads.1.link: only https:// links are allowed, not http link",
+    "data/combinations/bad-links.yaml:11:11: downloads.2.link: an HF folder link needs a path",
+    "data/combinations/bad-links.yaml:13:30: downloads.3.link.repo: String should match pattern '^[\\w.\\-]+/[\\w.\\-]+$'; or String should match pattern '^[\\w.\\-]+$'",
+    "data/combinations/dangling.yaml:4:10: unknown base model 'wan22-t2v-a14b-hihg' (no data/models/wan22-t2v-a14b-hihg.yaml); did you mean 'wan22-t2v-a14b-high'?",
+    "data/combinations/dangling.yaml:6:13: unknown LoRA 'no-such-lora' (no data/loras/no-such-lora.yaml)",
+    "data/loras/bomb.yaml:9:10: comment: Input should be a valid string",
+    "data/loras/bomb.yaml:9:11: YAML aliases (*name) are not allowed in data files; write the value out (9 aliases in this file)",
+    "data/loras/empty.yaml:1:1: file is empty; it should hold a mapping of fields",
+    "data/loras/everything-wrong.yaml:2:1: missing required field 'family'",
+    "data/loras/everything-wrong.yaml:4:3: file: path must end in .safetensors",
+    "data/loras/everything-wrong.yaml:6:13: generation: Input should be '2.1' or '2.2'",
+    "data/loras/everything-wrong.yaml:8:1: duplicate key 'task' (first defined on line 7)",
+    "data/loras/everything-wrong.yaml:9:1: unknown field 'famly'; did you mean 'family'?",
+    "data/loras/everything-wrong.yaml:11:9: claimed.rank: Input should be a valid integer, unable to parse string as an integer; or Input should be 'adaptive'",
+    "data/loras/everything-wrong.yaml:13:10: YAML aliases (*name) are not allowed in data files; write the value out",
+    "data/loras/everything-wrong.yaml:14:8: added: Input should be a valid date or datetime, invalid character in year",
+    "data/loras/latin1.yaml:1:9: invalid UTF-8 (byte 0xe9); save the file as UTF-8",
+    "data/loras/notes.txt:1:1: data files end in .yaml; entries go in data/loras/<id>.yaml, data/models/<id>.yaml, data/combinations/<id>.yaml, data/special-use/<id>.yaml",
+    "data/loras/same-file.yaml:2:7: the same file is already listed in data/loras/fusionx-t2v-14b.yaml",
+    "data/loras/tabs.yaml:3:1: tab used for indentation; indent with spaces",
+    "data/loras/wrong-name.yaml:1:5: id 'other-name' must match the file name 'wrong-name.yaml'",
+    "data/special-use/typed.yaml:2:10: purpose: Input should be a valid string",
+    "data/special-use/typed.yaml:4:7: link: a user link names a user or org; other kinds name an 'owner/name' repo",
+    "data/special-use/typed.yaml:5:8: added: Input should be a valid date or datetime, day value is outside expected range",
+    "25 errors",
+]
+
+
+@pytest.fixture(name="broken")
+def _broken(tmp_path: Path) -> Path:
+    shutil.copytree(FIXTURES / "broken", tmp_path / "data")
+    return tmp_path
+
+
+def test_every_problem_of_the_broken_data_set_is_reported_at_once(
+    broken: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """All problems, sorted, as path:line:col, then the count; exit status 1 and no traceback."""
+    assert main(["--root", str(broken), "validate"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == EXPECTED
+    assert "Traceback" not in out + err
+
+
+def test_github_format_turns_problems_into_annotations(
+    broken: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--format github prints ::error lines on the data file, line and column."""
+    assert main(["--root", str(broken), "validate", "--format", "github"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "::error file=data/combinations/bad-links.yaml,line=7,col=11::"
+        "downloads.0.link: only https:// links are allowed, not javascript link"
+    )
+    assert len(lines) == len(EXPECTED)
+
+
+def test_real_data_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    """The committed catalog passes validation."""
+    root = Path(__file__).parent.parent
+    assert main(["--root", str(root), "validate"]) == 0
+    assert "data/ is valid" in capsys.readouterr().out
+
+
+def test_a_leading_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    """Some editors write a UTF-8 BOM; it is not an error."""
+    file = tmp_path / "x.yaml"
+    file.write_bytes(b"\xef\xbb\xbfid: x\n")
+    doc, problems = read_document(file, "x.yaml")
+    assert problems == []
+    assert doc is not None
+    assert doc.data == {"id": "x"}
+    assert doc.values[("id",)] == (1, 5)
+
+
+def test_alias_bomb_is_refused_without_expansion(tmp_path: Path) -> None:
+    """A billion-laughs document gives one error and is never expanded."""
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(9)]
+    file = tmp_path / "bomb.yaml"
+    file.write_text("\n".join(lines) + "\n")
+    _, problems = read_document(file, "bomb.yaml")
+    assert [str(p) for p in problems] == [
+        "bomb.yaml:2:8: YAML aliases (*name) are not allowed in data files; write the value out (81 aliases in this file)"
+    ]
+
+
+def test_error_paths_are_relative_to_the_project(broken: Path) -> None:
+    """DataError carries sorted, de-duplicated problems with project-relative paths."""
+    with pytest.raises(DataError) as info:
+        load_catalog(broken / "data", broken)
+    assert all(problem.path.startswith("data/") for problem in info.value.problems)
+    assert info.value.problems == sorted(info.value.problems)
