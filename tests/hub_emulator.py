@@ -627,9 +627,10 @@ class HubEmulator:
         with self._lock:
             self.counts[route.kind] += 1
             self.log.append((req.method, full_path))
-            queue = self._faults.get(route.kind)
-            fault = queue.popleft() if queue else None
             budget = self._consume_budget() if req.path.startswith("/api/") and not is_cdn else None
+            queue = self._faults.get(route.kind)
+            over_budget = budget is not None and budget.exceeded
+            fault = queue.popleft() if queue and not over_budget else None
         if self.latency:
             time.sleep(self.latency)
         response = self._respond(req, route, fault, budget)

@@ -434,6 +434,21 @@ def test_rate_limit_budget() -> None:
         assert emu.status_counts == {200: 3, 429: 1}
 
 
+def test_rate_limit_window_resets_and_spares_faults() -> None:
+    with HubEmulator(rate_limit=1, window_seconds=0.3) as emu:
+        emu.add_repo(REPO)
+        api = HfApi(endpoint=emu.endpoint, token=False)
+        api.model_info(REPO)
+        emu.inject("model_info", Fault("503"))
+        with pytest.raises(HfHubHTTPError) as caught:
+            api.model_info(REPO)
+        assert caught.value.response.status_code == 429  # over budget: the 503 stays queued
+        time.sleep(0.35)
+        with pytest.raises(HfHubHTTPError) as queued:
+            api.model_info(REPO)
+        assert queued.value.response.status_code == 503
+
+
 def test_rate_limit_headers_on_every_api_response() -> None:
     with HubEmulator(rate_limit=10) as emu, httpx2.Client() as client:
         first = client.get(f"{emu.endpoint}/api/models/org/missing")
