@@ -2,7 +2,7 @@
 # Run `make help` for the list of targets.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SITE_TMP := .site-tmp

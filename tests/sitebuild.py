@@ -22,6 +22,7 @@ def make_project(dest: Path, data: Path | None = None) -> Path:
     shutil.copy(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
     shutil.copytree(ROOT / "docs", dest / "docs", ignore=_generated_files)
     shutil.copytree(data or ROOT / "data", dest / "data")
+    (dest / "generator").symlink_to(ROOT / "generator")  # mkdocs.yml watches generator/templates
     return dest
 
 

@@ -1,0 +1,298 @@
+"""The real site: strict MkDocs build of the real data, every seed fact on it, Zensical parity."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.cli_basic import schema_texts
+from tests.sitebuild import ROOT, build_site, make_project, mkdocs_build, page_text, render
+
+SEED = Path(__file__).parent / "fixtures" / "seed.md"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", name="site")
+def _site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_site(make_project(tmp_path_factory.mktemp("real")))
+
+
+@pytest.fixture(scope="module", name="text")
+def _text(site: Path) -> str:
+    return " ".join(page_text(page)[0] for page in sorted(site.rglob("*.html")))
+
+
+@pytest.fixture(scope="module", name="hrefs")
+def _hrefs(site: Path) -> set[str]:
+    return {href for page in site.rglob("*.html") for href in page_text(page)[1]}
+
+
+# --- facts of the seed page, read from the seed itself -----------------------------------------------
+
+# Where the catalog deliberately differs from the seed's wording: seed text -> text on the site.
+FIXED_TYPOS = {
+    "lightxv2/Wan2.2-Lightning/dyno": "lightx2v/Wan2.2-Lightning/Wan2.2-T2V-A14B-4steps-250928-dyno",
+    "Car/Clorth/Product consistency": "Car/Cloth/Product consistency",
+    "drnighthan on HuggingFace": "drnighthan on Hugging Face",
+}
+# Seed comments whose words became structured fields (recommendation level, computed "new" badge).
+STRUCTURED_WORDS = re.compile(r"^(new, recommended,?|new from|new,?)\s*|\s*-\s*$", re.IGNORECASE)
+
+
+def _table(section: str) -> list[list[str]]:
+    body = SEED.read_text(encoding="utf-8").split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in body.splitlines() if line.startswith("|")][2:]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def _plain(cell: str) -> str:
+    cell = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", cell)
+    return cell.replace("<br>", "").strip()
+
+
+def seed_lora_names() -> list[str]:
+    """Each LoRA file name of the seed's table (the seed omits .safetensors)."""
+    return [_plain(row[1]).rsplit("/", 1)[-1] for row in _table("Noteworthy Loras")]
+
+
+def seed_comments() -> list[tuple[str, str]]:
+    """(LoRA name, comment) for each commented row, minus the words that became structured fields."""
+    found = []
+    for row, name in zip(_table("Noteworthy Loras"), seed_lora_names(), strict=True):
+        comment = STRUCTURED_WORDS.sub("", row[3].strip()).strip()
+        if comment and comment != "-":
+            found.append((name, comment))
+    return found
+
+
+def seed_lines(section: str, prefix: str) -> list[str]:
+    """Lines of a section starting with prefix (trivia lines, quote lines, bullet points)."""
+    body = SEED.read_text(encoding="utf-8").split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    return [line.removeprefix(prefix).strip() for line in body.splitlines() if line.startswith(prefix)]
+
+
+def seed_links() -> list[str]:
+    """Every URL of the seed, as the site must link it (a repo's /tree/main root is the repo page)."""
+    urls = re.findall(r"\]\((https://[^)\s]+)\)", SEED.read_text(encoding="utf-8"))
+    return [re.sub(r"/tree/main$", "", url) for url in urls]
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", " ", text).casefold()
+
+
+def test_seed_facts_are_found_by_the_extractors() -> None:
+    """The seed parsers see what the seed holds (guards the tests below against silent emptiness)."""
+    assert len(seed_lora_names()) == 11
+    assert len(seed_comments()) == 8
+    assert len(seed_lines("Trivia", "")) >= 2
+    assert len(seed_lines("Kijai on Merging vs Unmerged LoRAs", "> * ")) == 7
+    assert len(seed_links()) == 10
+
+
+@pytest.mark.parametrize("name", seed_lora_names())
+def test_each_seed_lora_is_on_the_site(name: str, text: str) -> None:
+    """Every LoRA file name of the seed appears on the site."""
+    assert name in text
+
+
+@pytest.mark.parametrize(("name", "comment"), seed_comments())
+def test_each_seed_comment_is_on_the_site(name: str, comment: str, site: Path) -> None:
+    """Every curator comment appears in the catalog row of its LoRA."""
+    catalog = (site / "catalog" / "index.html").read_text(encoding="utf-8")
+    row = next(r for r in catalog.split("<tr") if name in r)
+    assert _fold(comment) in _fold(page_text_of(row))
+
+
+def page_text_of(fragment: str) -> str:
+    """Visible text of an HTML fragment."""
+    return re.sub(r"<[^>]+>", " ", fragment).replace("&#39;", "'").replace("&amp;", "&")
+
+
+def test_seed_recommendations_and_new_labels_are_badges(site: Path) -> None:
+    """'new, recommended' became a recommendation badge plus a computed 'new' badge."""
+    catalog = (site / "catalog" / "index.html").read_text(encoding="utf-8")
+    for row, name in zip(_table("Noteworthy Loras"), seed_lora_names(), strict=True):
+        html_row = next(r for r in catalog.split("<tr") if name in r)
+        if "recommended" in row[3]:
+            assert "la-recommended" in html_row, name
+        if row[3].strip().lower().startswith("new"):
+            assert "la-new" in html_row, name
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        *[line for line in seed_lines("Trivia", "") if line],
+        *seed_lines("Kijai on Merging vs Unmerged LoRAs", "> * "),
+        *[
+            line
+            for line in seed_lines("Kijai on Merging vs Unmerged LoRAs", "> ")
+            if not line.startswith("*")
+        ],
+    ],
+)
+def test_each_note_line_is_on_the_site(line: str, text: str) -> None:
+    """Every trivia line, every line of Kijai's quote and every pro/con point is on the site."""
+    if line.endswith(":"):
+        line = line.rstrip(":").replace("(", "").replace(")", "")
+        assert all(_fold(word) in _fold(text) for word in line.split()), line
+    else:
+        assert _fold(line) in _fold(text)
+
+
+def test_combinations_of_the_seed_are_on_the_site(site: Path) -> None:
+    """Each 'allegedly good' row: its LoRAs per expert, models, notes and the 2.5 strength on high."""
+    text = _fold(page_text(site / "combinations" / "index.html")[0])
+    for needle in [
+        "no lora",
+        "wan22_a14b_t2v_low_lightning_4steps_lora_250928_rank64_fp16",
+        "wan2.2-t2v-a14b-4steps-250928-dyno-high-lightx2v",
+        "some wan 2.2",
+        "good motion",
+        "lightx2v_14b_t2v_cfg_step_distill_lora_adaptive_rank_quantile_0.15_bf16",
+        "lightx2v_t2v_14b_cfg_step_distill_v2_lora_rank256_bf16 (strength 2.5)",
+        "lora unknown (?)",
+        "allegedly produced good results for some artists",
+        "vastly incomplete",
+    ]:
+        assert needle in text
+
+
+@pytest.mark.parametrize("url", seed_links())
+def test_each_seed_link_is_on_the_site(url: str, hrefs: set[str]) -> None:
+    """Every link of the seed is linked from the site."""
+    assert url in hrefs
+
+
+@pytest.mark.parametrize(("seed", "site_text"), sorted(FIXED_TYPOS.items()))
+def test_seed_typos_are_fixed(seed: str, site_text: str, text: str) -> None:
+    """The seed's typos are corrected on the site."""
+    assert site_text in text
+    assert seed not in text
+
+
+def test_rcm_and_special_use(text: str) -> None:
+    """The rCM note and the special-use links are on the site."""
+    for needle in [
+        "New distillation of WAN 2.1 from NVidia associated developers",
+        "Kijai has extracted a LoRA which can be used with WAN 2.1 and possibly 2.2 models",
+        "Cseti/wan2.2-14B-Kinestasis_concept-lora-v1",
+    ]:
+        assert needle in text
+
+
+def test_pages_request_nothing_from_outside_hosts(site: Path) -> None:
+    """No stylesheet, script, font or image comes from another host (theme.font is false)."""
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        outside = re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=\"(https?:)?//[^\"]+", html)
+        outside = [tag for tag in outside if 'rel="canonical"' not in tag]
+        assert not re.findall(r"<(?:script|img)[^>]+src=\"(?:https?:)?//", html), page
+        assert not re.findall(
+            r"<link[^>]+rel=\"(?:stylesheet|preload|preconnect)\"[^>]+href=\"(?:https?:)?//", html
+        ), page
+
+
+def test_catalog_json_is_published(site: Path) -> None:
+    """The machine-readable catalog is part of the site."""
+    assert '"loras"' in (site / "catalog.json").read_text(encoding="utf-8")
+
+
+# --- build behaviour ----------------------------------------------------------------------------------
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(name="project")
+def _project(tmp_path: Path) -> Path:
+    project = make_project(tmp_path)
+    shutil.copy(ROOT / "Makefile", project / "Makefile")
+    # keep modification times, so make sees the venv as up to date
+    shutil.copytree(ROOT / "requirements", project / "requirements")
+    shutil.copy2(ROOT / "constraints.txt", project / "constraints.txt")
+    return project
+
+
+def _make_site(project: Path) -> subprocess.CompletedProcess[str]:
+    venv = Path(sys.executable).parent.parent
+    return subprocess.run(
+        ["make", "--no-print-directory", "site", f"VENV={venv}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_failed_validation_leaves_the_built_site_untouched(project: Path) -> None:
+    """`make site` after breaking a data file fails with path:line:col and changes neither site/ nor docs/."""
+    first = _make_site(project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    before = (_digest(project / "site"), _digest(project / "docs"))
+    lora = project / "data" / "loras" / "fusionx-t2v-14b.yaml"
+    lora.write_text(lora.read_text().replace("task: T2V", "task: T3V"))
+    second = _make_site(project)
+    assert second.returncode != 0
+    assert "data/loras/fusionx-t2v-14b.yaml:8:7: task: Input should be" in second.stdout
+    assert "Traceback" not in second.stdout + second.stderr
+    assert (_digest(project / "site"), _digest(project / "docs")) == before
+
+
+def test_zensical_builds_the_same_pages(tmp_path: Path) -> None:
+    """The same mkdocs.yml builds with Zensical (Material's successor) into the same set of pages."""
+    if shutil.which("zensical", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("zensical is not installed")
+    project = make_project(tmp_path)
+    assert render(project) == 0
+    result = mkdocs_build(project, tool="zensical")
+    assert result.returncode == 0, result.stdout + result.stderr
+    zensical_pages = sorted(
+        p.relative_to(project / "site").as_posix() for p in (project / "site").rglob("index.html")
+    )
+    mkdocs = mkdocs_build(project)
+    assert mkdocs.returncode == 0, mkdocs.stdout + mkdocs.stderr
+    mkdocs_pages = sorted(
+        p.relative_to(project / "site").as_posix() for p in (project / "site").rglob("index.html")
+    )
+    assert zensical_pages == mkdocs_pages
+
+
+def test_mkdocs_yml_is_portable() -> None:
+    """No hooks and only plugins Zensical supports, so the standalone generator stays the only build step."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "\nhooks:" not in config
+    plugins = re.findall(
+        r"^  - (\w[\w-]*)", config.split("\nplugins:", 1)[1].split("\n\n", 1)[0], re.MULTILINE
+    )
+    assert set(plugins) <= {"search", "tags", "offline", "privacy", "social", "blog", "rss"}
+    assert "font: false" in config
+    assert "strict: true" in config
+
+
+def test_committed_schemas_are_up_to_date() -> None:
+    """schemas/ holds exactly what `python -m generator schema` writes."""
+    committed = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "schemas").glob("*.json")}
+    assert committed == schema_texts()
+
+
+def test_every_data_file_points_editors_at_its_schema() -> None:
+    """Each YAML data file starts with a yaml-language-server modeline naming an existing schema."""
+    for file in sorted((ROOT / "data").rglob("*.yaml")):
+        first = file.read_text(encoding="utf-8").splitlines()[0]
+        match = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)
+        assert match, file
+        assert (file.parent / match.group(1)).resolve().is_file(), file
