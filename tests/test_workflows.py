@@ -265,3 +265,21 @@ def test_dependabot_grouped_weekly_with_cooldown() -> None:
         assert update["schedule"]["interval"] == "weekly"
         assert update["cooldown"]["default-days"] == 7
         assert update["groups"]
+
+
+def test_pre_commit_hooks_use_the_venv() -> None:
+    """Every hook is local and runs a tool installed in .venv, so no hook repository is ever fetched."""
+    config = yaml.safe_load(PRE_COMMIT.read_text(encoding="utf-8"))
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]
+    hooks = config["repos"][0]["hooks"]
+    assert {hook["id"] for hook in hooks} >= {
+        "validate-data",
+        "ruff-check",
+        "ruff-format",
+        "zizmor",
+        "actionlint",
+    }
+    for hook in hooks:
+        executable = hook["entry"].split()[0]
+        assert executable.startswith(".venv/bin/"), hook["id"]
+        assert (BIN / Path(executable).name).exists(), hook["id"]
