@@ -1,0 +1,132 @@
+"""Reports of a link check: Markdown for a GitHub issue body or job summary, and JSON for machines.
+
+The Markdown opens with a summary line, then lists problems by kind -- dead first, then moved or
+renamed, gated, unverified -- one line per link naming the data file(s) that hold it. It stays under
+:data:`MARKDOWN_LIMIT` characters (GitHub refuses issue bodies over 65,536), ending with a note when
+lines had to be left out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+from generator.hub import Finding
+from generator.snapshot import DEAD
+
+MARKDOWN_LIMIT = 60_000
+SECTIONS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("Dead links", DEAD),
+    ("Moved or renamed", frozenset({"moved", "renamed"})),
+    ("Gated", frozenset({"gated"})),
+    ("Unverified (the check could not reach a verdict)", frozenset({"unverified"})),
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One checked link: its snapshot key, where it points, the data files holding it, the finding."""
+
+    key: str
+    label: str
+    url: str
+    sources: tuple[str, ...]
+    finding: Finding
+
+
+def summary(rows: Sequence[Row]) -> str:
+    """'N links checked: a ok, b dead, …' (zero counts left out, except ok)."""
+    counts = Counter(_group(row.finding.status) for row in rows)
+    parts = [f"{counts['ok']} ok"] + [f"{counts[name]} {name}" for name in _GROUPS[1:] if counts[name]]
+    noun = "link" if len(rows) == 1 else "links"
+    return f"{len(rows)} {noun} checked: {', '.join(parts)}"
+
+
+_GROUPS = ("ok", "dead", "moved/renamed", "gated", "unverified")
+
+
+def _group(status: str) -> str:
+    for name, (_, statuses) in zip(_GROUPS[1:], SECTIONS, strict=True):
+        if status in statuses:
+            return name
+    return "ok"
+
+
+def markdown(rows: Sequence[Row], *, checked_at: str, limit: int = MARKDOWN_LIMIT) -> str:
+    """The Markdown report, at most ``limit`` characters."""
+    head = f"## Link check\n\n{summary(rows)} ({checked_at}).\n"
+    lines = list(_body_lines(rows))
+    if not lines:
+        return head + "\nEvery link is alive.\n"
+    return head + _fit(lines, limit - len(head))
+
+
+def _body_lines(rows: Sequence[Row]) -> Iterable[str]:
+    for title, statuses in SECTIONS:
+        picked = sorted((row for row in rows if row.finding.status in statuses), key=_order)
+        if picked:
+            yield f"\n### {title} ({len(picked)})\n\n"
+            yield from (_line(row) for row in picked)
+
+
+def _order(row: Row) -> tuple[str, str]:
+    return (row.finding.status, row.key)
+
+
+def _fit(lines: list[str], budget: int) -> str:
+    """Join whole lines while they fit, keeping room for a note on what was left out."""
+    note_room = 200
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        if used + len(line) > budget - note_room:
+            break
+        kept.append(line)
+        used += len(line)
+    left = sum(1 for line in lines[len(kept) :] if line.startswith("- "))
+    if left:
+        kept.append(
+            f"\n_… {left} more link(s) not shown to stay under the size limit; see the JSON report._\n"
+        )
+    return "".join(kept)
+
+
+def _line(row: Row) -> str:
+    finding = row.finding
+    where = ", ".join(f"`{source}`" for source in row.sources)
+    detail = _detail(finding)
+    return f"- **{finding.status}** [`{row.label}`]({row.url}) in {where}{' — ' + detail if detail else ''}\n"
+
+
+def _detail(finding: Finding) -> str:
+    parts: list[str] = []
+    if finding.new_path:
+        parts.append(f"now at `{finding.new_path}`")
+    if finding.new_repo:
+        parts.append(f"repo now `{finding.new_repo}`")
+    if finding.gated:
+        parts.append(f"gated ({finding.gated})")
+    if finding.error:
+        parts.append(finding.error)
+    elif finding.http_status and finding.status != "ok":
+        parts.append(f"HTTP {finding.http_status}")
+    return "; ".join(parts)
+
+
+def json_report(rows: Sequence[Row], *, checked_at: str, exit_code: int) -> str:
+    """The JSON report: time, exit code, counts per status and every checked link (sorted keys)."""
+    counts = Counter(row.finding.status for row in rows)
+    data = {
+        "checked_at": checked_at,
+        "exit_code": exit_code,
+        "counts": dict(sorted(counts.items())),
+        "links": [_json_row(row) for row in sorted(rows, key=lambda row: row.key)],
+    }
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _json_row(row: Row) -> dict[str, object]:
+    facts = {name: value for name, value in asdict(row.finding).items() if value is not None}
+    return {"key": row.key, "label": row.label, "url": row.url, "sources": list(row.sources), **facts}
