@@ -283,3 +283,19 @@ def test_pre_commit_hooks_use_the_venv() -> None:
         executable = hook["entry"].split()[0]
         assert executable.startswith(".venv/bin/"), hook["id"]
         assert (BIN / Path(executable).name).exists(), hook["id"]
+
+
+@pytest.mark.parametrize(
+    ("line", "pinned"),
+    [
+        ("      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0", True),
+        ("        uses: actions/deploy-pages@d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e # v4.0.5", True),
+        ("      - uses: actions/checkout@v5", False),
+        ("      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8", False),
+        ("      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5", False),
+        ("      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a # v5.0.0", False),
+    ],
+)
+def test_pin_rule_itself(line: str, pinned: bool) -> None:
+    """The pin rule accepts only a full 40-hex SHA followed by a full `# vX.Y.Z` comment."""
+    assert bool(PINNED_USES.match(line)) is pinned
