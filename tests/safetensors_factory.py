@@ -1,0 +1,247 @@
+"""Synthetic safetensors headers for Wan LoRAs, in every key format of wan-lora-format.md §4.
+
+The bytes are what a real file starts with: u64le ``N``, then ``N`` bytes of compact JSON padded with spaces to a
+multiple of 8, with ``data_offsets`` laid out in the serializer's order (dtype descending, then name). Nothing
+after the header is produced; :func:`file_size` gives the size the whole file would have, so an emulator can serve
+a header-only file with its true declared size.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
+
+from generator.architectures import Architecture, expected_shape, get_architecture
+
+Fmt = Literal["comfyui", "diffusion-pipe", "kohya", "videox-fun", "diffusers", "peft-other"]
+TensorTable = dict[str, tuple[str, tuple[int, ...]]]
+"""Tensor name → (safetensors dtype, shape)."""
+
+_DTYPE_BYTES = {"F64": 8, "F32": 4, "BF16": 2, "F16": 2, "F8_E4M3": 1, "F8_E5M2": 1, "I8": 1, "U8": 1}
+_DTYPE_ORDER = ("F8_E5M2", "F8_E4M3", "F16", "BF16", "F32", "F64")
+"""Ascending serializer order; data is written in descending order (safetensors ``prepare``)."""
+
+
+# ------------------------------------------------------------------------------------- serializer
+
+
+def _data_order(tensors: Mapping[str, tuple[str, tuple[int, ...]]]) -> list[str]:
+    """Names in data-area order: dtype descending, then name."""
+    return sorted(tensors, key=lambda n: (-_DTYPE_ORDER.index(tensors[n][0]), n))
+
+
+def serialize_header(tensors: TensorTable, metadata: Mapping[str, str] | None = None) -> bytes:
+    """Header bytes (length prefix + padded JSON) for these tensors, as the safetensors serializer writes them."""
+    body: dict[str, object] = {}
+    if metadata is not None:
+        body["__metadata__"] = dict(metadata)
+    offset = 0
+    for name in _data_order(tensors):
+        dtype, shape = tensors[name]
+        end = offset + math.prod(shape) * _DTYPE_BYTES[dtype]
+        body[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, end]}
+        offset = end
+    text = json.dumps(body, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text
+
+
+def _header_json(header: bytes) -> dict[str, dict[str, object]]:
+    (size,) = struct.unpack("<Q", header[:8])
+    parsed: dict[str, dict[str, object]] = json.loads(header[8 : 8 + size])
+    return parsed
+
+
+def payload_size(header: bytes) -> int:
+    """Bytes of tensor data after the header: the largest ``data_offsets`` end."""
+    ends = [_end(entry) for name, entry in _header_json(header).items() if name != "__metadata__"]
+    return max(ends, default=0)
+
+
+def _end(entry: dict[str, object]) -> int:
+    offsets = entry["data_offsets"]
+    assert isinstance(offsets, list)
+    return int(offsets[1])
+
+
+def file_size(header: bytes) -> int:
+    """Size of the whole file: ``8 + N + payload``."""
+    return len(header) + payload_size(header)
+
+
+# ------------------------------------------------------------------------------------ key writers
+
+_ROLE_SUFFIX: dict[str, dict[str, str]] = {
+    "down/up": {
+        "down": "lora_down.weight",
+        "up": "lora_up.weight",
+        "alpha": "alpha",
+        "diff": "diff",
+        "diff_b": "diff_b",
+    },
+    "A/B": {
+        "down": "lora_A.weight",
+        "up": "lora_B.weight",
+        "alpha": "alpha",
+        "diff": "diff",
+        "diff_b": "diff_b",
+    },
+    "diffusers": {"down": "lora_A.weight", "up": "lora_B.weight", "diff_b": "lora_B.bias"},
+}
+
+_DIFFUSERS_NAMES = {
+    **{f"self_attn.{p}": f"attn1.to_{p}" for p in "qkv"},
+    **{f"cross_attn.{p}": f"attn2.to_{p}" for p in "qkv"},
+    "self_attn.o": "attn1.to_out.0",
+    "cross_attn.o": "attn2.to_out.0",
+    "cross_attn.k_img": "attn2.add_k_proj",
+    "cross_attn.v_img": "attn2.add_v_proj",
+    "ffn.0": "ffn.net.0.proj",
+    "ffn.2": "ffn.net.2",
+    "text_embedding.0": "condition_embedder.text_embedder.linear_1",
+    "time_projection.1": "condition_embedder.time_proj",
+    "head.head": "proj_out",
+}
+"""Writer-side diffusers spelling of the modules the factory emits in that format."""
+
+
+def _diffusers_path(module: str) -> str:
+    head, _, rest = module.partition(".")
+    if head == "blocks":
+        index, _, local = rest.partition(".")
+        return f"blocks.{index}.{_DIFFUSERS_NAMES[local]}"
+    return _DIFFUSERS_NAMES[module]
+
+
+def key_name(fmt: Fmt, module: str, role: str) -> str:
+    """The key a writer of ``fmt`` uses for ``role`` (down/up/alpha/diff/diff_b) of a canonical module."""
+    if fmt in ("comfyui", "diffusion-pipe"):
+        return f"diffusion_model.{module}.{_ROLE_SUFFIX['down/up' if fmt == 'comfyui' else 'A/B'][role]}"
+    if fmt in ("kohya", "videox-fun"):
+        prefix = "lora_unet_" if fmt == "kohya" else "lora_unet__"
+        return f"{prefix}{module.replace('.', '_')}.{_ROLE_SUFFIX['down/up'][role]}"
+    if fmt == "diffusers":
+        return f"transformer.{_diffusers_path(module)}.{_ROLE_SUFFIX['diffusers'][role]}"
+    return f"base_model.model.{module}.{_ROLE_SUFFIX['A/B'][role]}"
+
+
+# ----------------------------------------------------------------------------------- module lists
+
+_ATTN = tuple(f"{a}.{p}" for a in ("self_attn", "cross_attn") for p in "qkvo")
+_IMG = ("cross_attn.k_img", "cross_attn.v_img")
+_NORMS = ("self_attn.norm_q", "self_attn.norm_k", "cross_attn.norm_q", "cross_attn.norm_k")
+_TOP_LINEARS = (
+    "text_embedding.0",
+    "text_embedding.2",
+    "time_embedding.0",
+    "time_embedding.2",
+    "time_projection.1",
+)
+
+
+def block_linears(i2v: bool) -> tuple[str, ...]:
+    """Block-local Linear modules a LoRA trains: attention (+ the CLIP branch) and FFN."""
+    return (*_ATTN, *(_IMG if i2v else ()), "ffn.0", "ffn.2")
+
+
+def _layout(arch: Architecture, blocks: Iterable[int], i2v: bool, kijai: bool) -> tuple[list[str], list[str]]:
+    """``(LoRA-pair modules, full-delta norm modules)``; Kijai extractions add top-level linears and norms."""
+    pairs = [f"blocks.{b}.{m}" for b in blocks for m in block_linears(i2v)]
+    if not kijai:
+        return pairs, []
+    norms = [*_NORMS, *(("cross_attn.norm_k_img",) if i2v else ()), "norm3"]
+    diffs = [f"blocks.{b}.{n}" for b in blocks for n in norms]
+    pairs += [*_TOP_LINEARS, "head.head", *(("img_emb.proj.1", "img_emb.proj.3") if i2v else ())]
+    diffs += ["img_emb.proj.0", "img_emb.proj.4"] if i2v else []
+    return pairs, diffs
+
+
+def _shape(arch: Architecture, module: str) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+    shape = expected_shape(arch, module)
+    assert shape is not None, f"{module} does not exist on {arch.id}"
+    return shape.weight, shape.bias
+
+
+# ------------------------------------------------------------------------------------- LoRA tensors
+
+
+def _pair_tensors(fmt: Fmt, module: str, weight: tuple[int, ...], rank: int, dtype: str) -> TensorTable:
+    """down ``[r, in]`` and up ``[out, r]``, with ``r`` capped at ``min(out, in)`` as extractors do."""
+    out, inp = weight[0], math.prod(weight[1:])
+    r = min(rank, out, inp)
+    return {key_name(fmt, module, "down"): (dtype, (r, inp)), key_name(fmt, module, "up"): (dtype, (out, r))}
+
+
+def lora_tensors(
+    arch_id: str,
+    fmt: Fmt,
+    rank: int,
+    dtype: str,
+    *,
+    alpha_dtype: str | None = None,
+    i2v: bool = False,
+    diff: bool = False,
+    blocks: Sequence[int] | None = None,
+    adaptive_ranks: Sequence[int] | None = None,
+) -> TensorTable:
+    """Tensor table of a LoRA; see :func:`make_lora_header` for the parameters."""
+    arch = get_architecture(arch_id)
+    pairs, norms = _layout(arch, range(arch.layers) if blocks is None else blocks, i2v, diff)
+    tensors: TensorTable = {}
+    for index, module in enumerate(pairs):
+        weight, bias = _shape(arch, module)
+        r = adaptive_ranks[index % len(adaptive_ranks)] if adaptive_ranks else rank
+        tensors.update(_pair_tensors(fmt, module, weight, r, dtype))
+        if alpha_dtype is not None:
+            tensors[key_name(fmt, module, "alpha")] = (alpha_dtype, ())
+        if diff and bias is not None:
+            tensors[key_name(fmt, module, "diff_b")] = (dtype, bias)
+    for module in norms:
+        weight, bias = _shape(arch, module)
+        tensors[key_name(fmt, module, "diff")] = (dtype, weight)
+        if bias is not None:
+            tensors[key_name(fmt, module, "diff_b")] = (dtype, bias)
+    if diff:
+        tensors[key_name(fmt, "patch_embedding", "diff_b")] = (dtype, (arch.dim,))
+    return tensors
+
+
+def make_lora_header(
+    arch: str = "wan2.1-t2v-14b",
+    fmt: Fmt = "comfyui",
+    rank: int = 64,
+    dtype: str = "BF16",
+    *,
+    alpha: bool = False,
+    alpha_dtype: str | None = None,
+    i2v: bool = False,
+    diff: bool = False,
+    metadata: Mapping[str, str] | None = None,
+    blocks: Sequence[int] | None = None,
+    adaptive_ranks: Sequence[int] | None = None,
+    extra: TensorTable | None = None,
+) -> bytes:
+    """Header bytes of a synthetic Wan LoRA.
+
+    ``diff=False`` gives the blocks-only layout (attention + FFN pairs, as musubi-tuner, diffusion-pipe and
+    Lightning write); ``diff=True`` the Kijai extraction layout (plus top-level linears, norm ``.diff``, bias
+    ``.diff_b`` and ``patch_embedding.diff_b``). ``i2v`` adds the Wan 2.1 CLIP branch, ``alpha`` one scalar per
+    pair (in ``alpha_dtype``, default ``dtype``), ``blocks`` restricts the block indices, ``adaptive_ranks``
+    cycles per-module ranks and ``extra`` adds or replaces raw tensors.
+    """
+    tensors = lora_tensors(
+        arch,
+        fmt,
+        rank,
+        dtype,
+        alpha_dtype=(alpha_dtype or dtype) if alpha else None,
+        i2v=i2v,
+        diff=diff,
+        blocks=blocks,
+        adaptive_ranks=adaptive_ranks,
+    )
+    tensors.update(extra or {})
+    return serialize_header(tensors, metadata)
