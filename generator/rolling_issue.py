@@ -40,6 +40,7 @@ from pathlib import Path
 MARKER = "<!-- lora-alchemy:link-check -->"
 LABEL = "link-check"
 TITLE = "Link check: dead links in the catalog"
+LABEL_STYLE = ("--color", "d73a4a", "--description", "Dead links found by the scheduled link check")
 BODY_LIMIT = 60_000
 """Bodies stay below this many characters (GitHub refuses bodies over 65,536)."""
 
@@ -166,47 +167,24 @@ def _footer(run_url: str | None) -> str:
 
 def plan(decision: Decision, repo: str | None = None) -> list[Command]:
     """The `gh` commands that carry out `decision` (empty for NOTHING)."""
-    commands: list[Command] = []
-    if decision.kind is Kind.CREATE:
-        commands.append(
-            _gh(
-                repo,
-                "label",
-                "create",
-                LABEL,
-                "--force",
-                "--color",
-                "d73a4a",
-                "--description",
-                "Dead or unverified links found by the scheduled check",
-            )
-        )
-        commands.append(
-            _gh(
-                repo,
-                "issue",
-                "create",
-                "--title",
-                TITLE,
-                "--label",
-                LABEL,
-                "--body-file",
-                "-",
-                stdin=decision.body,
-            )
-        )
-    elif decision.kind is Kind.UPDATE:
-        commands.append(
-            _gh(repo, "issue", "edit", str(decision.number), "--body-file", "-", stdin=decision.body)
-        )
-    elif decision.kind is Kind.CLOSE:
-        commands.append(_close(repo, _number(decision), decision.comment or "", "completed"))
+    commands = _main_commands(decision, repo)
     if decision.number is not None:
-        commands += [
-            _close(repo, dup, duplicate_comment(decision.number), "not planned")
-            for dup in decision.duplicates
-        ]
+        comment = duplicate_comment(decision.number)
+        commands += [_close(repo, dup, comment, "not planned") for dup in decision.duplicates]
     return commands
+
+
+def _main_commands(decision: Decision, repo: str | None) -> list[Command]:
+    """The commands of the action itself, without the duplicates."""
+    if decision.kind is Kind.CREATE:
+        label = _gh(repo, "label", "create", LABEL, "--force", *LABEL_STYLE)
+        create = ("--title", TITLE, "--label", LABEL, "--body-file", "-")
+        return [label, _gh(repo, "issue", "create", *create, stdin=decision.body)]
+    if decision.kind is Kind.UPDATE:
+        return [_gh(repo, "issue", "edit", str(_number(decision)), "--body-file", "-", stdin=decision.body)]
+    if decision.kind is Kind.CLOSE:
+        return [_close(repo, _number(decision), decision.comment or "", "completed")]
+    return []
 
 
 def list_command(repo: str | None = None) -> Command:
