@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from generator.errors import Problem
@@ -94,8 +95,15 @@ def _tab_problems(text: str, display: str) -> list[Problem]:
     return problems
 
 
+def _loader_for(text: str) -> _Loader | yaml.CSafeLoader:
+    """libyaml's fast parser when the text cannot hold an alias; our alias-refusing loader otherwise."""
+    if "*" in text or not yaml.__with_libyaml__:
+        return _Loader(text)
+    return yaml.CSafeLoader(text)
+
+
 def _parse(text: str, display: str) -> tuple[Document | None, list[Problem]]:
-    loader = _Loader(text)
+    loader = _loader_for(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
@@ -103,7 +111,7 @@ def _parse(text: str, display: str) -> tuple[Document | None, list[Problem]]:
         return None, [Problem(display, line, col, f"YAML syntax error: {err.problem or err.context}")]
     finally:
         loader.dispose()
-    problems = _alias_problems(loader.aliases, display)
+    problems = _alias_problems(loader.aliases if isinstance(loader, _Loader) else [], display)
     if node is None:
         return None, [*problems, Problem(display, 1, 1, "file is empty; it should hold a mapping of fields")]
     if not isinstance(node, MappingNode):
@@ -133,7 +141,7 @@ def _alias_problems(aliases: list[Pos], display: str) -> list[Problem]:
     ]
 
 
-def _build(node: Node, loc: Loc, doc: Document, loader: _Loader, problems: list[Problem]) -> Any:
+def _build(node: Node, loc: Loc, doc: Document, loader: SafeConstructor, problems: list[Problem]) -> Any:
     doc.values[loc] = _pos(node.start_mark)
     if isinstance(node, MappingNode):
         return _build_mapping(node, loc, doc, loader, problems)
@@ -150,7 +158,7 @@ def _build(node: Node, loc: Loc, doc: Document, loader: _Loader, problems: list[
 
 
 def _build_mapping(
-    node: MappingNode, loc: Loc, doc: Document, loader: _Loader, problems: list[Problem]
+    node: MappingNode, loc: Loc, doc: Document, loader: SafeConstructor, problems: list[Problem]
 ) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key_node, value_node in node.value:

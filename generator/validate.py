@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,11 +53,19 @@ class Catalog:
 
     def lora(self, lora_id: str) -> m.Lora:
         """The LoRA with this id."""
-        return next(lora for lora in self.loras if lora.id == lora_id)
+        return self._loras_by_id[lora_id]
 
     def model(self, model_id: str) -> m.BaseModelEntry:
         """The base model with this id."""
-        return next(model for model in self.models if model.id == model_id)
+        return self._models_by_id[model_id]
+
+    @cached_property
+    def _loras_by_id(self) -> dict[str, m.Lora]:
+        return {lora.id: lora for lora in self.loras}
+
+    @cached_property
+    def _models_by_id(self) -> dict[str, m.BaseModelEntry]:
+        return {model.id: model for model in self.models}
 
 
 @dataclass(frozen=True)
