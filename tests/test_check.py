@@ -1,0 +1,268 @@
+"""The `check` stage end to end: a copy of data/ against the Hub emulator, through the real client."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from generator.__main__ import main
+from generator.check import CheckOptions, Outcome, catalog_links, check_catalog, collect
+from generator.hub import Finding, RetryPolicy
+from generator.models import HfLink, LoraFile
+from generator.report import MARKDOWN_LIMIT, Row, markdown
+from generator.snapshot import Snapshot, load_snapshot, save_snapshot
+from generator.validate import load_catalog
+from tests.hub_emulator import Fault, HubEmulator
+
+FAST = CheckOptions(
+    policy=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02, timeout=2.0), progress=False
+)
+T1, T2 = "2026-11-26T10:00:00Z", "2026-11-27T10:00:00Z"
+MOE = "LoRAs/Wan22_Lightx2v/Wan_2_2_I2V_A14B_HIGH_lightx2v_MoE_distill_lora_rank_64_bf16.safetensors"
+MOE_KEY = f"hf:file:Kijai/WanVideo_comfy/{MOE}"
+
+
+@pytest.fixture
+def root(catalog_root: Path) -> Path:
+    """The data copy with its one GitHub link turned into a Hub repo link (no internet here)."""
+    rcm = catalog_root / "data" / "notes" / "rcm.yaml"
+    rcm.write_text(rcm.read_text().replace("https://github.com/NVlabs/rcm", "{kind: repo, repo: NVlabs/rcm}"))
+    return catalog_root
+
+
+@pytest.fixture
+def served(hub: HubEmulator, root: Path) -> HubEmulator:
+    """The emulator serving every repo, file, folder and user the catalog links to."""
+    links = [link for _, link in catalog_links(load_catalog(root / "data", root)) if isinstance(link, HfLink)]
+    for repo in sorted({link.repo for link in links if link.kind != "user"}):
+        hub.add_repo(repo)
+    for link in links:
+        if link.kind == "file" and link.path:
+            hub.add_lfs_file(link.repo, link.path, size=1000 + len(link.path))
+        elif link.kind == "folder":
+            hub.add_small_file(link.repo, f"{link.path}/README.md", b"folder\n")
+        elif link.kind == "user":
+            hub.add_user(link.repo)
+    return hub
+
+
+def run_check(root: Path, now: str = T1, **kwargs: object) -> Outcome:
+    return check_catalog(root, options=FAST, now=lambda: now, **kwargs)  # type: ignore[arg-type]
+
+
+def snapshot_text(root: Path) -> str:
+    return (root / "data" / "hub-snapshot.json").read_text()
+
+
+def test_every_link_field_is_collected(root: Path) -> None:
+    """Every HfLink and every https value anywhere in the catalog is among the checked links."""
+    catalog = load_catalog(root / "data", root)
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, HfLink | LoraFile):
+            found.add(value.label if isinstance(value, HfLink) else value.link.label)
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name))
+        elif isinstance(value, tuple | list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and value.startswith("https://"):
+            found.add(value)
+
+    for part in vars(catalog).values():
+        walk(part)
+    collected = {
+        ref.link.label if isinstance(ref.link, HfLink) else ref.link
+        for ref in collect(catalog_links(catalog))
+    }
+    assert found == collected
+
+
+def test_alive_catalog_one_call_per_repo_and_stable_snapshot(served: HubEmulator, root: Path) -> None:
+    """All alive: exit 0, one model_info per distinct repo, and a second run changes no byte."""
+    first = run_check(root)
+    assert first.exit_code == 0
+    assert first.written
+    repos = {ref.link.repo for ref in collect(catalog_links(load_catalog(root / "data", root)))
+             if isinstance(ref.link, HfLink) and ref.link.kind != "user"}  # fmt: skip
+    assert served.counts["model_info"] == len(repos)
+    assert served.counts["tree"] == served.counts["paths_info"] == served.counts["resolve"] == 0
+    before = snapshot_text(root)
+    second = run_check(root, now=T2)
+    assert not second.written
+    assert snapshot_text(root) == before
+    assert json.loads(before)["links"][MOE_KEY]["sha256"]
+
+
+def test_dead_link_exit_1_and_report_names_the_file(
+    served: HubEmulator, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A removed file: exit 1 through main(), the report names the data file that holds the link."""
+    served.remove_file("Kijai/WanVideo_comfy", MOE)
+    report, report_json = root / "report.md", root / "report.json"
+    code = main(
+        ["--root", str(root), "check", "--attempts", "1", "--report", str(report), "--json", str(report_json)]
+    )
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "missing_file" in out
+    assert "data/loras/wan22-i2v-a14b-high-lightx2v-moe-distill.yaml" in out
+    assert report.read_text() == out
+    data = json.loads(report_json.read_text())
+    assert data["exit_code"] == 1
+    assert data["counts"]["missing_file"] == 1
+    assert next(row for row in data["links"] if row["key"] == MOE_KEY)["status"] == "missing_file"
+
+
+def test_moved_after_a_previous_run(served: HubEmulator, root: Path) -> None:
+    """Run 1 records the sha256; after the file moves, run 2 reports the new path (exit 0: alive)."""
+    run_check(root)
+    served.move_file("Kijai/WanVideo_comfy", MOE, "LoRAs/" + MOE.rsplit("/", 1)[1])
+    outcome = run_check(root, now=T2)
+    fact = outcome.snapshot.links[MOE_KEY]
+    assert (fact.status, fact.new_path) == ("moved", "LoRAs/" + MOE.rsplit("/", 1)[1])
+    assert fact.verified_at == T2
+
+
+def test_unverified_keeps_previous_facts(served: HubEmulator, root: Path) -> None:
+    """A run where every model_info fails: exit 3, facts kept, error and time added; nothing is dead."""
+    first = run_check(root).snapshot.links[MOE_KEY]
+    served.inject("model_info", *[Fault("503")] * 100)
+    outcome = run_check(root, now=T2)
+    assert outcome.exit_code == 3
+    fact = outcome.snapshot.links[MOE_KEY]
+    assert (fact.status, fact.sha256, fact.verified_at) == ("ok", first.sha256, T1)
+    assert (fact.error_at, "503" in (fact.error or "")) == (T2, True)
+    assert load_snapshot(root / "data" / "hub-snapshot.json") == outcome.snapshot
+
+
+def test_never_checked_link_becomes_unverified(served: HubEmulator, root: Path) -> None:
+    """No previous facts and no verdict: status unverified with the error."""
+    served.inject("model_info", *[Fault("reset")] * 100)
+    fact = run_check(root).snapshot.links[MOE_KEY]
+    assert (fact.status, fact.error_at) == ("unverified", T1)
+
+
+def test_exit_3_through_main(served: HubEmulator, root: Path) -> None:
+    """Only unverified problems: exit 3."""
+    served.inject("model_info", *[Fault("500")] * 100)
+    assert main(["--root", str(root), "check", "--attempts", "1", "--dry-run"]) == 3
+
+
+def test_dry_run_writes_nothing(served: HubEmulator, root: Path) -> None:
+    """--dry-run reports but leaves data/ alone."""
+    assert main(["--root", str(root), "check", "--dry-run"]) == 0
+    assert not (root / "data" / "hub-snapshot.json").exists()
+
+
+def test_data_error_exit_2(served: HubEmulator, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Broken data: the problems as path:line:col, exit 2, no Hub call."""
+    (root / "data" / "loras" / "fusionx-t2v-14b.yaml").write_text("id: fusionx-t2v-14b\nbogus: 1\n")
+    assert main(["--root", str(root), "check"]) == 2
+    assert "data/loras/fusionx-t2v-14b.yaml:" in capsys.readouterr().out
+    assert served.counts["model_info"] == 0
+
+
+def git(root: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, env=env)
+
+
+def test_changed_since_checks_only_changed_entries(served: HubEmulator, root: Path) -> None:
+    """--changed-since REF: only the links of data files changed since REF; a bad ref is exit 2."""
+    git(root, "init", "-q")
+    git(root, "add", "data")
+    git(root, "commit", "-q", "-m", "seed")
+    lora = root / "data" / "loras" / "wan22-i2v-a14b-high-lightx2v-moe-distill.yaml"
+    lora.write_text(lora.read_text().replace("Only high", "Only the high"))
+    outcome = run_check(root, changed_since="HEAD")
+    assert [row.key for row in outcome.rows] == [MOE_KEY]
+    assert served.counts["model_info"] == 1
+    assert main(["--root", str(root), "check", "--changed-since", "no-such-ref"]) == 2
+
+
+def row(status: str, key: str, **facts: object) -> Row:
+    finding = Finding(status, **facts)  # type: ignore[arg-type]
+    return Row(key, key, f"https://huggingface.co/{key}", ("data/loras/x.yaml",), finding)
+
+
+def test_report_order_and_summary() -> None:
+    """Dead first, then moved/renamed, gated, unverified; a summary line with counts."""
+    rows = [
+        row("unverified", "a/u", error="HTTP 503"),
+        row("gated", "a/g", gated="manual"),
+        row("renamed", "a/r", new_repo="b/r"),
+        row("missing_repo", "a/d"),
+        row("ok", "a/ok"),
+        row("moved", "a/m", new_path="x/y.safetensors"),
+    ]
+    text = markdown(rows, checked_at=T1)
+    assert "6 links checked: 1 ok, 1 dead, 2 moved/renamed, 1 gated, 1 unverified" in text
+    order = [text.index(f"`a/{name}`") for name in ("d", "m", "r", "g", "u")]
+    assert order == sorted(order)
+    assert "a/ok" not in text
+    assert "now at `x/y.safetensors`" in text
+
+
+def test_report_is_capped() -> None:
+    """Thousands of dead links stay under 60,000 characters, with a note on what was left out."""
+    rows = [row("missing_file", f"org/repo/{'x' * 80}{i:05}.safetensors") for i in range(3000)]
+    text = markdown(rows, checked_at=T1)
+    assert len(text) < MARKDOWN_LIMIT
+    assert "more link(s) not shown" in text
+
+
+def test_atomic_write_survives_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write failing before the rename (fsync raising) leaves the old file whole and no temp file."""
+    path = tmp_path / "hub-snapshot.json"
+    save_snapshot(path, Snapshot(checked_at=T1))
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk gone"):
+        save_snapshot(path, Snapshot(checked_at=T2))
+    assert load_snapshot(path).checked_at == T1
+    assert [p.name for p in tmp_path.iterdir()] == ["hub-snapshot.json"]
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from generator.snapshot import LinkFact, Snapshot, save_snapshot
+path = Path(sys.argv[1])
+for n in range(10**6):
+    links = {f"url:https://e.org/{i}": LinkFact(status="ok", checked_at=str(n)) for i in range(3000)}
+    save_snapshot(path, Snapshot(checked_at=str(n), links=links))
+    print(n, flush=True)
+"""
+
+
+def test_snapshot_survives_sigkill_mid_write(tmp_path: Path) -> None:
+    """A writer killed with SIGKILL at random moments always leaves a snapshot that loads."""
+    path = tmp_path / "hub-snapshot.json"
+    save_snapshot(path, Snapshot(checked_at="seed"))
+    rng = random.Random(3)  # noqa: S311 - kill times, not secrets
+    for _ in range(5):
+        proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE,
+                                cwd=Path(__file__).parent.parent)  # fmt: skip
+        assert proc.stdout is not None
+        proc.stdout.readline()  # at least one full write happened
+        time.sleep(rng.uniform(0.0, 0.15))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        assert load_snapshot(path).checked_at is not None
