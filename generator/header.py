@@ -406,13 +406,14 @@ class RankSummary(BaseModel):
     model_config = _FROZEN
 
     kind: Literal["uniform", "adaptive", "none"]
-    nominal: int | None
-    min: int | None
-    max: int | None
-    mean: float | None
-    median: float | None
-    modules: int
-    capped: tuple[str, ...]
+    nominal: int | None = None
+    min: int | None = None
+    max: int | None = None
+    mean: float | None = None
+    weighted_mean: float | None = None
+    median: float | None = None
+    modules: int = 0
+    capped: tuple[str, ...] = ()
 
 
 class PrecisionSummary(BaseModel):
@@ -603,12 +604,11 @@ def _capped(pair: _Pair, max_rank: int) -> bool:
 def _rank_summary(pairs: list[_Pair]) -> RankSummary:
     """Rank statistics over the uncapped pairs; ``adaptive`` when they differ (§5 step 6)."""
     if not pairs:
-        return RankSummary(
-            kind="none", nominal=None, min=None, max=None, mean=None, median=None, modules=0, capped=()
-        )
+        return RankSummary(kind="none")
     top = max(p.rank for p in pairs)
     capped = sorted({generic_name(p.module) for p in pairs if _capped(p, top)})
-    ranks = sorted(p.rank for p in pairs if not _capped(p, top))
+    kept = [p for p in pairs if not _capped(p, top)]
+    ranks = sorted(p.rank for p in kept)
     uniform = len(set(ranks)) == 1
     return RankSummary(
         kind="uniform" if uniform else "adaptive",
@@ -616,10 +616,19 @@ def _rank_summary(pairs: list[_Pair]) -> RankSummary:
         min=ranks[0],
         max=ranks[-1],
         mean=round(statistics.fmean(ranks), 2),
+        weighted_mean=_weighted_mean(kept),
         median=float(statistics.median(ranks)),
         modules=len(ranks),
         capped=tuple(capped),
     )
+
+
+def _weighted_mean(pairs: list[_Pair]) -> float | None:
+    """Mean rank weighted by each module's ``in + out`` (its LoRA size per rank), for size comparisons."""
+    total = sum(p.in_features + p.out_features for p in pairs)
+    if not total:
+        return None
+    return round(sum(p.rank * (p.in_features + p.out_features) for p in pairs) / total, 2)
 
 
 # -------------------------------------------------------------------------------------- precision

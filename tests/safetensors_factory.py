@@ -19,6 +19,8 @@ from generator.architectures import Architecture, expected_shape, get_architectu
 Fmt = Literal["comfyui", "diffusion-pipe", "kohya", "videox-fun", "diffusers", "peft-other"]
 TensorTable = dict[str, tuple[str, tuple[int, ...]]]
 """Tensor name → (safetensors dtype, shape)."""
+TensorInput = Mapping[str, tuple[str, Sequence[int]]]
+"""What callers may pass: any mapping of name → (dtype, shape)."""
 
 _DTYPE_BYTES = {"F64": 8, "F32": 4, "BF16": 2, "F16": 2, "F8_E4M3": 1, "F8_E5M2": 1, "I8": 1, "U8": 1}
 _DTYPE_ORDER = ("F8_E5M2", "F8_E4M3", "F16", "BF16", "F32", "F64")
@@ -28,12 +30,12 @@ _DTYPE_ORDER = ("F8_E5M2", "F8_E4M3", "F16", "BF16", "F32", "F64")
 # ------------------------------------------------------------------------------------- serializer
 
 
-def _data_order(tensors: Mapping[str, tuple[str, tuple[int, ...]]]) -> list[str]:
+def _data_order(tensors: TensorInput) -> list[str]:
     """Names in data-area order: dtype descending, then name."""
     return sorted(tensors, key=lambda n: (-_DTYPE_ORDER.index(tensors[n][0]), n))
 
 
-def serialize_header(tensors: TensorTable, metadata: Mapping[str, str] | None = None) -> bytes:
+def serialize_header(tensors: TensorInput, metadata: Mapping[str, str] | None = None) -> bytes:
     """Header bytes (length prefix + padded JSON) for these tensors, as the safetensors serializer writes them."""
     body: dict[str, object] = {}
     if metadata is not None:
@@ -222,7 +224,7 @@ def make_lora_header(
     metadata: Mapping[str, str] | None = None,
     blocks: Sequence[int] | None = None,
     adaptive_ranks: Sequence[int] | None = None,
-    extra: TensorTable | None = None,
+    extra: TensorInput | None = None,
 ) -> bytes:
     """Header bytes of a synthetic Wan LoRA.
 
@@ -243,5 +245,5 @@ def make_lora_header(
         blocks=blocks,
         adaptive_ranks=adaptive_ranks,
     )
-    tensors.update(extra or {})
+    tensors.update({name: (dtype, tuple(shape)) for name, (dtype, shape) in (extra or {}).items()})
     return serialize_header(tensors, metadata)
