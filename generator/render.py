@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -30,7 +33,11 @@ PAGES = {
     "rcm.md": "rcm.md.j2",
     "trivia.md": "trivia.md.j2",
     "special-use.md": "special-use.md.j2",
+    "changes.md": "changes.md.j2",
 }
+LORA_PAGE = "lora.md.j2"
+HUB_DOWNLOAD = "https://huggingface.co/{repo}/resolve/main/{path}?download=true"
+NOT_INSPECTED = "not yet inspected"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 STATUS_LABELS = {
     "ok": "ok",
@@ -71,6 +78,53 @@ def human_size(size: int | None) -> str:
     raise AssertionError("unreachable")
 
 
+def download_url(file: m.LoraFile) -> str:
+    """The Hub address that downloads the file itself (not its page)."""
+    return HUB_DOWNLOAD.format(repo=file.repo, path=quote(file.path))
+
+
+def hf_command(file: m.LoraFile) -> str:
+    """The `hf download REPO PATH` command line that fetches the file, shell-quoted."""
+    return f"hf download {shlex.quote(file.repo)} {shlex.quote(file.path)}"
+
+
+def fenced(text: str, language: str = "sh") -> Markup:
+    """A fenced Markdown code block holding text verbatim (Markdown escapes code itself).
+
+    The text must be one line; the fence is longer than any backtick run in it, so it cannot close early.
+    """
+    if "\n" in text or "\r" in text:
+        raise ValueError("a fenced command must be a single line")
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return Markup(f"{fence} {language}\n{text}\n{fence}")  # noqa: S704 - code block content is literal
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A header checker's verdict on one LoRA for one architecture."""
+
+    verdict: str
+    reason: str
+
+
+def _verdict(raw: object) -> Verdict | None:
+    """Read one entry of a header's `fits` map: {"verdict": …, "reason": …} or a bare verdict string."""
+    if isinstance(raw, str):
+        return Verdict(raw, "")
+    if isinstance(raw, dict) and isinstance(raw.get("verdict"), str):
+        return Verdict(raw["verdict"], str(raw.get("reason") or ""))
+    return None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the changes page."""
+
+    kind: str
+    entry: m.Lora | m.BaseModelEntry | m.Combination | m.SpecialUse
+
+
 @dataclass(frozen=True)
 class Context:
     """What every template sees besides its own page data."""
@@ -78,7 +132,7 @@ class Context:
     catalog: Catalog
     snapshot: Snapshot
 
-    @property
+    @cached_property
     def latest_change(self) -> dt.date:
         """The catalog's latest change: the newest `added` date of any entry (deterministic)."""
         entries: tuple[m.Lora | m.BaseModelEntry | m.Combination, ...] = (
@@ -114,6 +168,45 @@ class Context:
         """The combinations a LoRA appears in."""
         return [c for c in self.catalog.combinations if lora in self.loras_of(c)]
 
+    def header(self, lora: m.Lora) -> dict[str, Any] | None:
+        """The header facts of the LoRA's file (keyed by its sha256), or None if not inspected yet."""
+        fact = self.fact(lora.file.link)
+        if fact is None or fact.sha256 is None:
+            return None
+        return self.snapshot.headers.get(fact.sha256)
+
+    def verdicts(self, lora: m.Lora) -> dict[str, Verdict] | None:
+        """Architecture id -> verdict from the header facts, or None if the file was not inspected."""
+        header = self.header(lora)
+        if header is None or not isinstance(header.get("fits"), dict):
+            return None
+        found = {arch: _verdict(raw) for arch, raw in header["fits"].items()}
+        return {arch: v for arch, v in sorted(found.items()) if v is not None}
+
+    def fitting_architectures(self, lora: m.Lora) -> list[str]:
+        """Architectures the header facts say the LoRA fits or partly fits (empty when not inspected)."""
+        return [a for a, v in (self.verdicts(lora) or {}).items() if v.verdict in ("fits", "partial")]
+
+    def filter_values(self, field: str) -> list[str]:
+        """The distinct values of a LoRA field, sorted, for the catalog's filter selects."""
+        return sorted({str(getattr(lora, field) or "none") for lora in self.catalog.loras})
+
+    def architectures(self) -> list[tuple[str, str]]:
+        """(architecture id, base model name) for each base model of the catalog, in catalog order."""
+        return [(model.architecture, model.name) for model in self.catalog.models]
+
+    def changes(self) -> list[Change]:
+        """Every dated entry, newest first (by `added`, then kind and id: deterministic)."""
+        found = [
+            *(Change("LoRA", e) for e in self.catalog.loras),
+            *(Change("base model", e) for e in self.catalog.models),
+            *(Change("combination", e) for e in self.catalog.combinations),
+            *(Change("special use", e) for e in self.catalog.special_use),
+        ]
+        found.sort(key=lambda ch: (ch.kind, ch.entry.id))
+        found.sort(key=lambda ch: ch.entry.added, reverse=True)
+        return found
+
 
 def environment() -> Environment:
     """The Jinja2 environment: templates from the package, strict, autoescaping."""
@@ -125,8 +218,18 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=md, https=https, human_size=human_size, status_label=STATUS_LABELS.get)
-    env.globals.update(link_url=m.link_url, link_key=link_key, DEAD=DEAD, HfLink=m.HfLink)
+    env.filters.update(
+        md=md, https=https, human_size=human_size, status_label=STATUS_LABELS.get, fenced=fenced
+    )
+    env.globals.update(
+        link_url=m.link_url,
+        link_key=link_key,
+        DEAD=DEAD,
+        HfLink=m.HfLink,
+        download_url=download_url,
+        hf_command=hf_command,
+        NOT_INSPECTED=NOT_INSPECTED,
+    )
     return env
 
 
@@ -135,6 +238,9 @@ def render_pages(catalog: Catalog, snapshot: Snapshot) -> dict[str, str]:
     env = environment()
     ctx = Context(catalog, snapshot)
     pages = {path: env.get_template(name).render(ctx=ctx, c=catalog) for path, name in PAGES.items()}
+    lora_page = env.get_template(LORA_PAGE)
+    for lora in catalog.loras:
+        pages[f"loras/{lora.id}.md"] = lora_page.render(ctx=ctx, c=catalog, lora=lora)
     pages["catalog.json"] = catalog_json(ctx)
     return pages
 
