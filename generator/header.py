@@ -16,9 +16,9 @@ import struct
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from generator.architectures import (
     ARCHITECTURE_IDS,
@@ -105,7 +105,10 @@ def _tensors_from_json(raw: dict[str, object]) -> dict[str, TensorSpec]:
             continue
         if not isinstance(entry, dict) or "dtype" not in entry or "shape" not in entry:
             raise HeaderError(f"tensor {name!r} lacks dtype or shape")
-        tensors[name] = TensorSpec(dtype=str(entry["dtype"]), shape=tuple(entry["shape"]))
+        try:
+            tensors[name] = TensorSpec(dtype=str(entry["dtype"]), shape=entry["shape"])
+        except ValidationError as exc:
+            raise HeaderError(f"tensor {name!r} has an invalid shape: {entry['shape']!r}") from exc
     return tensors
 
 
@@ -478,6 +481,7 @@ class BaseGuess(BaseModel):
 
     architecture: str | None
     candidates: tuple[str, ...]
+    shape_candidates: tuple[str, ...]
     confidence: Confidence
     source: GuessSource
     noise_level: NoiseLevel | None
@@ -1021,8 +1025,9 @@ def _claim_label(claims: Claims) -> str:
 
 def contradictions(facts: HeaderFacts, claims: Claims) -> list[str]:
     """Human messages for every claim the header contradicts; empty when consistent."""
+    rank_claims = [] if facts.suffix_family == "lycoris" else _rank_contradictions(facts.rank, claims)
     return [
-        *_rank_contradictions(facts.rank, claims),
+        *rank_claims,
         *_precision_contradictions(facts.precision, claims),
         *_base_contradictions(facts, claims),
     ]
@@ -1121,47 +1126,53 @@ def _narrow(candidates: tuple[str, ...], claims: Claims) -> tuple[str, ...]:
     return narrowed or candidates
 
 
+_GUESS_METADATA_KEYS = ("ss_sd_model_name", "modelspec.title")
+"""Metadata values that name the base checkpoint a LoRA was trained on."""
+
+
 def _base_guess(dims: DimSignature, i2v_keys: int, metadata: Mapping[str, str], filename: str) -> BaseGuess:
     """Shape first, then metadata (``ss_sd_model_name``, ``modelspec.title``), then filename tokens."""
-    name_claims = claims_from_filename(filename)
-    candidates = _shape_candidates(dims, i2v_keys)
-    noise = name_claims.noise_level
-    if not candidates:
-        return BaseGuess(
-            architecture=None,
-            candidates=(),
-            confidence="none",
-            source="none",
-            noise_level=noise,
-            reason="no Wan dimension signature in the header",
-        )
-    if len(candidates) == 1:
-        return _guess(candidates, "high", "shape", noise)
-    meta_text = " ".join(metadata.get(k, "") for k in ("ss_sd_model_name", "modelspec.title"))
-    sources: tuple[tuple[GuessSource, Claims], ...] = (
-        ("metadata", claims_from_text(meta_text)),
-        ("filename", name_claims),
-    )
-    for source, claims in sources:
-        narrowed = _narrow(candidates, claims)
-        if len(narrowed) == 1:
-            return _guess(narrowed, "medium", source, noise)
-    return _guess(candidates, "low", "shape", noise)
+    shape = _shape_candidates(dims, i2v_keys)
+    hints = _hints(metadata, filename)
+    noise = next((c.noise_level for _, c in reversed(hints) if c.noise_level), None)
+    if len(shape) > 1:
+        for source, claims in hints:
+            narrowed = _narrow(shape, claims)
+            if len(narrowed) == 1:
+                return _guess(narrowed, shape, source, noise)
+    return _guess(shape, shape, "shape", noise)
+
+
+def _hints(metadata: Mapping[str, str], filename: str) -> tuple[tuple[GuessSource, Claims], ...]:
+    """Claims from metadata and from the filename, in the order they are trusted."""
+    text = " ".join(metadata[k] for k in _GUESS_METADATA_KEYS if k in metadata)
+    return ("metadata", claims_from_text(text, "metadata")), ("filename", claims_from_filename(filename))
 
 
 def _guess(
-    candidates: tuple[str, ...], confidence: Confidence, source: GuessSource, noise: NoiseLevel | None
+    candidates: tuple[str, ...], shape: tuple[str, ...], source: GuessSource, noise: NoiseLevel | None
 ) -> BaseGuess:
+    """A :class:`BaseGuess`: high confidence when shape alone decides, medium from hints, low if ambiguous."""
+    confidence = _confidence(len(candidates), source)
     labels = " or ".join(ARCHITECTURES[c].label for c in candidates)
-    reason = f"{labels} (from {source})" if len(candidates) == 1 else f"ambiguous by shape: {labels}"
+    reasons = {"none": "no Wan dimension signature in the header", "low": f"ambiguous by shape: {labels}"}
     return BaseGuess(
         architecture=candidates[0] if len(candidates) == 1 else None,
         candidates=candidates,
+        shape_candidates=shape,
         confidence=confidence,
-        source=source,
+        source="none" if not candidates else source,
         noise_level=noise,
-        reason=reason,
+        reason=reasons.get(confidence, f"{labels} (from {source})"),
     )
+
+
+def _confidence(count: int, source: GuessSource) -> Confidence:
+    if count == 0:
+        return "none"
+    if count > 1:
+        return "low"
+    return "high" if source == "shape" else "medium"
 
 
 # ------------------------------------------------------------------------------------------ notes
@@ -1194,18 +1205,22 @@ def _note_unmatched(facts: HeaderFacts) -> list[str]:
 
 
 def _note_ambiguity(facts: HeaderFacts) -> list[str]:
-    if not set(facts.base_guess.candidates) & set(_T2V_TYPE_14B) or facts.i2v_keys:
-        return []
-    return [
-        "shape cannot tell a Wan 2.1 T2V 14B LoRA from a Wan 2.2 A14B one (T2V or I2V expert)",
-        "shape cannot tell the high-noise from the low-noise expert; only the path can",
-    ]
+    """What shape alone cannot decide among the 14B T2V-type bases (§6)."""
+    shape = facts.base_guess.shape_candidates
+    notes = []
+    if "wan2.1-t2v-14b" in shape and len(shape) > 1:
+        notes.append("shape cannot tell a Wan 2.1 T2V 14B LoRA from a Wan 2.2 A14B one (T2V or I2V expert)")
+    if any(ARCHITECTURES[a].experts for a in shape):
+        notes.append("shape cannot tell the high-noise from the low-noise expert; only the path can")
+    return notes
 
 
 def _note_in_dim(facts: HeaderFacts) -> list[str]:
     if facts.dims.in_dim is not None or facts.dims.dim is None:
         return []
-    return ["in_dim is not observable (no patch_embedding weight), so T2V and I2V inputs look alike"]
+    return [
+        "in_dim is not observable (no patch_embedding weight): 16-channel T2V and 36-channel I2V inputs look alike"
+    ]
 
 
 def _note_diffusers(facts: HeaderFacts) -> list[str]:
@@ -1265,37 +1280,51 @@ def analyse_header(
     modules = _group(recognised)
     pairs = _pairs(modules)
     rank = _rank_summary(pairs)
-    evidence = _evidence(modules)
-    dims = _dims(evidence)
-    blocks = _coverage(modules)
-    i2v_keys = sum(m.keys for m in modules.values() if is_image_branch(m.name))
-    facts: dict[str, object] = {
-        "key_format": key_format,
-        "format_votes": votes,
-        "suffix_family": suffix_family,
+    structure = _structure(modules)
+    facts = HeaderFacts.model_validate(
+        {
+            "key_format": key_format,
+            "format_votes": votes,
+            "suffix_family": suffix_family,
+            **_sizes(keys, recognised),
+            "rank": rank,
+            "precision": _precision(keys),
+            "alpha": _alpha(recognised, len(pairs), rank, metadata),
+            **structure,
+            **_integrity(modules),
+            "base_guess": _base_guess(structure["dims"], structure["i2v_keys"], metadata, filename),
+            "notes": (),
+        }
+    )
+    return facts.model_copy(update={"notes": tuple(_notes(facts, pairs, metadata))})
+
+
+def _sizes(keys: list[_Key], recognised: list[_Key]) -> dict[str, int]:
+    """Tensor, parameter and byte counts (§5 step 13) and how many keys matched no Wan module."""
+    return {
         "tensor_count": len(keys),
         "parameter_count": sum(math.prod(k.spec.shape) for k in keys),
         "payload_bytes": sum(tensor_bytes(k.spec) for k in keys),
         "unmatched_keys": len(keys) - len(recognised),
-        "rank": rank,
-        "precision": _precision(keys),
-        "alpha": _alpha(recognised, len(pairs), rank, metadata),
+    }
+
+
+def _structure(modules: Mapping[str, _Module]) -> dict[str, Any]:
+    """Shape evidence, dimensions, coverage, families, flags and per-architecture fits."""
+    evidence = _evidence(modules)
+    dims, blocks = _dims(evidence), _coverage(modules)
+    return {
+        "modules": evidence,
         "dims": dims,
         "blocks_covered": blocks,
         "module_families": tuple(sorted({module_family(m) for m in modules})),
         "has_diff": any("diff" in m.roles for m in modules.values()),
         "has_diff_b": any("diff_b" in m.roles for m in modules.values()),
-        "i2v_keys": i2v_keys,
+        "i2v_keys": sum(m.keys for m in modules.values() if is_image_branch(m.name)),
         "has_flf": "img_emb.emb_pos" in modules,
         "has_vace": any(m.startswith("vace") for m in modules),
-        **_integrity(modules),
-        "modules": evidence,
         "fits": {a: _judge(evidence, dims, blocks, ARCHITECTURES[a]) for a in sorted(ARCHITECTURE_IDS)},
-        "base_guess": _base_guess(dims, i2v_keys, metadata, filename),
-        "notes": (),
     }
-    parsed = HeaderFacts.model_validate(facts)
-    return parsed.model_copy(update={"notes": tuple(_notes(parsed, pairs, metadata))})
 
 
 def _integrity(modules: Mapping[str, _Module]) -> dict[str, int]:

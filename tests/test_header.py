@@ -766,3 +766,57 @@ def test_full_kijai_header_analyses_quickly(example_b: tuple[bytes, HeaderFacts]
     assert facts == example_b[1]
     assert all(compatibility(facts, a).verdict in {"fits", "partial", "no"} for a in ARCHITECTURE_IDS)
     assert len(ARCHITECTURES) == 6
+
+
+# ------------------------------------------------------------------------------------- base guess
+
+
+@pytest.mark.parametrize(
+    ("metadata", "filename", "architecture", "source", "noise"),
+    [
+        (
+            {"ss_sd_model_name": "wan2.2_t2v_high_noise_14B_fp16.safetensors"},
+            "x.safetensors",
+            "wan2.2-t2v-a14b",
+            "metadata",
+            "high",
+        ),
+        ({"modelspec.title": "Wan2.1 T2V 14B"}, "x_low.safetensors", "wan2.1-t2v-14b", "metadata", "low"),
+        ({}, "Wan21_T2V_14B_lora.safetensors", "wan2.1-t2v-14b", "filename", None),
+        ({}, "Wan2.2-T2V-A14B/low_noise_model.safetensors", "wan2.2-t2v-a14b", "filename", "low"),
+        ({}, "lora_14B.safetensors", None, "shape", None),
+    ],
+)
+def test_base_guess_hints(
+    metadata: dict[str, str], filename: str, architecture: str | None, source: str, noise: str | None
+) -> None:
+    """Metadata, then path tokens, resolve the 14B T2V-type ambiguity; noise level comes from either."""
+    tensors, _ = header_from_bytes(make_lora_header("wan2.1-t2v-14b", "kohya", 16, blocks=[0]))
+    guess = analyse_header(tensors, metadata, filename).base_guess
+    assert (guess.architecture, guess.source, guess.noise_level) == (architecture, source, noise)
+    assert guess.shape_candidates == T2V_TYPE_14B
+
+
+def test_lycoris_is_classified_without_rank_math() -> None:
+    """LoHa keys are recognised as Wan modules but get no rank, and rank claims are not judged."""
+    tensors = {
+        f"lycoris_blocks_0_self_attn_q.hada_{part}": ("BF16", shape)
+        for part, shape in (
+            ("w1_a", (5120, 8)),
+            ("w1_b", (8, 5120)),
+            ("w2_a", (5120, 8)),
+            ("w2_b", (8, 5120)),
+        )
+    }
+    facts = analyse(serialize_header(tensors))
+    assert (facts.key_format, facts.suffix_family, facts.rank.kind) == ("peft-other", "lycoris", "none")
+    assert set(facts.modules) == {"blocks.*.self_attn.q"}
+    assert contradictions(facts, Claims(rank=8)) == []
+
+
+def test_invalid_shape_is_a_header_error() -> None:
+    """A shape that is not a list of integers is reported as a header error."""
+    body = b'{"a":{"dtype":"BF16","shape":"big","data_offsets":[0,0]}}'
+    body += b" " * (-len(body) % 8)
+    with pytest.raises(HeaderError, match="invalid shape"):
+        header_from_bytes(struct.pack("<Q", len(body)) + body)
