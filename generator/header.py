@@ -513,6 +513,8 @@ class HeaderFacts(BaseModel):
     has_vace: bool
     lone_halves: int
     orphan_alphas: int
+    diff_overrides: int
+    duplicate_keys: int
     modules: dict[str, tuple[ModuleEvidence, ...]]
     fits: dict[str, Verdict]
     base_guess: BaseGuess
@@ -1188,6 +1190,7 @@ def _notes(facts: HeaderFacts, pairs: list[_Pair], metadata: Mapping[str, str]) 
         _note_diffusers,
         _note_capped,
         _note_coverage,
+        _note_integrity,
     ):
         notes.extend(builder(facts))
     notes.extend(_note_overparameterised(pairs))
@@ -1250,6 +1253,19 @@ def _note_coverage(facts: HeaderFacts) -> list[str]:
     return notes
 
 
+def _note_integrity(facts: HeaderFacts) -> list[str]:
+    """Structural oddities a loader would warn about or silently resolve."""
+    sentences = {
+        "diff_overrides": "{n} module(s) carry both a LoRA pair and a full .diff; ComfyUI applies the diff",
+        "lone_halves": "{n} module(s) have a lora down without an up (or the reverse)",
+        "orphan_alphas": "{n} alpha tensor(s) have no LoRA pair",
+        "duplicate_keys": "{n} key(s) map to a module role already present (mixed spellings)",
+    }
+    counts = {"diff_overrides": facts.diff_overrides, "lone_halves": facts.lone_halves}
+    counts |= {"orphan_alphas": facts.orphan_alphas, "duplicate_keys": facts.duplicate_keys}
+    return [sentences[name].format(n=n) for name, n in counts.items() if n]
+
+
 def _note_overparameterised(pairs: list[_Pair]) -> list[str]:
     heavy = sorted(
         {generic_name(p.module) for p in pairs if 2 * p.rank >= min(p.in_features, p.out_features)}
@@ -1291,7 +1307,7 @@ def analyse_header(
             "precision": _precision(keys),
             "alpha": _alpha(recognised, len(pairs), rank, metadata),
             **structure,
-            **_integrity(modules),
+            **_integrity(modules, recognised),
             "base_guess": _base_guess(structure["dims"], structure["i2v_keys"], metadata, filename),
             "notes": (),
         }
@@ -1327,8 +1343,12 @@ def _structure(modules: Mapping[str, _Module]) -> dict[str, Any]:
     }
 
 
-def _integrity(modules: Mapping[str, _Module]) -> dict[str, int]:
-    """Lone ups/downs and alphas without a pair (§5 step 5)."""
-    lone = sum(1 for m in modules.values() if ("down" in m.roles) != ("up" in m.roles))
-    orphans = sum(1 for m in modules.values() if "alpha" in m.roles and m.rank is None)
-    return {"lone_halves": lone, "orphan_alphas": orphans}
+def _integrity(modules: Mapping[str, _Module], recognised: list[_Key]) -> dict[str, int]:
+    """Lone ups/downs, alphas without a pair, diffs next to a pair, keys mapping to the same slot (§5 step 5)."""
+    slots = Counter((k.module, k.role) for k in recognised)
+    return {
+        "lone_halves": sum(1 for m in modules.values() if ("down" in m.roles) != ("up" in m.roles)),
+        "orphan_alphas": sum(1 for m in modules.values() if "alpha" in m.roles and m.rank is None),
+        "diff_overrides": sum(1 for m in modules.values() if "diff" in m.roles and m.rank is not None),
+        "duplicate_keys": sum(n - 1 for n in slots.values()),
+    }

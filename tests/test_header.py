@@ -20,11 +20,13 @@ from generator.header import (
     HeaderFacts,
     TensorSpec,
     analyse_header,
+    canonicalise,
     claims_from_filename,
     compatibility,
     contradictions,
     header_from_bytes,
     header_from_hub,
+    split_key,
 )
 from tests.safetensors_factory import file_size, make_lora_header, payload_size, serialize_header
 
@@ -820,3 +822,51 @@ def test_invalid_shape_is_a_header_error() -> None:
     body += b" " * (-len(body) % 8)
     with pytest.raises(HeaderError, match="invalid shape"):
         header_from_bytes(struct.pack("<Q", len(body)) + body)
+
+
+@pytest.mark.parametrize(
+    ("key", "module", "role"),
+    [
+        ("diffusion_model.blocks.0.cross_attn.k_img.diff_b", "blocks.0.cross_attn.k_img", "diff_b"),
+        ("model.diffusion_model.blocks.3.ffn.2.lora_up.weight", "blocks.3.ffn.2", "up"),
+        ("lora_unet_blocks_0_cross_attn_norm_k_img.diff", "blocks.0.cross_attn.norm_k_img", "diff"),
+        ("lora_unet__blocks_7_self_attn_norm_q.alpha", "blocks.7.self_attn.norm_q", "alpha"),
+        ("lora_unet_img_emb_proj_1.lora_down.weight", "img_emb.proj.1", "down"),
+        ("transformer.blocks.2.attn1.to_out.0.lora_A.weight", "blocks.2.self_attn.o", "down"),
+        ("transformer.blocks.2.norm2.lora_B.bias", "blocks.2.norm3", "diff_b"),
+        ("transformer.condition_embedder.time_proj.lora_B.bias", "time_projection.1", "diff_b"),
+        ("transformer.condition_embedder.image_embedder.ff.net.2.lora_B.weight", "img_emb.proj.3", "up"),
+        ("transformer.blocks.5.self_attn.q.lora_A.weight", "blocks.5.self_attn.q", "down"),
+        ("base_model.model.blocks.5.self_attn.q.lora_A.weight", "blocks.5.self_attn.q", "down"),
+        ("blocks.0.self_attn.q.lora_A.default.weight", "blocks.0.self_attn.q", "down"),
+        ("pipe.dit.blocks.1.ffn.0.lora_B.weight", "blocks.1.ffn.0", "up"),
+        ("diffusion_model.blocks.4.self_attn.q_loras.down.weight", "blocks.4.self_attn.q", "down"),
+        ("diffusion_model.blocks.9.cross_attn.k.dora_scale", "blocks.9.cross_attn.k", "dora_scale"),
+        ("diffusion_model.blocks.11.diff_m", "blocks.11.modulation", "diff_m"),
+        ("diffusion_model.head.head.diff", "head.head", "diff"),
+        ("diffusion_model.vace_blocks.0.after_proj.lora_down.weight", "vace_blocks.0.after_proj", "down"),
+        ("diffusion_model.double_blocks.0.img_attn.qkv.lora_A.weight", None, "down"),
+        ("lora_te_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", None, "down"),
+    ],
+)
+def test_key_canonicalisation(key: str, module: str | None, role: str) -> None:
+    """Every §4 spelling maps to the original Wan module and role; non-Wan paths map to no module."""
+    split = split_key(key)
+    assert split is not None
+    stem, found_role, _family = split
+    assert found_role == role
+    assert canonicalise(stem, modulation_owner=role == "diff_m")[1] == module
+
+
+def test_diff_next_to_a_pair_is_reported() -> None:
+    """A ``.diff`` on a module that also has a LoRA pair is counted and noted (ComfyUI applies the diff)."""
+    tensors = {
+        "diffusion_model.blocks.0.self_attn.q.lora_down.weight": ("BF16", (8, 1536)),
+        "diffusion_model.blocks.0.self_attn.q.lora_up.weight": ("BF16", (1536, 8)),
+        "diffusion_model.blocks.0.self_attn.q.diff": ("BF16", (1536, 1536)),
+        "diffusion_model.blocks.0.self_attn.k.lora_down.weight": ("BF16", (8, 1536)),
+        "diffusion_model.blocks.0.self_attn.v.alpha": ("BF16", ()),
+    }
+    facts = analyse(serialize_header(tensors))
+    assert (facts.diff_overrides, facts.lone_halves, facts.orphan_alphas) == (1, 1, 1)
+    assert any("ComfyUI applies the diff" in n for n in facts.notes)
