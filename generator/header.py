@@ -14,7 +14,7 @@ import re
 import statistics
 import struct
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -540,6 +540,17 @@ class Claims(BaseModel):
 # ----------------------------------------------------------------------------------------- format
 
 
+_VOTED_FORMATS: dict[str, KeyFormat] = {
+    "comfyui": "comfyui",
+    "diffusion-pipe": "diffusion-pipe",
+    "kohya": "kohya",
+    "videox-fun": "videox-fun",
+    "diffusers": "diffusers",
+    "peft-other": "peft-other",
+}
+"""Per-key votes that name a Wan key format."""
+
+
 def _key_format(keys: list[_Key], suffix_family: SuffixFamily) -> tuple[KeyFormat, dict[str, int]]:
     """Majority vote over key prefixes (§5 step 3); ``diffusion_model.`` splits into A and A′."""
     has_alpha = any(k.role == "alpha" for k in keys)
@@ -553,19 +564,7 @@ def _key_format(keys: list[_Key], suffix_family: SuffixFamily) -> tuple[KeyForma
     top, top_count = max(sorted(known.items()), key=lambda item: item[1])
     if len(known) > 1 and top_count < 0.9 * sum(known.values()):
         return "mixed", ordered
-    return _as_format(top), ordered
-
-
-def _as_format(vote: str) -> KeyFormat:
-    formats: tuple[KeyFormat, ...] = (
-        "comfyui",
-        "diffusion-pipe",
-        "kohya",
-        "videox-fun",
-        "diffusers",
-        "peft-other",
-    )
-    return next(f for f in formats if f == vote)
+    return _VOTED_FORMATS[top], ordered
 
 
 def _suffix_family(keys: list[_Key]) -> SuffixFamily:
@@ -767,26 +766,33 @@ def _evidence_entries(signatures: dict[tuple[object, ...], list[int]]) -> tuple[
     return tuple(sorted(entries, key=lambda e: e.model_dump_json()))
 
 
-def _first(evidence: Mapping[str, tuple[ModuleEvidence, ...]], names: Iterable[str], pick: str) -> int | None:
-    """Most common value of one attribute over the evidence of ``names``."""
+_Picker = Callable[[ModuleEvidence], int | None]
+
+
+def _most_common(
+    evidence: Mapping[str, tuple[ModuleEvidence, ...]], names: Iterable[str], pick: _Picker
+) -> int | None:
+    """Most common value ``pick`` finds over the evidence of ``names`` (ties: the smaller value)."""
     values: Counter[int] = Counter()
     for name in names:
         for e in evidence.get(name, ()):
-            value = _pick(e, pick)
+            value = pick(e)
             if value is not None:
                 values[value] += e.instances
     return max(sorted(values), key=lambda v: values[v]) if values else None
 
 
-def _pick(e: ModuleEvidence, pick: str) -> int | None:
-    """``out``/``in``/``bias``/``weight0``/``weight1`` of one evidence entry."""
-    if pick == "out":
-        return e.out_features
-    if pick == "in":
-        return e.in_features
-    if pick == "conv_in":
-        return e.weight[1] if e.weight and len(e.weight) == 5 else _div(e.in_features, 4)
-    return None
+def _out(e: ModuleEvidence) -> int | None:
+    return e.out_features
+
+
+def _in(e: ModuleEvidence) -> int | None:
+    return e.in_features
+
+
+def _conv_in(e: ModuleEvidence) -> int | None:
+    """Input channels of ``patch_embedding``: from a 5-D diff, or a conv LoRA's ``Din·1·2·2``."""
+    return e.weight[1] if e.weight and len(e.weight) == 5 else _div(e.in_features, 4)
 
 
 def _div(value: int | None, by: int) -> int | None:
@@ -799,14 +805,14 @@ _NORMS = [f"blocks.*.{a}.norm_{x}" for a in ("self_attn", "cross_attn") for x in
 
 def _dims(evidence: Mapping[str, tuple[ModuleEvidence, ...]]) -> DimSignature:
     """Dimension signature (§5 step 8): each value from the modules that show it."""
-    head_out = _first(evidence, ["head.head"], "out")
     return DimSignature(
-        dim=_first(evidence, _ATTN + _NORMS, "out") or _first(evidence, ["blocks.*.ffn.0"], "in"),
-        ffn_dim=_first(evidence, ["blocks.*.ffn.0"], "out") or _first(evidence, ["blocks.*.ffn.2"], "in"),
-        in_dim=_first(evidence, ["patch_embedding"], "conv_in"),
-        out_dim=_div(head_out, 4),
-        text_dim=_first(evidence, ["text_embedding.0"], "in"),
-        freq_dim=_first(evidence, ["time_embedding.0"], "in"),
+        dim=_most_common(evidence, _ATTN + _NORMS, _out) or _most_common(evidence, ["blocks.*.ffn.0"], _in),
+        ffn_dim=_most_common(evidence, ["blocks.*.ffn.0"], _out)
+        or _most_common(evidence, ["blocks.*.ffn.2"], _in),
+        in_dim=_most_common(evidence, ["patch_embedding"], _conv_in),
+        out_dim=_div(_most_common(evidence, ["head.head"], _out), 4),
+        text_dim=_most_common(evidence, ["text_embedding.0"], _in),
+        freq_dim=_most_common(evidence, ["time_embedding.0"], _in),
     )
 
 
@@ -1255,15 +1261,13 @@ def _note_coverage(facts: HeaderFacts) -> list[str]:
 
 def _note_integrity(facts: HeaderFacts) -> list[str]:
     """Structural oddities a loader would warn about or silently resolve."""
-    sentences = {
-        "diff_overrides": "{n} module(s) carry both a LoRA pair and a full .diff; ComfyUI applies the diff",
-        "lone_halves": "{n} module(s) have a lora down without an up (or the reverse)",
-        "orphan_alphas": "{n} alpha tensor(s) have no LoRA pair",
-        "duplicate_keys": "{n} key(s) map to a module role already present (mixed spellings)",
-    }
-    counts = {"diff_overrides": facts.diff_overrides, "lone_halves": facts.lone_halves}
-    counts |= {"orphan_alphas": facts.orphan_alphas, "duplicate_keys": facts.duplicate_keys}
-    return [sentences[name].format(n=n) for name, n in counts.items() if n]
+    checks = (
+        (facts.diff_overrides, "module(s) carry both a LoRA pair and a full .diff; ComfyUI applies the diff"),
+        (facts.lone_halves, "module(s) have a lora down without an up (or the reverse)"),
+        (facts.orphan_alphas, "alpha tensor(s) have no LoRA pair"),
+        (facts.duplicate_keys, "key(s) map to a module role already present (mixed spellings)"),
+    )
+    return [f"{count} {text}" for count, text in checks if count]
 
 
 def _note_overparameterised(pairs: list[_Pair]) -> list[str]:

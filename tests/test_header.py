@@ -622,12 +622,24 @@ def test_patch_embedding_diff_mismatch_is_partial() -> None:
     assert facts.base_guess.candidates == ("wan2.1-t2v-14b", "wan2.2-t2v-a14b")
 
 
-def test_wan22_i2v_patch_embedding_narrows_the_base() -> None:
-    """A 36-channel ``patch_embedding`` without CLIP keys can only come from Wan 2.2 I2V A14B."""
-    extra = {"diffusion_model.patch_embedding.diff": ("BF16", (5120, 36, 1, 2, 2))}
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"diffusion_model.patch_embedding.diff": ("BF16", (5120, 36, 1, 2, 2))},
+        {
+            "diffusion_model.patch_embedding.lora_down.weight": ("BF16", (32, 36, 1, 2, 2)),
+            "diffusion_model.patch_embedding.lora_up.weight": ("BF16", (5120, 32, 1, 1, 1)),
+        },
+    ],
+    ids=["diff", "conv-lora"],
+)
+def test_wan22_i2v_patch_embedding_narrows_the_base(extra: dict[str, tuple[str, tuple[int, ...]]]) -> None:
+    """A 36-channel ``patch_embedding`` (full diff or Conv3d LoRA) without CLIP keys means Wan 2.2 I2V A14B."""
     facts = analyse(make_lora_header("wan2.2-i2v-a14b", "comfyui", 32, diff=True, extra=extra))
+    assert facts.dims.in_dim == 36
     assert (facts.base_guess.architecture, facts.base_guess.source) == ("wan2.2-i2v-a14b", "shape")
     assert verdicts(facts)["wan2.1-t2v-14b"] == "partial"
+    assert verdicts(facts)["wan2.1-i2v-14b"] == "fits"
 
 
 # ----------------------------------------------------------------------------------- coverage
