@@ -193,7 +193,8 @@ def _run_tasks(tasks: Sequence[Task], total: int, options: CheckOptions) -> dict
 
 # --- merging into the snapshot ---------------------------------------------------------------------
 
-_TIMES = frozenset({"checked_at", "verified_at", "error", "error_at", "commit"})
+_NOT_COMPARED = frozenset({"checked_at", "verified_at", "error", "error_at", "commit"})
+"""Fields that do not make a fact news: times, the last error, the commit it was seen at."""
 
 
 def merge_fact(previous: LinkFact | None, finding: Finding, now: str) -> LinkFact:
@@ -219,7 +220,7 @@ def merge_fact(previous: LinkFact | None, finding: Finding, now: str) -> LinkFac
 
 
 def _facts(fact: LinkFact) -> dict[str, object]:
-    return fact.model_dump(exclude=set(_TIMES))
+    return fact.model_dump(exclude=set(_NOT_COMPARED))
 
 
 def _unverified_fact(previous: LinkFact | None, finding: Finding, now: str) -> LinkFact:
@@ -257,6 +258,7 @@ class Outcome:
     """The result of one check run."""
 
     rows: tuple[Row, ...]
+    checked_at: str
     snapshot: Snapshot
     exit_code: int
     written: bool
@@ -277,10 +279,11 @@ def check_catalog(
     path = root / "data" / SNAPSHOT_NAME
     previous = load_snapshot(path)
     findings = check_links(refs, previous, options or CheckOptions())
-    snapshot = merge_snapshot(previous, findings, now(), prune=changed_since is None)
+    checked_at = now()
+    snapshot = merge_snapshot(previous, findings, checked_at, prune=changed_since is None)
     written = False if dry_run else save_snapshot(path, snapshot)
     rows = tuple(_row(ref, findings[ref.key]) for ref in refs)
-    return Outcome(rows, snapshot, exit_status(findings), written)
+    return Outcome(rows, checked_at, snapshot, exit_status(findings), written)
 
 
 def _row(ref: LinkRef, finding: Finding) -> Row:
@@ -323,14 +326,16 @@ def run(args: argparse.Namespace, *, now: Callable[[], str] = utc_now) -> int:
     except UsageError as err:
         print(f"check: {err}", file=sys.stderr)
         return EXIT_USAGE
-    _emit(args, outcome, now())
+    _emit(args, outcome)
     return outcome.exit_code
 
 
-def _emit(args: argparse.Namespace, outcome: Outcome, checked_at: str) -> None:
-    text = markdown(outcome.rows, checked_at=checked_at)
+def _emit(args: argparse.Namespace, outcome: Outcome) -> None:
+    text = markdown(outcome.rows, checked_at=outcome.checked_at)
     print(text, end="")
     if args.report is not None:
         args.report.write_text(text, encoding="utf-8")
     if args.json is not None:
-        args.json.write_text(json_report(outcome.rows, checked_at=checked_at, exit_code=outcome.exit_code))
+        args.json.write_text(
+            json_report(outcome.rows, checked_at=outcome.checked_at, exit_code=outcome.exit_code)
+        )
