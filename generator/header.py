@@ -1027,7 +1027,7 @@ def _claimed_architectures(claims: Claims) -> list[str]:
 
 
 def _claim_label(claims: Claims) -> str:
-    parts = [f"Wan {claims.generation}" if claims.generation else "Wan", claims.task, claims.size_class]
+    parts = [f"Wan {claims.generation}" if claims.generation else None, claims.task, claims.size_class]
     return " ".join(p for p in parts if p)
 
 

@@ -149,7 +149,7 @@ def block_linears(i2v: bool) -> tuple[str, ...]:
     return (*_ATTN, *(_IMG if i2v else ()), "ffn.0", "ffn.2")
 
 
-def _layout(arch: Architecture, blocks: Iterable[int], i2v: bool, kijai: bool) -> tuple[list[str], list[str]]:
+def _layout(blocks: Iterable[int], i2v: bool, kijai: bool) -> tuple[list[str], list[str]]:
     """``(LoRA-pair modules, full-delta norm modules)``; Kijai extractions add top-level linears and norms."""
     pairs = [f"blocks.{b}.{m}" for b in blocks for m in block_linears(i2v)]
     if not kijai:
@@ -191,7 +191,7 @@ def lora_tensors(
 ) -> TensorTable:
     """Tensor table of a LoRA; see :func:`make_lora_header` for the parameters."""
     arch = get_architecture(arch_id)
-    pairs, norms = _layout(arch, range(arch.layers) if blocks is None else blocks, i2v, diff)
+    pairs, norms = _layout(range(arch.layers) if blocks is None else blocks, i2v, diff)
     tensors: TensorTable = {}
     for index, module in enumerate(pairs):
         weight, bias = _shape(arch, module)

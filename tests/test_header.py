@@ -690,7 +690,7 @@ def test_catalog_claim_against_a_1_3b_header(example_e: HeaderFacts) -> None:
 @pytest.mark.parametrize(
     ("claims", "expected"),
     [
-        (Claims(task="T2V"), ["name says Wan T2V but the file has 290 image-branch keys"]),
+        (Claims(task="T2V"), ["name says T2V but the file has 290 image-branch keys"]),
         (
             Claims(source="catalog", generation="2.2", task="I2V"),
             ["catalog says Wan 2.2 I2V but the file has 290 image-branch keys"],
@@ -711,7 +711,7 @@ def test_i2v_claim_against_t2v_patch_embedding() -> None:
     extra = {"diffusion_model.patch_embedding.diff": ("BF16", (5120, 16, 1, 2, 2))}
     facts = analyse(make_lora_header("wan2.1-t2v-14b", "comfyui", 32, extra=extra))
     assert contradictions(facts, Claims(task="I2V")) == [
-        "name says Wan I2V but patch_embedding has in_dim 16, not 36"
+        "name says I2V but patch_embedding has in_dim 16, not 36"
     ]
 
 
