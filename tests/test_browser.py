@@ -239,7 +239,9 @@ def test_catalog_links_each_lora_page_with_download_and_command(tab: Tab) -> Non
     tab.open("catalog/")
     row = tab.page.locator('tr[id="wan22-a14b-t2v-high-lightning-4steps-250928"]')
     assert "/resolve/main/" in (row.locator("a[download]").get_attribute("href") or "")
-    assert row.locator("code.la-cmd").inner_text().startswith("hf download Kijai/WanVideo_comfy LoRAs/")
+    command = row.locator("code.la-cmd").text_content() or ""
+    assert command.startswith("hf download Kijai/WanVideo_comfy LoRAs/")
+    assert row.locator("button[data-clipboard-text]").get_attribute("data-clipboard-text") == command
     row.locator("a.la-lora-link").click()
     tab.page.wait_for_url("**/loras/wan22-a14b-t2v-high-lightning-4steps-250928/")
     article = tab.page.locator("article")
