@@ -205,6 +205,34 @@ def test_catalog_json_is_published(site: Path) -> None:
     assert '"loras"' in (site / "catalog.json").read_text(encoding="utf-8")
 
 
+def test_home_page_links_every_page(site: Path) -> None:
+    """The home page links each page of the site, the per-LoRA pages included, and says how fresh the checks are."""
+    text, hrefs = page_text(site / "index.html")
+    pages = {
+        p.parent.relative_to(site).as_posix() + "/" for p in site.rglob("index.html") if p.parent != site
+    }
+    assert pages - set(hrefs) == set()
+    assert "not yet been checked" in text or "last checked" in text
+
+
+def test_changes_page_lists_entries_newest_first(site: Path) -> None:
+    """The changes page lists dated entries, newest first, each LoRA linked to its page."""
+    text, hrefs = page_text(site / "changes" / "index.html")
+    dates = re.findall(r"\b(\d{4}-\d{2}-\d{2}) (?:LoRA|base model|combination|special use)\b", text)
+    assert len(dates) >= len(list((ROOT / "data" / "loras").glob("*.yaml")))
+    assert dates == sorted(dates, reverse=True)
+    assert "../loras/fusionx-t2v-14b/" in hrefs
+
+
+def test_each_lora_has_a_page_with_its_download_command(site: Path) -> None:
+    """Each LoRA page names its file, gives the hf download command and says when its link was checked."""
+    for file in sorted((ROOT / "data" / "loras").glob("*.yaml")):
+        text, _ = page_text(site / "loras" / file.stem / "index.html")
+        assert "hf download " in text, file.stem
+        assert "Checked on" in text, file.stem
+        assert "Compatibility" in text, file.stem
+
+
 # --- build behaviour ----------------------------------------------------------------------------------
 
 
@@ -252,23 +280,33 @@ def test_failed_validation_leaves_the_built_site_untouched(project: Path) -> Non
     assert (_digest(project / "site"), _digest(project / "docs")) == before
 
 
-def test_zensical_builds_the_same_pages(tmp_path: Path) -> None:
-    """The same mkdocs.yml builds with Zensical (Material's successor) into the same set of pages."""
+def _built(project: Path, tool: str) -> tuple[list[str], list[str]]:
+    """Build with one tool; return its pages and the LoRA ids of the catalog table's rows, in order."""
+    result = mkdocs_build(project, tool=tool)
+    assert result.returncode == 0, result.stdout + result.stderr
+    site = project / "site"
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("index.html"))
+    return pages, catalog_row_ids(site / "catalog" / "index.html")
+
+
+def catalog_row_ids(page: Path) -> list[str]:
+    """The id of each row of the catalog table (one per LoRA)."""
+    table = page.read_text(encoding="utf-8").split('<table class="la-catalog"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r'<tr id="([^"]+)"', table)
+
+
+def test_zensical_builds_the_same_pages_and_catalog_rows(tmp_path: Path) -> None:
+    """The same mkdocs.yml builds with Zensical (Material's successor) into the same pages and catalog rows."""
     if shutil.which("zensical", path=str(Path(sys.executable).parent)) is None:
         pytest.skip("zensical is not installed")
     project = make_project(tmp_path)
     assert render(project) == 0
-    result = mkdocs_build(project, tool="zensical")
-    assert result.returncode == 0, result.stdout + result.stderr
-    zensical_pages = sorted(
-        p.relative_to(project / "site").as_posix() for p in (project / "site").rglob("index.html")
-    )
-    mkdocs = mkdocs_build(project)
-    assert mkdocs.returncode == 0, mkdocs.stdout + mkdocs.stderr
-    mkdocs_pages = sorted(
-        p.relative_to(project / "site").as_posix() for p in (project / "site").rglob("index.html")
-    )
+    zensical_pages, zensical_rows = _built(project, "zensical")
+    mkdocs_pages, mkdocs_rows = _built(project, "mkdocs")
     assert zensical_pages == mkdocs_pages
+    assert "loras/fusionx-t2v-14b/index.html" in mkdocs_pages
+    assert zensical_rows == mkdocs_rows
+    assert sorted(mkdocs_rows) == sorted(p.stem for p in (project / "data" / "loras").glob("*.yaml"))
 
 
 def test_mkdocs_yml_is_portable() -> None:
