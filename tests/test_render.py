@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.render import human_size, md, render_pages
-from generator.snapshot import load_snapshot
+from generator.render import fenced, human_size, md, render_pages
+from generator.snapshot import LinkFact, Snapshot, link_key, load_snapshot
 from generator.validate import load_catalog
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -95,3 +95,27 @@ def test_human_size(size: int | None, text: str) -> None:
 def test_md_escapes_markdown_and_html() -> None:
     """The |md filter neutralises Markdown syntax and HTML."""
     assert str(md("a_b *c* [d](e) <f>")) == r"a\_b \*c\* \[d\]\(e\) &lt;f&gt;"
+
+
+def test_fenced_blocks_cannot_be_closed_or_broken_by_the_text() -> None:
+    """A command in a fenced block keeps its characters; backticks get a longer fence; newlines are refused."""
+    assert str(fenced("hf download a/b 'x ```y'")) == "```` sh\nhf download a/b 'x ```y'\n````"
+    with pytest.raises(ValueError, match="single line"):
+        fenced("a\n```\n<script>")
+
+
+def test_lora_pages_show_header_verdicts_or_say_not_inspected(tmp_path: Path) -> None:
+    """Compatibility comes from the snapshot's header facts for the file's sha256, else 'not yet inspected'."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "catalog", data)
+    catalog = load_catalog(data, data.parent)
+    lora = catalog.lora("fusionx-t2v-14b")
+    fact = LinkFact(status="ok", checked_at="2026-12-01T00:00:00Z", size=99_000, sha256="ab" * 32)
+    fits = {"wan2.1-t2v-14b": {"verdict": "fits", "reason": "all <b>blocks</b>"}}
+    snapshot = Snapshot(links={link_key(lora.file.link): fact}, headers={"ab" * 32: {"fits": fits}})
+    pages = render_pages(catalog, snapshot)
+    page = pages["loras/fusionx-t2v-14b.md"]
+    assert '<span class="la-badge la-fit-fits">fits</span> | all &lt;b&gt;blocks&lt;/b&gt; |' in page
+    assert 'data-fits="wan2.1-t2v-14b"' in pages["catalog.md"]
+    assert 'data-sort="99000"' in pages["catalog.md"]
+    assert "not yet inspected" in pages["loras/fusionx-i2v-14b.md"]
