@@ -37,6 +37,7 @@ from pathlib import Path
 from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs pinned (types-tqdm)
 
 from generator.errors import DataError, count_line
+from generator.headers import facts_of, lora_contradictions, merge_headers, read_headers, targets
 from generator.hub import (
     Finding,
     HubChecker,
@@ -53,7 +54,7 @@ from generator.hub import (
     observing,
 )
 from generator.models import HfLink, Link, link_url
-from generator.report import Row, json_report, markdown
+from generator.report import FileWarning, Row, json_report, markdown
 from generator.snapshot import DEAD, LinkFact, Snapshot, link_key, load_snapshot, save_snapshot
 from generator.validate import Catalog, load_catalog
 
@@ -262,6 +263,7 @@ class Outcome:
     snapshot: Snapshot
     exit_code: int
     written: bool
+    warnings: tuple[FileWarning, ...] = ()
 
 
 def check_catalog(
@@ -269,21 +271,56 @@ def check_catalog(
     *,
     changed_since: str | None = None,
     dry_run: bool = False,
+    hub_only: bool = False,
     options: CheckOptions | None = None,
     now: Callable[[], str] = utc_now,
 ) -> Outcome:
     """Check the catalog under root, merge the findings and save the snapshot (unless dry_run)."""
     catalog = load_catalog(root / "data", root)
     only = changed_files(root, changed_since) if changed_since is not None else None
-    refs = collect(catalog_links(catalog), only)
+    refs = [
+        ref for ref in collect(catalog_links(catalog), only) if not hub_only or isinstance(ref.link, HfLink)
+    ]
+    full = changed_since is None and not hub_only
     path = root / "data" / SNAPSHOT_NAME
     previous = load_snapshot(path)
-    findings = check_links(refs, previous, options or CheckOptions())
+    options = options or CheckOptions()
+    findings = check_links(refs, previous, options)
     checked_at = now()
-    snapshot = merge_snapshot(previous, findings, checked_at, prune=changed_since is None)
+    snapshot = merge_snapshot(previous, findings, checked_at, prune=full)
+    snapshot, problems = inspect_headers(catalog, snapshot, options, checked_at, prune=full)
     written = False if dry_run else save_snapshot(path, snapshot)
     rows = tuple(_row(ref, findings[ref.key]) for ref in refs)
-    return Outcome(rows, checked_at, snapshot, exit_status(findings), written)
+    warnings = file_warnings(catalog, snapshot, problems)
+    return Outcome(rows, checked_at, snapshot, exit_status(findings), written, warnings)
+
+
+def inspect_headers(
+    catalog: Catalog, snapshot: Snapshot, options: CheckOptions, now: str, *, prune: bool
+) -> tuple[Snapshot, dict[str, str]]:
+    """Read the headers not yet in the snapshot (by sha256) and store their facts; unchanged files cost nothing."""
+    wanted = targets(catalog.loras, snapshot.links, snapshot.headers)
+    new, problems = read_headers(
+        make_api(), Retrier(options.policy, classify_hub_error, timer=options.timer), wanted
+    )
+    headers = merge_headers(snapshot, new, catalog.loras, prune=prune)
+    if headers == snapshot.headers:
+        return snapshot, problems
+    return snapshot.model_copy(update={"headers": headers, "checked_at": now}), problems
+
+
+def file_warnings(
+    catalog: Catalog, snapshot: Snapshot, problems: Mapping[str, str]
+) -> tuple[FileWarning, ...]:
+    """Header contradictions of every inspected LoRA, and the headers that could not be read."""
+    warnings: list[FileWarning] = []
+    for lora in catalog.loras:
+        source, label = catalog.sources[f"loras/{lora.id}"], lora.file.filename
+        facts = facts_of(snapshot, lora)
+        messages = lora_contradictions(facts, lora) if facts else []
+        messages += [problems[lora.id]] if lora.id in problems else []
+        warnings.extend(FileWarning(source, label, message) for message in messages)
+    return tuple(warnings)
 
 
 def _row(ref: LinkRef, finding: Finding) -> Row:
@@ -303,6 +340,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="check and report, but do not write the snapshot"
     )
+    parser.add_argument(
+        "--hub-only",
+        action="store_true",
+        help="check only Hugging Face links (leave other https links as they are)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="concurrent requests (default: 4)")
     parser.add_argument("--attempts", type=int, default=5, help="attempts per request before 'unverified'")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: 30)")
@@ -317,7 +359,12 @@ def run(args: argparse.Namespace, *, now: Callable[[], str] = utc_now) -> int:
     options = CheckOptions(workers=args.workers, policy=policy)
     try:
         outcome = check_catalog(
-            args.root, changed_since=args.changed_since, dry_run=args.dry_run, options=options, now=now
+            args.root,
+            changed_since=args.changed_since,
+            dry_run=args.dry_run,
+            hub_only=args.hub_only,
+            options=options,
+            now=now,
         )
     except DataError as err:
         print("\n".join(str(problem) for problem in err.problems))
@@ -331,11 +378,16 @@ def run(args: argparse.Namespace, *, now: Callable[[], str] = utc_now) -> int:
 
 
 def _emit(args: argparse.Namespace, outcome: Outcome) -> None:
-    text = markdown(outcome.rows, checked_at=outcome.checked_at)
+    text = markdown(outcome.rows, checked_at=outcome.checked_at, warnings=outcome.warnings)
     print(text, end="")
     if args.report is not None:
         args.report.write_text(text, encoding="utf-8")
     if args.json is not None:
         args.json.write_text(
-            json_report(outcome.rows, checked_at=outcome.checked_at, exit_code=outcome.exit_code)
+            json_report(
+                outcome.rows,
+                checked_at=outcome.checked_at,
+                exit_code=outcome.exit_code,
+                warnings=outcome.warnings,
+            )
         )

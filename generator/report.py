@@ -54,10 +54,12 @@ def _group(status: str) -> str:
     return "ok"
 
 
-def markdown(rows: Sequence[Row], *, checked_at: str, limit: int = MARKDOWN_LIMIT) -> str:
-    """The Markdown report, at most ``limit`` characters."""
+def markdown(
+    rows: Sequence[Row], *, checked_at: str, warnings: Sequence[FileWarning] = (), limit: int = MARKDOWN_LIMIT
+) -> str:
+    """The Markdown report, at most ``limit`` characters; header warnings come after the links."""
     head = f"## Link check\n\n{summary(rows)} ({checked_at}).\n"
-    lines = list(_body_lines(rows))
+    lines = [*_body_lines(rows), *_warning_lines(warnings)]
     if not lines:
         return head + "\nEvery link is alive.\n"
     return head + _fit(lines, limit - len(head))
@@ -69,6 +71,22 @@ def _body_lines(rows: Sequence[Row]) -> Iterable[str]:
         if picked:
             yield f"\n### {title} ({len(picked)})\n\n"
             yield from (_line(row) for row in picked)
+
+
+@dataclass(frozen=True)
+class FileWarning:
+    """A finding about a file's content (header contradictions, unreadable headers)."""
+
+    source: str
+    label: str
+    message: str
+
+
+def _warning_lines(warnings: Sequence[FileWarning]) -> Iterable[str]:
+    if warnings:
+        yield f"\n### File contents disagree or could not be read ({len(warnings)})\n\n"
+        for item in sorted(warnings, key=lambda w: (w.source, w.message)):
+            yield f"- `{item.label}` in `{item.source}`: {item.message}\n"
 
 
 def _order(row: Row) -> tuple[str, str]:
@@ -115,14 +133,17 @@ def _detail(finding: Finding) -> str:
     return "; ".join(parts)
 
 
-def json_report(rows: Sequence[Row], *, checked_at: str, exit_code: int) -> str:
-    """The JSON report: time, exit code, counts per status and every checked link (sorted keys)."""
+def json_report(
+    rows: Sequence[Row], *, checked_at: str, exit_code: int, warnings: Sequence[FileWarning] = ()
+) -> str:
+    """The JSON report: time, exit code, counts per status, every checked link and file warning."""
     counts = Counter(row.finding.status for row in rows)
     data = {
         "checked_at": checked_at,
         "exit_code": exit_code,
         "counts": dict(sorted(counts.items())),
         "links": [_json_row(row) for row in sorted(rows, key=lambda row: row.key)],
+        "file_warnings": [asdict(item) for item in sorted(warnings, key=lambda w: (w.source, w.message))],
     }
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 

@@ -97,11 +97,14 @@ def test_alive_catalog_one_call_per_repo_and_stable_snapshot(served: HubEmulator
     repos = {ref.link.repo for ref in collect(catalog_links(load_catalog(root / "data", root)))
              if isinstance(ref.link, HfLink) and ref.link.kind != "user"}  # fmt: skip
     assert served.counts["model_info"] == len(repos)
-    assert served.counts["tree"] == served.counts["paths_info"] == served.counts["resolve"] == 0
+    assert served.counts["tree"] == served.counts["paths_info"] == 0
+    loras = len(load_catalog(root / "data", root).loras)
+    assert served.range_requests == loras  # one header read per LoRA file (small headers: one Range each)
     before = snapshot_text(root)
     second = run_check(root, now=T2)
     assert not second.written
     assert snapshot_text(root) == before
+    assert served.range_requests == loras  # unchanged sha256: the second run reads no header
     assert json.loads(before)["links"][MOE_KEY]["sha256"]
 
 

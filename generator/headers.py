@@ -1,0 +1,147 @@
+"""Stage `check`, second half: read each LoRA's safetensors header and judge what the file really is.
+
+Only the header is read (`parse_safetensors_file_metadata`: one or two Range requests), never the
+tensors. Facts are stored in the snapshot keyed by the file's sha256, so a file whose sha256 did not
+change is never read again. Contradictions between the header and the catalog or the file name, and the
+compatibility with each base model, are computed from the stored facts when needed (pure functions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError, SafetensorsParsingError
+
+from generator import models as m
+from generator.header import (
+    Claims,
+    HeaderError,
+    HeaderFacts,
+    Verdict,
+    analyse_header,
+    claims_from_filename,
+    compatibility,
+    contradictions,
+    header_from_hub,
+)
+from generator.hub import Retrier, Unverified
+from generator.snapshot import LinkFact, Snapshot, link_key
+
+READABLE = frozenset({"ok", "moved", "renamed"})  # statuses whose file can be read (gated needs a grant)
+_PRECISION = {"fp8_e4m3": "fp8_e4m3fn"}
+
+
+@dataclass(frozen=True)
+class HeaderTarget:
+    """One file to read: where it lives now, and the sha256 its facts are stored under."""
+
+    lora_id: str
+    repo: str
+    path: str
+    revision: str | None
+    sha256: str
+
+
+def targets(
+    loras: tuple[m.Lora, ...], links: Mapping[str, LinkFact], known: Mapping[str, object]
+) -> list[HeaderTarget]:
+    """The files whose header is not yet in the snapshot (one per sha256), following moves and renames."""
+    found: dict[str, HeaderTarget] = {}
+    for lora in loras:
+        fact = links.get(link_key(lora.file.link))
+        if fact is None or fact.status not in READABLE or not fact.sha256 or fact.sha256 in known:
+            continue
+        repo = fact.new_repo or lora.file.repo
+        path = fact.new_path or lora.file.path
+        found.setdefault(fact.sha256, HeaderTarget(lora.id, repo, path, fact.commit, fact.sha256))
+    return sorted(found.values(), key=lambda target: target.sha256)
+
+
+def read_header(api: HfApi, retrier: Retrier, target: HeaderTarget) -> HeaderFacts | str:
+    """The analysed header, or a sentence saying why it could not be read."""
+    try:
+        meta = retrier.call(
+            lambda: api.parse_safetensors_file_metadata(target.repo, target.path, revision=target.revision)
+        )
+        tensors, metadata = header_from_hub(meta)
+        return analyse_header(tensors, metadata, target.path)
+    except (SafetensorsParsingError, HeaderError) as err:
+        return f"not a readable safetensors header: {err}"
+    except Unverified as err:
+        return f"header not read: {err}"
+    except HfHubHTTPError as err:
+        return f"header not read: {err.server_message or err}"
+
+
+def read_headers(
+    api: HfApi, retrier: Retrier, wanted: list[HeaderTarget]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Header facts (JSON-ready, by sha256) of the files read, and the problems of those not read (by LoRA id)."""
+    facts: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for target in wanted:
+        result = read_header(api, retrier, target)
+        if isinstance(result, str):
+            problems[target.lora_id] = result
+        else:
+            facts[target.sha256] = result.model_dump(mode="json")
+    return facts, problems
+
+
+def merge_headers(
+    snapshot: Snapshot, new: Mapping[str, Any], loras: tuple[m.Lora, ...], *, prune: bool
+) -> dict[str, Any]:
+    """Header facts after this run: the new ones added, those of files no longer catalogued dropped."""
+    headers = {**snapshot.headers, **new}
+    if prune:
+        current = {
+            fact.sha256 for lora in loras if (fact := snapshot.fact(link_key(lora.file.link))) and fact.sha256
+        }
+        headers = {sha: value for sha, value in headers.items() if sha in current}
+    return dict(sorted(headers.items()))
+
+
+# --- reading the stored facts (pure) ----------------------------------------------------------------
+
+
+def facts_of(snapshot: Snapshot, lora: m.Lora) -> HeaderFacts | None:
+    """The stored header facts of a LoRA's file, if its header was read."""
+    fact = snapshot.fact(link_key(lora.file.link))
+    raw = snapshot.headers.get(fact.sha256) if fact and fact.sha256 else None
+    return HeaderFacts.model_validate(raw) if raw is not None else None
+
+
+def catalog_claims(lora: m.Lora) -> Claims:
+    """What the catalog entry says about the file."""
+    rank = lora.claimed.rank
+    return Claims(
+        source="catalog",
+        rank=rank if isinstance(rank, int) else None,
+        rank_adaptive=rank == "adaptive",
+        average_rank=lora.claimed.average_rank,
+        precision=_PRECISION.get(lora.claimed.precision or "", lora.claimed.precision),
+        generation=lora.generation,
+        task=lora.task if lora.task in ("T2V", "I2V", "TI2V") else None,
+    )
+
+
+def lora_contradictions(facts: HeaderFacts, lora: m.Lora) -> list[str]:
+    """Where the header disagrees with the file name or the catalog entry; a claim both make is said once."""
+    by_name = contradictions(facts, claims_from_filename(lora.file.path))
+    by_catalog = [
+        message
+        for message in contradictions(facts, catalog_claims(lora))
+        if message.replace("catalog says", "name says", 1) not in by_name
+    ]
+    return [*by_name, *by_catalog]
+
+
+def verdicts(
+    facts: HeaderFacts, models: tuple[m.BaseModelEntry, ...]
+) -> Iterator[tuple[m.BaseModelEntry, Verdict]]:
+    """The compatibility verdict of the file with each base model of the catalog."""
+    for model in models:
+        yield model, compatibility(facts, model.architecture)

@@ -1,0 +1,141 @@
+"""Header inspection inside `check`: facts by sha256, compatibility, contradictions, zero re-reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.check import CheckOptions, check_catalog
+from generator.headers import facts_of, lora_contradictions, verdicts
+from generator.hub import RetryPolicy
+from generator.snapshot import load_snapshot
+from generator.validate import load_catalog
+from tests.catalog_scenario import header_for, populate
+from tests.hub_emulator import HubEmulator
+from tests.safetensors_factory import file_size
+
+FAST = CheckOptions(workers=2, policy=RetryPolicy(attempts=2, base_delay=0.01, timeout=5.0), progress=False)
+LIGHTNING = "wan22-a14b-t2v-high-lightning-4steps-250928"
+I2V_256 = "lightx2v-i2v-14b-480p-cfg-step-distill-rank256"
+
+
+@pytest.fixture(name="root")
+def _root(catalog_root: Path) -> Path:
+    rcm = catalog_root / "data" / "notes" / "rcm.yaml"  # no internet: make the GitHub link a Hub link
+    rcm.write_text(rcm.read_text().replace("https://github.com/NVlabs/rcm", "{kind: repo, repo: NVlabs/rcm}"))
+    return catalog_root
+
+
+@pytest.fixture(name="served")
+def _served(hub: HubEmulator, root: Path) -> HubEmulator:
+    catalog = load_catalog(root / "data", root)
+    wrong = header_for(catalog.lora(LIGHTNING), rank=64, dtype="BF16")  # the name says rank128 fp16
+    populate(hub, catalog, headers={LIGHTNING: wrong})
+    return hub
+
+
+def reads(header: bytes) -> int:
+    """Range requests needed to parse a header: the client asks for 100,001 bytes, then for the rest."""
+    return 1 if len(header) <= 100_001 else 2
+
+
+def _check(root: Path, now: str = "2026-11-26T10:00:00Z") -> tuple[int, str]:
+    outcome = check_catalog(root, options=FAST, now=lambda: now)
+    return outcome.exit_code, "\n".join(f"{w.label}: {w.message}" for w in outcome.warnings)
+
+
+def test_every_lora_header_is_read_once_and_never_again(served: HubEmulator, root: Path) -> None:
+    """First run: one or two Range reads per file (two for the 218 KB header); second run: none."""
+    code, _ = _check(root)
+    assert code == 0
+    catalog = load_catalog(root / "data", root)
+    snapshot = load_snapshot(root / "data" / "hub-snapshot.json")
+    assert all(facts_of(snapshot, lora) is not None for lora in catalog.loras)
+    assert len(header_for(catalog.lora(I2V_256))) > 200_000
+    headers = [header_for(lora) for lora in catalog.loras if lora.id != LIGHTNING]
+    expected = sum(reads(h) for h in headers) + reads(
+        header_for(catalog.lora(LIGHTNING), rank=64, dtype="BF16")
+    )
+    assert served.range_requests == expected
+    before = (root / "data" / "hub-snapshot.json").read_bytes()
+    _check(root, now="2026-11-27T10:00:00Z")
+    assert served.range_requests == expected
+    assert (root / "data" / "hub-snapshot.json").read_bytes() == before
+
+
+def test_header_facts_and_compatibility_of_a_wan21_i2v_lora(served: HubEmulator, root: Path) -> None:
+    """The Kijai rank-256 I2V extraction: uniform rank 256, 290 image keys ignored on Wan 2.2 bases."""
+    _check(root)
+    catalog = load_catalog(root / "data", root)
+    facts = facts_of(load_snapshot(root / "data" / "hub-snapshot.json"), catalog.lora(I2V_256))
+    assert facts is not None
+    assert (facts.key_format, facts.rank.kind, facts.rank.nominal, facts.precision.label) == (
+        "comfyui",
+        "uniform",
+        256,
+        "bf16",
+    )
+    assert facts.tensor_count == 1749
+    assert facts.i2v_keys == 290
+    found = {model.id: verdict for model, verdict in verdicts(facts, catalog.models)}
+    assert found["wan21-i2v-14b-480p"].verdict == "fits"
+    assert found["wan22-i2v-a14b"].verdict == "partial"
+    assert "290" in found["wan22-i2v-a14b"].reason
+    assert found["wan21-t2v-1.3b"].verdict == "no"
+    assert found["wan22-ti2v-5b"].verdict == "no"
+
+
+def test_contradictions_are_reported(
+    served: HubEmulator, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A header that is rank 64 bf16 under a name that says rank128 fp16 is flagged, once per claim."""
+    code, warnings = _check(root)
+    assert code == 0  # a contradiction is a warning, not a dead link
+    name = "Wan22_A14B_T2V_HIGH_Lightning_4steps_lora_250928_rank128_fp16.safetensors"
+    assert f"{name}: name says rank 128 but the header is rank 64" in warnings
+    assert "fp16" in warnings
+    assert "bf16" in warnings
+    catalog = load_catalog(root / "data", root)
+    facts = facts_of(load_snapshot(root / "data" / "hub-snapshot.json"), catalog.lora(LIGHTNING))
+    assert facts is not None
+    messages = lora_contradictions(facts, catalog.lora(LIGHTNING))
+    assert len(messages) == len(set(messages)) == 2
+    assert all(not message.startswith("catalog says rank") for message in messages)
+    others = [lora for lora in catalog.loras if lora.id != LIGHTNING]
+    snapshot = load_snapshot(root / "data" / "hub-snapshot.json")
+    assert all(not lora_contradictions(facts_of(snapshot, lora), lora) for lora in others)  # type: ignore[arg-type]
+
+
+def test_only_files_whose_sha256_changed_are_read_again(served: HubEmulator, root: Path) -> None:
+    """A replaced upload (new sha256) is read again, and the facts of its old sha256 are dropped."""
+    _check(root)
+    catalog = load_catalog(root / "data", root)
+    before = served.range_requests
+    lora = catalog.lora("fusionx-i2v-14b")
+    header = header_for(lora, rank=32)
+    served.add_lfs_file(
+        lora.file.repo, lora.file.path, size=file_size(header), header=header, sha256="ab" * 32
+    )
+    _code, warnings = _check(root, now="2026-11-27T10:00:00Z")
+    assert served.range_requests == before + reads(header)
+    snapshot = json.loads((root / "data" / "hub-snapshot.json").read_text())
+    assert "ab" * 32 in snapshot["headers"]
+    assert len(snapshot["headers"]) == len(catalog.loras)  # the old sha256's facts were dropped
+    assert "Wan2.1_I2V_14B_FusionX_LoRA.safetensors" not in warnings
+
+
+def test_a_moved_file_keeps_its_header_facts_without_a_read(served: HubEmulator, root: Path) -> None:
+    """The same sha256 at a new path: status moved, header facts kept, no Range request."""
+    _check(root)
+    before = served.range_requests
+    lora = load_catalog(root / "data", root).lora(I2V_256)
+    served.move_file(lora.file.repo, lora.file.path, f"Lightx2v/old/{lora.file.filename}")
+    _check(root, now="2026-11-27T10:00:00Z")
+    snapshot = load_snapshot(root / "data" / "hub-snapshot.json")
+    fact = snapshot.fact(f"hf:file:{lora.file.repo}/{lora.file.path}")
+    assert fact is not None
+    assert (fact.status, fact.new_path) == ("moved", f"Lightx2v/old/{lora.file.filename}")
+    assert facts_of(snapshot, lora) is not None
+    assert served.range_requests == before
