@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs pinned (types-tqdm)
+from tqdm import tqdm
 
 from generator.errors import DataError, count_line
 from generator.headers import facts_of, lora_contradictions, merge_headers, read_headers, targets
