@@ -21,6 +21,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from generator import models as m
+from generator.architectures import ARCHITECTURES
+from generator.header import HeaderFacts, Verdict
+from generator.headers import facts_of, lora_contradictions
 from generator.snapshot import DEAD, LinkFact, Snapshot, link_key, write_atomic
 from generator.validate import Catalog
 
@@ -34,6 +37,7 @@ PAGES = {
     "trivia.md": "trivia.md.j2",
     "special-use.md": "special-use.md.j2",
     "changes.md": "changes.md.j2",
+    "compatibility.md": "compatibility.md.j2",
 }
 LORA_PAGE = "lora.md.j2"
 HUB_DOWNLOAD = "https://huggingface.co/{repo}/resolve/main/{path}?download=true"
@@ -101,23 +105,6 @@ def fenced(text: str, language: str = "sh") -> Markup:
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """A header checker's verdict on one LoRA for one architecture."""
-
-    verdict: str
-    reason: str
-
-
-def _verdict(raw: object) -> Verdict | None:
-    """Read one entry of a header's `fits` map: {"verdict": …, "reason": …} or a bare verdict string."""
-    if isinstance(raw, str):
-        return Verdict(raw, "")
-    if isinstance(raw, dict) and isinstance(raw.get("verdict"), str):
-        return Verdict(raw["verdict"], str(raw.get("reason") or ""))
-    return None
-
-
-@dataclass(frozen=True)
 class Change:
     """One entry of the changes page."""
 
@@ -168,24 +155,28 @@ class Context:
         """The combinations a LoRA appears in."""
         return [c for c in self.catalog.combinations if lora in self.loras_of(c)]
 
-    def header(self, lora: m.Lora) -> dict[str, Any] | None:
-        """The header facts of the LoRA's file (keyed by its sha256), or None if not inspected yet."""
-        fact = self.fact(lora.file.link)
-        if fact is None or fact.sha256 is None:
-            return None
-        return self.snapshot.headers.get(fact.sha256)
+    def header(self, lora: m.Lora) -> HeaderFacts | None:
+        """The header facts of the LoRA's file (stored by its sha256), or None if not inspected yet."""
+        return self._headers.get(lora.id)
+
+    @cached_property
+    def _headers(self) -> dict[str, HeaderFacts]:
+        found = {lora.id: facts_of(self.snapshot, lora) for lora in self.catalog.loras}
+        return {lora_id: facts for lora_id, facts in found.items() if facts is not None}
 
     def verdicts(self, lora: m.Lora) -> dict[str, Verdict] | None:
         """Architecture id -> verdict from the header facts, or None if the file was not inspected."""
-        header = self.header(lora)
-        if header is None or not isinstance(header.get("fits"), dict):
-            return None
-        found = {arch: _verdict(raw) for arch, raw in header["fits"].items()}
-        return {arch: v for arch, v in sorted(found.items()) if v is not None}
+        facts = self.header(lora)
+        return dict(sorted(facts.fits.items())) if facts else None
 
     def fitting_architectures(self, lora: m.Lora) -> list[str]:
         """Architectures the header facts say the LoRA fits or partly fits (empty when not inspected)."""
         return [a for a, v in (self.verdicts(lora) or {}).items() if v.verdict in ("fits", "partial")]
+
+    def contradictions(self, lora: m.Lora) -> list[str]:
+        """Where the header disagrees with the file name or the catalog entry (empty if not inspected)."""
+        facts = self.header(lora)
+        return lora_contradictions(facts, lora) if facts else []
 
     def filter_values(self, field: str) -> list[str]:
         """The distinct values of a LoRA field, sorted, for the catalog's filter selects."""
@@ -206,6 +197,18 @@ class Context:
         found.sort(key=lambda ch: (ch.kind, ch.entry.id))
         found.sort(key=lambda ch: ch.entry.added, reverse=True)
         return found
+
+
+def rank_text(facts: HeaderFacts) -> str:
+    """The rank the header shows: '64', 'adaptive 100–196 (mean 148)' or 'no LoRA pairs'."""
+    rank = facts.rank
+    if rank.kind == "uniform":
+        return str(rank.nominal)
+    if rank.kind == "adaptive":
+        return (
+            f"adaptive {rank.min}–{rank.max} (mean {rank.mean:.0f})" if rank.mean is not None else "adaptive"
+        )
+    return "no LoRA pairs"
 
 
 def environment() -> Environment:
@@ -229,6 +232,8 @@ def environment() -> Environment:
         download_url=download_url,
         hf_command=hf_command,
         NOT_INSPECTED=NOT_INSPECTED,
+        ARCHITECTURES=ARCHITECTURES,
+        rank_text=rank_text,
     )
     return env
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 from generator import models as m
 from generator.check import catalog_links
+from generator.header import analyse_header, header_from_bytes
 from generator.validate import Catalog, load_catalog
 from tests.hub_emulator import HubEmulator
 from tests.safetensors_factory import file_size, make_lora_header
@@ -69,6 +71,12 @@ def header_for(lora: m.Lora, *, rank: int | None = None, dtype: str | None = Non
         diff=lora.file.repo == KIJAI,
         adaptive_ranks=adaptive,
     )
+
+
+def facts_json(header: bytes, filename: str) -> dict[str, Any]:
+    """The header facts the check would store for this header (JSON-ready), without any Hub."""
+    tensors, metadata = header_from_bytes(header)
+    return analyse_header(tensors, metadata, filename).model_dump(mode="json")
 
 
 def populate(emu: HubEmulator, catalog: Catalog, headers: dict[str, bytes] | None = None) -> None:

@@ -23,6 +23,8 @@ from playwright.sync_api import sync_playwright
 
 from generator.snapshot import LinkFact, Snapshot, dump_snapshot, link_key
 from generator.validate import load_catalog
+from tests.catalog_scenario import facts_json
+from tests.safetensors_factory import make_lora_header
 from tests.sitebuild import ROOT, build_site, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -46,10 +48,11 @@ SIZES = {
     "fusionx-t2v-14b": 99_000,
     "lightx2v-t2v-14b-cfg-step-distill-v2-rank256": 2_923_503_944,
 }
-# LoRA id -> header verdicts per architecture; the other LoRAs have no header facts ("fit unknown").
-FITS = {
-    "wan22-a14b-t2v-high-lightning-4steps-250928": {"wan2.2-t2v-a14b": "fits", "wan2.1-t2v-14b": "partial"},
-    "fusionx-t2v-14b": {"wan2.2-t2v-a14b": "no", "wan2.1-t2v-14b": "fits"},
+# LoRA id -> the architecture of a synthetic header analysed as the check would; the Lightning LoRA's fits
+# its 14B models, the FusionX one is made 1.3B (fits no 14B model). Other LoRAs have no header facts.
+HEADER_ARCH = {
+    "wan22-a14b-t2v-high-lightning-4steps-250928": "wan2.2-t2v-a14b",
+    "fusionx-t2v-14b": "wan2.1-t2v-1.3b",
 }
 
 
@@ -63,9 +66,10 @@ def _snapshot(data: Path) -> Snapshot:
         links[link_key(catalog.lora(lora_id).file.link)] = LinkFact(
             status="ok", checked_at=CHECKED_AT, verified_at=CHECKED_AT, size=size, sha256=sha
         )
-        if lora_id in FITS:
-            fits = {arch: {"verdict": v, "reason": "test fixture"} for arch, v in FITS[lora_id].items()}
-            headers[sha] = {"fits": fits}
+        if lora_id in HEADER_ARCH:
+            file = catalog.lora(lora_id).file
+            header = make_lora_header(HEADER_ARCH[lora_id], "comfyui", 64, "BF16")
+            headers[sha] = facts_json(header, file.path)
     return Snapshot(checked_at=CHECKED_AT, links=links, headers=headers)
 
 

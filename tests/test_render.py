@@ -11,6 +11,8 @@ import pytest
 from generator.render import fenced, human_size, md, render_pages
 from generator.snapshot import LinkFact, Snapshot, link_key, load_snapshot
 from generator.validate import load_catalog
+from tests.catalog_scenario import facts_json
+from tests.safetensors_factory import make_lora_header
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
@@ -111,11 +113,25 @@ def test_lora_pages_show_header_verdicts_or_say_not_inspected(tmp_path: Path) ->
     catalog = load_catalog(data, data.parent)
     lora = catalog.lora("fusionx-t2v-14b")
     fact = LinkFact(status="ok", checked_at="2026-12-01T00:00:00Z", size=99_000, sha256="ab" * 32)
-    fits = {"wan2.1-t2v-14b": {"verdict": "fits", "reason": "all <b>blocks</b>"}}
-    snapshot = Snapshot(links={link_key(lora.file.link): fact}, headers={"ab" * 32: {"fits": fits}})
+    header = make_lora_header("wan2.1-t2v-1.3b", "kohya", 32, "F16")
+    snapshot = Snapshot(
+        links={link_key(lora.file.link): fact}, headers={"ab" * 32: facts_json(header, lora.file.path)}
+    )
     pages = render_pages(catalog, snapshot)
     page = pages["loras/fusionx-t2v-14b.md"]
-    assert '<span class="la-badge la-fit-fits">fits</span> | all &lt;b&gt;blocks&lt;/b&gt; |' in page
-    assert 'data-fits="wan2.1-t2v-14b"' in pages["catalog.md"]
+    assert (
+        '<tr id="compat-wan21-t2v-1.3b"><td>Wan 2.1 T2V 1.3B</td><td>wan2.1-t2v-1.3b</td><td><span class="la-badge la-fit-fits">fits</span>'
+        in page
+    )
+    assert (
+        '<tr id="compat-wan21-t2v-14b"><td>Wan 2.1 T2V 14B</td><td>wan2.1-t2v-14b</td><td><span class="la-badge la-fit-no">no</span>'
+        in page
+    )
+    assert 'data-fits="wan2.1-t2v-1.3b"' in pages["catalog.md"]
+    # the header contradicts the catalog (Wan 2.1 14B T2V, as the name says): a warning on the page and in the row
+    assert '<div class="admonition warning" id="header-warnings">' in page
+    assert "header disagrees" in pages["catalog.md"]
+    assert "<td>fp16</td>" in pages["catalog.md"]
+    assert 'href="../loras/fusionx-t2v-14b/#compat-wan21-t2v-1.3b"' in pages["compatibility.md"]
     assert 'data-sort="99000"' in pages["catalog.md"]
     assert "not yet inspected" in pages["loras/fusionx-i2v-14b.md"]
