@@ -17,6 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from generator.errors import Problem
 
+_STR = "tag:yaml.org,2002:str"
 MAX_BYTES = 1_000_000  # a data file is a few hundred bytes; refuse anything absurd before parsing
 Loc = tuple[str | int, ...]
 Pos = tuple[int, int]
@@ -147,6 +148,8 @@ def _build(node: Node, loc: Loc, doc: Document, loader: SafeConstructor, problem
         return _build_mapping(node, loc, doc, loader, problems)
     if isinstance(node, SequenceNode):
         return [_build(item, (*loc, i), doc, loader, problems) for i, item in enumerate(node.value)]
+    if node.tag == _STR:
+        return node.value  # the common case, without the constructor's bookkeeping
     try:
         return loader.construct_object(node, deep=True)
     except ValueError:

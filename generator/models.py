@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cached_property
 from typing import Annotated, Literal, Self
 from urllib.parse import quote, urlsplit
 
@@ -167,7 +168,7 @@ class LoraFile(Strict):
             raise ValueError("path must end in .safetensors")
         return self
 
-    @property
+    @cached_property
     def link(self) -> HfLink:
         """The file as an HF link."""
         return HfLink(kind="file", repo=self.repo, path=self.path)

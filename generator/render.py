@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import os
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -66,6 +70,12 @@ def https(url: str) -> str:
     if not url.startswith("https://"):
         raise ValueError(f"refusing to render a non-https link: {url!r}")
     return url
+
+
+def a(link: m.HfLink | str, text: object = None) -> Markup:
+    """An <a> element for a catalog link: https only, href and text escaped (the label by default)."""
+    label = text if text is not None else link.label if isinstance(link, m.HfLink) else link
+    return Markup('<a href="{}">{}</a>').format(https(m.link_url(link)), label)
 
 
 def human_size(size: int | None) -> str:
@@ -233,21 +243,56 @@ def environment() -> Environment:
         hf_command=hf_command,
         NOT_INSPECTED=NOT_INSPECTED,
         ARCHITECTURES=ARCHITECTURES,
+        a=a,
         rank_text=rank_text,
     )
     return env
 
 
-def render_pages(catalog: Catalog, snapshot: Snapshot) -> dict[str, str]:
-    """Every generated file under docs/ (relative path -> text)."""
+PARALLEL_FROM = 2000  # LoRA pages rendered in two worker processes from this many LoRAs on
+_WORKER_CONTEXT: list[Context] = []  # handed to forked workers (fork copies it; nothing is pickled)
+
+
+def render_pages(
+    catalog: Catalog, snapshot: Snapshot, *, parallel_from: int = PARALLEL_FROM
+) -> dict[str, str]:
+    """Every generated file under docs/ (relative path -> text); the same text however it is computed."""
     env = environment()
     ctx = Context(catalog, snapshot)
-    pages = {path: env.get_template(name).render(ctx=ctx, c=catalog) for path, name in PAGES.items()}
-    lora_page = env.get_template(LORA_PAGE)
-    for lora in catalog.loras:
-        pages[f"loras/{lora.id}.md"] = lora_page.render(ctx=ctx, c=catalog, lora=lora)
-    pages["catalog.json"] = catalog_json(ctx)
-    return pages
+    ids = [lora.id for lora in catalog.loras]
+    with _lora_page_workers(ctx, ids, parallel_from) as lora_pages:
+        pages = {path: env.get_template(name).render(ctx=ctx, c=catalog) for path, name in PAGES.items()}
+        pages["catalog.json"] = catalog_json(ctx)
+        for chunk in lora_pages:
+            pages.update(chunk)
+    return dict(sorted(pages.items()))
+
+
+@contextmanager
+def _lora_page_workers(
+    ctx: Context, ids: list[str], parallel_from: int
+) -> Iterator[Iterable[dict[str, str]]]:
+    """The per-LoRA pages: rendered here, or by two forked processes while this one renders the rest."""
+    can_fork = "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+    if len(ids) < parallel_from or not can_fork:
+        yield [_lora_pages(ctx, ids)]
+        return
+    _WORKER_CONTEXT[:] = [ctx]
+    try:
+        with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield pool.map(_lora_pages_in_worker, [ids[0::2], ids[1::2]])
+    finally:
+        _WORKER_CONTEXT.clear()
+
+
+def _lora_pages_in_worker(ids: list[str]) -> dict[str, str]:
+    return _lora_pages(_WORKER_CONTEXT[0], ids)
+
+
+def _lora_pages(ctx: Context, ids: list[str]) -> dict[str, str]:
+    template = environment().get_template(LORA_PAGE)
+    catalog = ctx.catalog
+    return {f"loras/{i}.md": template.render(ctx=ctx, c=catalog, lora=catalog.lora(i)) for i in ids}
 
 
 def catalog_json(ctx: Context) -> str:
@@ -261,7 +306,8 @@ def catalog_json(ctx: Context) -> str:
         "combinations": [_dump(combo) for combo in catalog.combinations],
         "special_use": [_dump(item) for item in catalog.special_use],
     }
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    # compact: json's C encoder only runs without indent (10,000 LoRAs: 0.2 s instead of 2 s)
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _dump(entry: m.Strict) -> dict[str, Any]:
@@ -283,7 +329,9 @@ def write_pages(docs_dir: Path, pages: dict[str, str]) -> list[str]:
     Returns the paths that were written. A manifest remembers what the generator owns in docs/, so
     hand-written files there are never touched.
     """
-    written = [rel for rel, text in sorted(pages.items()) if write_atomic(docs_dir / rel, text)]
+    written = [
+        rel for rel, text in sorted(pages.items()) if write_atomic(docs_dir / rel, text, durable=False)
+    ]
     manifest = docs_dir / MANIFEST
     previous = set(manifest.read_text(encoding="utf-8").split()) if manifest.exists() else set()
     for stale in sorted(previous - set(pages)):

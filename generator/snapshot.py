@@ -87,20 +87,28 @@ def dump_snapshot(snapshot: Snapshot) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> bool:
-    """Write text to path through a temporary file and a rename; return False if unchanged."""
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_atomic(path: Path, text: str, *, durable: bool = True) -> bool:
+    """Write text to path through a temporary file and a rename; return False if unchanged.
+
+    A reader never sees a half-written file, even if the process is killed. `durable` also fsyncs
+    before the rename, so the new text survives a power loss (the snapshot; not needed for build output).
+    """
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

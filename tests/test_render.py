@@ -135,3 +135,10 @@ def test_lora_pages_show_header_verdicts_or_say_not_inspected(tmp_path: Path) ->
     assert 'href="../loras/fusionx-t2v-14b/#compat-wan21-t2v-1.3b"' in pages["compatibility.md"]
     assert 'data-sort="99000"' in pages["catalog.md"]
     assert "not yet inspected" in pages["loras/fusionx-i2v-14b.md"]
+
+
+def test_parallel_rendering_gives_the_same_pages() -> None:
+    """Large catalogs render LoRA pages in two forked workers; the pages are identical to a serial render."""
+    catalog = load_catalog(FIXTURES / "catalog", FIXTURES)
+    snapshot = load_snapshot(FIXTURES / "catalog" / "hub-snapshot.json")
+    assert render_pages(catalog, snapshot, parallel_from=1) == render_pages(catalog, snapshot)
