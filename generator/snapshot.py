@@ -108,7 +108,7 @@ def write_atomic(path: Path, text: str, *, durable: bool = True) -> bool:
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
