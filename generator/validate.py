@@ -144,9 +144,7 @@ def _parse_file(file: Path, display: str, model: type[T], problems: list[Problem
         return None
     if hasattr(entry, "id") and entry.id != file.stem:
         line, col = doc.values[("id",)]
-        problems.append(
-            Problem(display, line, col, f"id '{entry.id}' must match the file name '{file.stem}.yaml'")
-        )
+        problems.append(Problem(display, line, col, _id_mismatch(entry.id, file)))
         return None
     return _Parsed(doc, entry)
 
@@ -165,6 +163,13 @@ def _map_error(error: ErrorDetails, doc: Document, model: type[BaseModel]) -> Pr
     line, col = doc.values.get(real, (1, 1))
     message = error["msg"].removeprefix("Value error, ")
     return Problem(doc.path, line, col, f"{dotted or 'file'}: {message}")
+
+
+def _id_mismatch(entry_id: str, file: Path) -> str:
+    other = file.parent / f"{entry_id}.yaml"
+    if other.exists():
+        return f"duplicate id '{entry_id}': {file.parent.name}/{other.name} has it (the id must match the file name)"
+    return f"id '{entry_id}' must match the file name '{file.stem}.yaml'"
 
 
 def _merge_alternatives(found: list[Problem]) -> list[Problem]:

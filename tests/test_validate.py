@@ -19,6 +19,7 @@ EXPECTED = [
     "data/combinations/bad-links.yaml:9:11: downloads.1.link: only https:// links are allowed, not http link",
     "data/combinations/bad-links.yaml:11:11: downloads.2.link: an HF folder link needs a path",
     "data/combinations/bad-links.yaml:13:30: downloads.3.link.repo: String should match pattern '^[\\w.\\-]+/[\\w.\\-]+$'; or String should match pattern '^[\\w.\\-]+$'",
+    "data/combinations/copy-of-dyno.yaml:1:5: duplicate id 'dyno-high-lightning-low': combinations/dyno-high-lightning-low.yaml has it (the id must match the file name)",
     "data/combinations/dangling.yaml:4:10: unknown base model 'wan22-t2v-a14b-hihg' (no data/models/wan22-t2v-a14b-hihg.yaml); did you mean 'wan22-t2v-a14b-high'?",
     "data/combinations/dangling.yaml:6:13: unknown LoRA 'no-such-lora' (no data/loras/no-such-lora.yaml)",
     "data/loras/bomb.yaml:9:10: comment: Input should be a valid string",
@@ -40,7 +41,7 @@ EXPECTED = [
     "data/special-use/typed.yaml:2:10: purpose: Input should be a valid string",
     "data/special-use/typed.yaml:4:7: link: a user link names a user or org; other kinds name an 'owner/name' repo",
     "data/special-use/typed.yaml:5:8: added: Input should be a valid date or datetime, day value is outside expected range",
-    "25 errors",
+    "26 errors",
 ]
 
 
