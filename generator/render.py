@@ -75,7 +75,8 @@ def https(url: str) -> str:
 def a(link: m.HfLink | str, text: object = None) -> Markup:
     """An <a> element for a catalog link: https only, href and text escaped (the label by default)."""
     label = text if text is not None else link.label if isinstance(link, m.HfLink) else link
-    return Markup('<a href="{}">{}</a>').format(https(m.link_url(link)), label)
+    html = Markup('<a href="{}">{}</a>').format(https(m.link_url(link)), label)
+    return Markup(str(html).replace("|", "&#124;"))  # noqa: S704 - already escaped; a "|" would split a table cell
 
 
 def human_size(size: int | None) -> str:

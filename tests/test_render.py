@@ -142,3 +142,15 @@ def test_parallel_rendering_gives_the_same_pages() -> None:
     catalog = load_catalog(FIXTURES / "catalog", FIXTURES)
     snapshot = load_snapshot(FIXTURES / "catalog" / "hub-snapshot.json")
     assert render_pages(catalog, snapshot, parallel_from=1) == render_pages(catalog, snapshot)
+
+
+def test_a_pipe_in_a_file_path_does_not_split_table_cells(tmp_path: Path) -> None:
+    """Hub paths may hold '|' or '<': links escape them, so Markdown tables keep their columns."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "catalog", data, ignore=shutil.ignore_patterns("hub-snapshot.json"))
+    lora = data / "loras" / "fusionx-t2v-14b.yaml"
+    lora.write_text(lora.read_text().replace("Wan2.1_T2V_14B_FusionX_LoRA", "odd|name<b>"))
+    page = _render(data)["loras/fusionx-t2v-14b.md"]
+    row = next(line for line in page.splitlines() if line.startswith("| Path |"))
+    assert row.count("|") == 3
+    assert "odd&#124;name&lt;b&gt;" in row
