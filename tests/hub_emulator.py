@@ -1,7 +1,7 @@
 """A local Hugging Face Hub emulator for tests and benchmarks.
 
 It speaks the subset of the Hub protocol that ``huggingface_hub`` 2.4.0 uses for model repos (see
-``/work/shared/reference/hub-api.md`` §4-§11): model info, paths-info, tree listings with cursor
+the team's Hub reference ``hub-api.md``, §4-§11): model info, paths-info, tree listings with cursor
 pagination, auth-check, user/organization overviews, ``/resolve/`` with LFS redirects to a second
 "CDN" origin, byte ranges, the Hub's error headers, rate limits and injectable faults.
 
