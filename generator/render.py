@@ -46,7 +46,12 @@ PAGES = {
 LORA_PAGE = "lora.md.j2"
 HUB_DOWNLOAD = "https://huggingface.co/{repo}/resolve/main/{path}?download=true"
 NOT_INSPECTED = "not yet inspected"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+# HTML-escape and turn Markdown's active characters into numeric entities: safe in HTML and in Markdown alike
+_ENTITIES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"}
+    | {c: f"&#{ord(c)};" for c in "\\`*_[]()!|{}"}
+)
 STATUS_LABELS = {
     "ok": "ok",
     "moved": "moved",
@@ -65,6 +70,11 @@ def md(value: object) -> Markup:
     return Markup(_MD_SPECIAL.sub(r"\\\1", str(escape(value))))  # noqa: S704 - escaped just before
 
 
+def text(value: object) -> Markup:
+    """Escape a user string for any context (HTML, Markdown prose, Markdown table cells) with entities."""
+    return Markup(str(value).translate(_ENTITIES))  # noqa: S704 - every special character is an entity
+
+
 def https(url: str) -> str:
     """Refuse anything but an https URL where a link is written (defence in depth)."""
     if not url.startswith("https://"):
@@ -72,11 +82,10 @@ def https(url: str) -> str:
     return url
 
 
-def a(link: m.HfLink | str, text: object = None) -> Markup:
+def a(link: m.HfLink | str, label_text: object = None) -> Markup:
     """An <a> element for a catalog link: https only, href and text escaped (the label by default)."""
-    label = text if text is not None else link.label if isinstance(link, m.HfLink) else link
-    html = Markup('<a href="{}">{}</a>').format(https(m.link_url(link)), label)
-    return Markup(str(html).replace("|", "&#124;"))  # noqa: S704 - already escaped; a "|" would split a table cell
+    label = label_text if label_text is not None else link.label if isinstance(link, m.HfLink) else link
+    return Markup('<a href="{}">{}</a>').format(https(m.link_url(link)), text(label))
 
 
 def human_size(size: int | None) -> str:
@@ -233,7 +242,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        md=md, https=https, human_size=human_size, status_label=STATUS_LABELS.get, fenced=fenced
+        md=md, text=text, https=https, human_size=human_size, status_label=STATUS_LABELS.get, fenced=fenced
     )
     env.globals.update(
         link_url=m.link_url,

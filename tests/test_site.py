@@ -334,3 +334,22 @@ def test_every_data_file_points_editors_at_its_schema() -> None:
         match = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)
         assert match, file
         assert (file.parent / match.group(1)).resolve().is_file(), file
+
+
+def test_crafted_strings_cannot_inject_links_or_markup(tmp_path: Path) -> None:
+    """Markdown or HTML in labels, paths, comments and notes stays text in the built HTML."""
+    project = make_project(tmp_path)
+    evil = "[click](javascript:alert(1)) <script>alert(2)</script> *em* `code`"
+    special = project / "data" / "special-use" / "drnighthan.yaml"
+    special.write_text(special.read_text().replace("label: drnighthan on Hugging Face", f"label: '{evil}'"))
+    lora = project / "data" / "loras" / "fusionx-t2v-14b.yaml"
+    text = lora.read_text().replace("Wan2.1_T2V_14B_FusionX_LoRA", "x[x](javascript:alert(3))*em*")
+    lora.write_text(text.replace('comment: "Very good for 2.1"', f"comment: '{evil}'"))
+    site = build_site(project)
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert 'href="javascript:' not in html, page
+        assert "<script>alert" not in html, page
+        assert "<em>em</em>" not in html, page
+    special_text = page_text(site / "special-use" / "index.html")[0]
+    assert "[click](javascript:alert(1)) <script>alert(2)</script> *em* `code`" in special_text
