@@ -283,7 +283,7 @@ def check_catalog(
     ]
     full = changed_since is None and not hub_only
     path = root / "data" / SNAPSHOT_NAME
-    previous = load_snapshot(path)
+    previous = load_snapshot(path, f"data/{SNAPSHOT_NAME}")
     options = options or CheckOptions()
     findings = check_links(refs, previous, options)
     checked_at = now()

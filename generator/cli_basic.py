@@ -55,7 +55,7 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
 def run_build(args: argparse.Namespace) -> int:
     """Validate, then render every page into docs/ (nothing is written if validation fails)."""
     catalog = _load(args.root)
-    snapshot = load_snapshot(args.root / "data" / "hub-snapshot.json")
+    snapshot = load_snapshot(args.root / "data" / "hub-snapshot.json", "data/hub-snapshot.json")
     pages = render_pages(catalog, snapshot)
     written = write_pages(args.docs or args.root / "docs", pages)
     print(f"rendered {len(pages)} files into docs/ ({len(written)} changed)")

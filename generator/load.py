@@ -18,7 +18,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from generator.errors import Problem
 
 _STR = "tag:yaml.org,2002:str"
-MAX_BYTES = 1_000_000  # a data file is a few hundred bytes; refuse anything absurd before parsing
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 20  # the deepest data file needs 5 levels  # a data file is a few hundred bytes; refuse anything absurd before parsing
 Loc = tuple[str | int, ...]
 Pos = tuple[int, int]
 
@@ -46,6 +47,11 @@ class _Loader(yaml.SafeLoader):
             self.aliases.append(_pos(event.start_mark))
             return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
         return super().compose_node(parent, index)
+
+
+def _offset_pos(text: str, offset: int) -> Pos:
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
 def _pos(mark: yaml.Mark | None) -> Pos:
@@ -110,6 +116,14 @@ def _parse(text: str, display: str) -> tuple[Document | None, list[Problem]]:
     except yaml.MarkedYAMLError as err:
         line, col = _pos(err.problem_mark or err.context_mark)
         return None, [Problem(display, line, col, f"YAML syntax error: {err.problem or err.context}")]
+    except yaml.reader.ReaderError as err:  # a control character the YAML reader refuses
+        line, col = _offset_pos(text, err.position)
+        code = err.character if isinstance(err.character, int) else ord(err.character)
+        return None, [
+            Problem(display, line, col, f"control character U+{code:04X} is not allowed; remove it")
+        ]
+    except RecursionError:
+        return None, [Problem(display, 1, 1, "the file is nested too deeply to be a data file")]
     finally:
         loader.dispose()
     problems = _alias_problems(loader.aliases if isinstance(loader, _Loader) else [], display)
@@ -144,6 +158,9 @@ def _alias_problems(aliases: list[Pos], display: str) -> list[Problem]:
 
 def _build(node: Node, loc: Loc, doc: Document, loader: SafeConstructor, problems: list[Problem]) -> Any:
     doc.values[loc] = _pos(node.start_mark)
+    if len(loc) > MAX_DEPTH:
+        problems.append(Problem(doc.path, *doc.values[loc], f"nested more than {MAX_DEPTH} levels deep"))
+        return None
     if isinstance(node, MappingNode):
         return _build_mapping(node, loc, doc, loader, problems)
     if isinstance(node, SequenceNode):

@@ -12,8 +12,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
+from generator.errors import DataError, Problem
 from generator.models import HfLink
 
 SNAPSHOT_FORMAT = 1
@@ -74,11 +76,29 @@ def link_key(link: HfLink | str) -> str:
     return f"hf:{link.kind}:{link.label}"
 
 
-def load_snapshot(path: Path) -> Snapshot:
-    """The snapshot at path, or an empty one when the file does not exist yet."""
+def load_snapshot(path: Path, display: str | None = None) -> Snapshot:
+    """The snapshot at path, or an empty one when the file does not exist yet; DataError if it is broken."""
     if not path.exists():
         return Snapshot()
-    return Snapshot.model_validate_json(path.read_bytes())
+    shown = display or path.as_posix()
+    try:
+        data = json.loads(path.read_bytes())
+    except UnicodeDecodeError as err:
+        raise DataError([Problem(shown, 1, 1, f"not UTF-8 JSON: {err.reason}")]) from err
+    except json.JSONDecodeError as err:
+        raise DataError([Problem(shown, err.lineno, err.colno, f"invalid JSON: {err.msg}")]) from err
+    try:
+        return Snapshot.model_validate(data)
+    except ValidationError as err:
+        problems = [_snapshot_problem(shown, error) for error in err.errors(include_url=False)]
+        raise DataError(problems) from err
+
+
+def _snapshot_problem(shown: str, error: ErrorDetails) -> Problem:
+    where = ".".join(str(part) for part in error["loc"]) or "file"
+    return Problem(
+        shown, 1, 1, f"{where}: {error['msg']} (the snapshot is written by `make check`; restore it with git)"
+    )
 
 
 def dump_snapshot(snapshot: Snapshot) -> str:

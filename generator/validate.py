@@ -19,6 +19,7 @@ from pydantic_core import ErrorDetails
 from generator import models as m
 from generator.errors import DataError, Problem
 from generator.load import Document, Loc, read_document
+from generator.snapshot import load_snapshot
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -34,7 +35,8 @@ SINGLE_FILES: dict[str, type[BaseModel]] = {
     "notes/merging.yaml": m.MergingNotes,
     "notes/rcm.yaml": m.RcmNote,
 }
-OTHER_FILES = {"hub-snapshot.json", "README.md"}
+SNAPSHOT_FILE = "hub-snapshot.json"
+OTHER_FILES = {SNAPSHOT_FILE, "README.md"}
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,20 @@ def load_catalog(data_dir: Path, root: Path | None = None) -> Catalog:
         if not (data_dir / name).is_file():
             problems.append(Problem(_display(data_dir / name, root), 1, 1, "required file is missing"))
     problems.extend(_cross_checks(parsed, _ids_on_disk(data_dir)))
+    problems.extend(_snapshot_problems(data_dir, root))
     if problems:
         raise DataError(problems)
     return _assemble(parsed)
+
+
+def _snapshot_problems(data_dir: Path, root: Path) -> list[Problem]:
+    """The committed Hub snapshot must load too (the site build reads it)."""
+    path = data_dir / SNAPSHOT_FILE
+    try:
+        load_snapshot(path, _display(path, root))
+    except DataError as err:
+        return list(err.problems)
+    return []
 
 
 def _ids_on_disk(data_dir: Path) -> dict[str, set[str]]:

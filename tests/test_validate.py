@@ -24,6 +24,8 @@ EXPECTED = [
     "data/combinations/dangling.yaml:6:13: unknown LoRA 'no-such-lora' (no data/loras/no-such-lora.yaml)",
     "data/loras/bomb.yaml:9:10: comment: Input should be a valid string",
     "data/loras/bomb.yaml:9:11: YAML aliases (*name) are not allowed in data files; write the value out (9 aliases in this file)",
+    "data/loras/control.yaml:3:16: control character U+0007 is not allowed; remove it",
+    "data/loras/deep.yaml:1:1: the file is nested too deeply to be a data file",
     "data/loras/empty.yaml:1:1: file is empty; it should hold a mapping of fields",
     "data/loras/everything-wrong.yaml:2:1: missing required field 'family'",
     "data/loras/everything-wrong.yaml:4:3: file: path must end in .safetensors",
@@ -41,7 +43,7 @@ EXPECTED = [
     "data/special-use/typed.yaml:2:10: purpose: Input should be a valid string",
     "data/special-use/typed.yaml:4:7: link: a user link names a user or org; other kinds name an 'owner/name' repo",
     "data/special-use/typed.yaml:5:8: added: Input should be a valid date or datetime, day value is outside expected range",
-    "26 errors",
+    "28 errors",
 ]
 
 
@@ -110,3 +112,28 @@ def test_error_paths_are_relative_to_the_project(broken: Path) -> None:
         load_catalog(broken / "data", broken)
     assert all(problem.path.startswith("data/") for problem in info.value.problems)
     assert info.value.problems == sorted(info.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '{"links": {',
+            "data/hub-snapshot.json:1:12: invalid JSON: Expecting property name enclosed in double quotes",
+        ),
+        (
+            '{"links": {"k": {"status": "alive", "checked_at": "t"}}}',
+            "data/hub-snapshot.json:1:1: links.k.status: Input",
+        ),
+    ],
+)
+def test_a_broken_snapshot_is_a_data_error(
+    text: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """validate and build report a damaged data/hub-snapshot.json as path:line:col, never a traceback."""
+    shutil.copytree(FIXTURES / "catalog", tmp_path / "data")
+    (tmp_path / "data" / "hub-snapshot.json").write_text(text)
+    for command in ("validate", "build"):
+        assert main(["--root", str(tmp_path), command]) == 1
+        out = capsys.readouterr().out
+        assert out.startswith(expected), out
