@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -40,8 +41,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in STAGES.items():
         module = _module(module_name)
-        if module is None:
-            continue
         stage = sub.add_parser(name, help=help_text, description=help_text)
         adder = getattr(module, f"add_{name.replace('-', '_')}_arguments", None) or module.add_arguments
         adder(stage)
@@ -49,13 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _module(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name == name:
-            return None
-        raise
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception:  # a bug, not bad input: show it, but never exit 1 (which `check` uses for dead links)
+        traceback.print_exc()
+        print(f"{args.stage}: internal error; please report it with the lines above", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

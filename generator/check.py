@@ -30,7 +30,7 @@ import datetime as dt
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,10 +52,11 @@ from generator.hub import (
     group_by_repo,
     make_api,
     observing,
+    unverified,
 )
 from generator.models import HfLink, Link, link_url
 from generator.report import FileWarning, Row, json_report, markdown
-from generator.snapshot import DEAD, LinkFact, Snapshot, link_key, load_snapshot, save_snapshot
+from generator.snapshot import DEAD, LinkFact, Snapshot, link_key, load_snapshot, save_snapshot, write_atomic
 from generator.validate import Catalog, load_catalog
 
 SNAPSHOT_NAME = "hub-snapshot.json"
@@ -141,7 +142,7 @@ class CheckOptions:
     progress: bool | None = None  # None: only on a terminal
 
 
-Task = tuple[int, Callable[[], Mapping[str, Finding]]]
+Task = tuple[tuple[str, ...], Callable[[], Mapping[str, Finding]]]  # the link keys a task answers for
 
 
 def check_links(refs: Sequence[LinkRef], snapshot: Snapshot, options: CheckOptions) -> dict[str, Finding]:
@@ -159,13 +160,13 @@ def _tasks(refs: Sequence[LinkRef], snapshot: Snapshot, hub: HubChecker, urls: U
     hf_links = [ref.link for ref in refs if isinstance(ref.link, HfLink)]
     for repo, links in group_by_repo(hf_links).items():
         query = RepoQuery(repo, links, _known_sha256(snapshot, links))
-        yield len(links), lambda query=query: hub.check_repo(query)  # type: ignore[misc]
+        yield tuple(link_key(link) for link in links), lambda query=query: hub.check_repo(query)  # type: ignore[misc]
     for link in hf_links:
         if link.kind == "user":
-            yield 1, lambda link=link: {link_key(link): hub.check_user(link.repo)}  # type: ignore[misc]
+            yield (link_key(link),), lambda link=link: {link_key(link): hub.check_user(link.repo)}  # type: ignore[misc]
     for ref in refs:
         if isinstance(ref.link, str):
-            yield 1, lambda url=ref.link: {link_key(url): urls.check(url)}  # type: ignore[misc]
+            yield (ref.key,), lambda url=ref.link: {link_key(url): urls.check(url)}  # type: ignore[misc]
 
 
 def _known_sha256(snapshot: Snapshot, links: Sequence[HfLink]) -> dict[str, str]:
@@ -185,11 +186,20 @@ def _run_tasks(tasks: Sequence[Task], total: int, options: CheckOptions) -> dict
         tqdm(total=total, unit="link", disable=not show, file=sys.stderr, desc="check") as bar,
         ThreadPoolExecutor(max_workers=options.workers) as pool,
     ):
-        futures = {pool.submit(fn): size for size, fn in tasks}
+        futures = {pool.submit(fn): keys for keys, fn in tasks}
         for future in as_completed(futures):
-            findings.update(future.result())
-            bar.update(futures[future])
+            findings.update(_result(future, futures[future]))
+            bar.update(len(futures[future]))
     return findings
+
+
+def _result(future: Future[Mapping[str, Finding]], keys: tuple[str, ...]) -> Mapping[str, Finding]:
+    """A task's findings; an unexpected failure leaves its links unverified instead of ending the run."""
+    try:
+        return future.result()
+    except Exception as err:
+        failure = unverified(f"check failed: {type(err).__name__}: {err}")
+        return dict.fromkeys(keys, failure)
 
 
 # --- merging into the snapshot ---------------------------------------------------------------------
@@ -381,13 +391,12 @@ def _emit(args: argparse.Namespace, outcome: Outcome) -> None:
     text = markdown(outcome.rows, checked_at=outcome.checked_at, warnings=outcome.warnings)
     print(text, end="")
     if args.report is not None:
-        args.report.write_text(text, encoding="utf-8")
+        write_atomic(args.report, text)
     if args.json is not None:
-        args.json.write_text(
-            json_report(
-                outcome.rows,
-                checked_at=outcome.checked_at,
-                exit_code=outcome.exit_code,
-                warnings=outcome.warnings,
-            )
+        report = json_report(
+            outcome.rows,
+            checked_at=outcome.checked_at,
+            exit_code=outcome.exit_code,
+            warnings=outcome.warnings,
         )
+        write_atomic(args.json, report)

@@ -20,8 +20,13 @@ class Problem:
 
     def github(self) -> str:
         """The problem as a GitHub Actions annotation on the file and line."""
-        message = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::error file={self.path},line={self.line},col={self.col}::{message}"
+        return f"::error file={_escape(self.path, True)},line={self.line},col={self.col}::{_escape(self.message)}"
+
+
+def _escape(value: str, property_value: bool = False) -> str:
+    """Workflow-command escaping: %, CR, LF always; ':' and ',' too inside a property."""
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return value.replace(":", "%3A").replace(",", "%2C") if property_value else value
 
 
 class DataError(Exception):

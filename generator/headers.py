@@ -8,7 +8,7 @@ compatibility with each base model, are computed from the stored facts when need
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +20,8 @@ from generator.header import (
     Claims,
     HeaderError,
     HeaderFacts,
-    Verdict,
     analyse_header,
     claims_from_filename,
-    compatibility,
     contradictions,
     header_from_hub,
 )
@@ -137,11 +135,3 @@ def lora_contradictions(facts: HeaderFacts, lora: m.Lora) -> list[str]:
         if message.replace("catalog says", "name says", 1) not in by_name
     ]
     return [*by_name, *by_catalog]
-
-
-def verdicts(
-    facts: HeaderFacts, models: tuple[m.BaseModelEntry, ...]
-) -> Iterator[tuple[m.BaseModelEntry, Verdict]]:
-    """The compatibility verdict of the file with each base model of the catalog."""
-    for model in models:
-        yield model, compatibility(facts, model.architecture)

@@ -129,11 +129,12 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 30.0
     timeout: float = 30.0
+    max_server_wait: float = 300.0  # a Retry-After beyond the Hub's 5-minute window is not waited out
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (0-based)."""
         if retry_after is not None:
-            return retry_after
+            return min(retry_after, self.max_server_wait)
         return float(min(self.max_delay, self.base_delay * 2**attempt))
 
 
@@ -493,6 +494,8 @@ class UrlChecker:
             return self.retrier.call(lambda: self._probe(url))
         except Unverified as err:
             return unverified(str(err))
+        except requests.RequestException as err:  # redirect loops, invalid URLs, broken bodies
+            return unverified(f"{type(err).__name__}: {err}")
 
     def _probe(self, url: str) -> Finding:
         timeout = self.retrier.policy.timeout

@@ -187,8 +187,12 @@ class LoraFile(Strict):
 class Claimed(Strict):
     """Rank and precision as the file name claims them (the header check verifies them)."""
 
-    rank: int | Literal["adaptive"] | None = Field(default=None, description="e.g. 64, or 'adaptive'")
-    average_rank: int | None = Field(default=None, description="for adaptive LoRAs whose name gives a mean")
+    rank: Annotated[int, Field(ge=1)] | Literal["adaptive"] | None = Field(
+        default=None, description="e.g. 64, or 'adaptive'"
+    )
+    average_rank: int | None = Field(
+        default=None, ge=1, description="for adaptive LoRAs whose name gives a mean"
+    )
     precision: Precision | None = None
 
 

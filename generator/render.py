@@ -28,7 +28,7 @@ from generator import models as m
 from generator.architectures import ARCHITECTURES
 from generator.header import HeaderFacts, Verdict
 from generator.headers import facts_of, lora_contradictions
-from generator.snapshot import DEAD, LinkFact, Snapshot, link_key, write_atomic
+from generator.snapshot import LinkFact, Snapshot, link_key, write_atomic
 from generator.validate import Catalog
 
 MANIFEST = ".generated"
@@ -195,8 +195,15 @@ class Context:
 
     def contradictions(self, lora: m.Lora) -> list[str]:
         """Where the header disagrees with the file name or the catalog entry (empty if not inspected)."""
-        facts = self.header(lora)
-        return lora_contradictions(facts, lora) if facts else []
+        return self._contradictions.get(lora.id, [])
+
+    @cached_property
+    def _contradictions(self) -> dict[str, list[str]]:
+        return {
+            lora.id: lora_contradictions(facts, lora)
+            for lora in self.catalog.loras
+            if (facts := self.header(lora))
+        }
 
     def filter_values(self, field: str) -> list[str]:
         """The distinct values of a LoRA field, sorted, for the catalog's filter selects."""
@@ -245,9 +252,6 @@ def environment() -> Environment:
         md=md, text=text, https=https, human_size=human_size, status_label=STATUS_LABELS.get, fenced=fenced
     )
     env.globals.update(
-        link_url=m.link_url,
-        link_key=link_key,
-        DEAD=DEAD,
         HfLink=m.HfLink,
         download_url=download_url,
         hf_command=hf_command,

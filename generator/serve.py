@@ -4,15 +4,16 @@ reloads the browser. The watcher is ours (not a MkDocs hook), so mkdocs.yml stay
 from __future__ import annotations
 
 import argparse
+import stat
 import subprocess
 import sys
 import threading
-import time
+import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from generator.cli_basic import run_build
-from generator.errors import DataError
+from generator.errors import DataError, count_line
 
 Stamp = dict[str, int]
 
@@ -24,13 +25,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def stamp(folders: Iterable[Path]) -> Stamp:
-    """Modification times and sizes of every file under the folders."""
-    return {
-        str(path): path.stat().st_mtime_ns + path.stat().st_size
-        for folder in folders
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
+    """Modification times and sizes of every file under the folders (files vanishing meanwhile are skipped)."""
+    found: Stamp = {}
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            try:
+                info = path.stat()
+            except OSError:  # an editor's temporary file, gone already
+                continue
+            if stat.S_ISREG(info.st_mode):
+                found[str(path)] = info.st_mtime_ns + info.st_size
+    return found
 
 
 def rebuild(args: argparse.Namespace) -> bool:
@@ -40,7 +45,11 @@ def rebuild(args: argparse.Namespace) -> bool:
     except DataError as err:
         for problem in err.problems:
             print(problem, file=sys.stderr)
-        print(f"{len(err.problems)} errors: the preview keeps the last good pages", file=sys.stderr)
+        print(f"{count_line(len(err.problems))}: the preview keeps the last good pages", file=sys.stderr)
+        return False
+    except Exception:
+        traceback.print_exc()
+        print("the build failed: the preview keeps the last good pages", file=sys.stderr)
         return False
     return True
 
@@ -74,4 +83,3 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         stop.set()
-        time.sleep(0)

@@ -269,3 +269,17 @@ def test_snapshot_survives_sigkill_mid_write(tmp_path: Path) -> None:
         proc.wait()
         proc.stdout.close()
         assert load_snapshot(path).checked_at is not None
+
+
+def test_a_task_that_fails_unexpectedly_leaves_its_links_unverified() -> None:
+    """An exception nobody foresaw in one task marks that task's links unverified; the run goes on."""
+    from concurrent.futures import Future
+
+    from generator.check import _result
+
+    future: Future[dict[str, object]] = Future()
+    future.set_exception(RuntimeError("surprise"))
+    found = _result(future, ("hf:repo:a/b", "hf:file:a/b/c"))  # type: ignore[arg-type]
+    assert set(found) == {"hf:repo:a/b", "hf:file:a/b/c"}
+    assert {f.status for f in found.values()} == {"unverified"}
+    assert "RuntimeError: surprise" in (found["hf:repo:a/b"].error or "")

@@ -263,6 +263,8 @@ class _Scripted(BaseHTTPRequestHandler):
         status = (steps.pop(0) if len(steps) > 1 else steps[0])[which]
         self.send_response(status)
         self.send_header("Content-Length", "2")
+        if status in (301, 302):
+            self.send_header("Location", self.path)  # a redirect loop
         if status == 429:
             self.send_header("Retry-After", "0")
         self.end_headers()
@@ -295,10 +297,12 @@ def web() -> Iterator[str]:
         ([(429, 429), (200, 200)], "ok"),
         ([(502, 502), (200, 200)], "ok"),
         ([(401, 401)], "unverified"),
+        ([(302, 302)], "unverified"),
     ],
 )
 def test_url_checks(web: str, clock: FakeClock, steps: list[tuple[int, int]], status: str) -> None:
-    """HEAD, GET fallback on 403/405/501, 404/410 dead, 429/5xx retried then unverified, others unverified."""
+    """HEAD, GET fallback on 403/405/501, 404/410 dead, 429/5xx retried then unverified, others (401, a
+    redirect loop) unverified."""
     path = f"/case{len(_Scripted.script)}"
     _Scripted.script[path] = list(steps)
     checker = UrlChecker(Retrier(FAST, classify_url_error, timer=clock.timer))
