@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import re
 import sys
@@ -16,9 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import httpx2
+import yaml
 from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
 from huggingface_hub.hf_api import RepoFile
+from pydantic import ValidationError
 
+from generator import models as m
 from generator.header import Claims, claims_from_filename
 from generator.hub import make_api
 from generator.snapshot import write_atomic
@@ -26,6 +31,7 @@ from generator.validate import load_catalog
 
 HUB_HOSTS = {"huggingface.co", "www.huggingface.co", "hf.co"}
 FAMILIES = ("Lightning", "lightx2v", "rCM", "FastWan", "FusionX", "Phantom", "CausVid", "AccVid", "Pusa")
+SLUG = re.compile(m.SLUG_PATTERN)
 _URL = re.compile(r"^/(?P<repo>[\w.\-]+/[\w.\-]+)/(?:blob|resolve)/(?P<rev>[^/]+)/(?P<path>.+)$")
 
 
@@ -101,12 +107,23 @@ def write_entry(root: Path, url: str, added: dt.date, entry_id: str | None = Non
     """Validate the URL, ask the Hub, and write the new data file atomically."""
     file = parse_url(url)
     entry_id = entry_id or slug(file.path)
+    if not SLUG.fullmatch(entry_id):
+        raise AddError(f"id {entry_id!r} is not valid: lower-case letters, digits, '-' and '.' only")
     _refuse_duplicates(root, file, entry_id)
     remote = fetch(file)
     text = entry_text(entry_id, file, remote, claims_from_filename(file.path), added)
+    _check_entry(text)
     target = root / "data" / "loras" / f"{entry_id}.yaml"
     write_atomic(target, text)
     return target
+
+
+def _check_entry(text: str) -> None:
+    """The written entry must validate like any contributed one (a guard against writing a broken file)."""
+    try:
+        m.Lora.model_validate(yaml.safe_load(text))
+    except ValidationError as err:
+        raise AddError(f"could not write a valid entry: {err.errors()[0]['msg']}") from err
 
 
 def slug(path: str) -> str:
@@ -135,6 +152,8 @@ def fetch(file: HubFile) -> RepoFile:
         raise AddError(f"no such repository on the Hub: {file.repo}") from err
     except HfHubHTTPError as err:
         raise AddError(f"the Hub did not answer for {file.repo}: {err}") from err
+    except httpx2.TransportError as err:
+        raise AddError(f"cannot reach the Hub at {api.endpoint}: {err}") from err
     files = [item for item in found if isinstance(item, RepoFile)]
     if not files:
         raise AddError(f"no file {file.path!r} in {file.repo} at {file.revision}")
@@ -161,7 +180,7 @@ def entry_text(entry_id: str, file: HubFile, remote: RepoFile, claims: Claims, a
         f"id: {entry_id}",
         "file:",
         f"  repo: {file.repo}",
-        f'  path: "{file.path}"',
+        f"  path: {json.dumps(file.path, ensure_ascii=False)}",
         f'generation: "{claims.generation or "2.1"}"  # {_guess_note(claims.generation)}',
         f"task: {claims.task or 'T2V'}  # {_guess_note(claims.task)}",
     ]

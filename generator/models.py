@@ -26,9 +26,10 @@ from pydantic import (
 
 HUB_WEB = "https://huggingface.co"
 
+SLUG_PATTERN = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
 Slug = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$", max_length=100),
+    StringConstraints(pattern=SLUG_PATTERN, max_length=100),
     Field(description="lower-case id: letters, digits, '-' and '.', e.g. wan22-t2v-high-lightning"),
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

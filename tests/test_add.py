@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -93,3 +94,38 @@ def test_add_refuses_files_missing_on_the_hub(
     assert (code, "no file 'LoRAs/nope.safetensors'" in out) == (2, True), out
     code, out = _add(catalog_root, f"{emu.endpoint}/nobody/nothing/blob/main/x.safetensors", capsys)
     assert (code, "no such repository on the Hub: nobody/nothing" in out) == (2, True), out
+
+
+def test_add_refuses_an_invalid_id(
+    emu: HubEmulator, catalog_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--id must be a valid slug: no path tricks, nothing written outside data/loras/."""
+    code = main(
+        ["--root", str(catalog_root), "add", f"{emu.endpoint}/{REPO}/blob/main/{NEW}", "--id", "../../x"]
+    )
+    assert code == 2
+    assert "id '../../x' is not valid" in capsys.readouterr().err
+    assert not (catalog_root / "x.yaml").exists()
+
+
+def test_add_reports_an_unreachable_hub(
+    catalog_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No Hub listening: a clear message and exit 2, no traceback."""
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    code, out = _add(catalog_root, f"http://127.0.0.1:9/{REPO}/blob/main/{NEW}", capsys)
+    assert code == 2
+    assert "cannot reach the Hub at http://127.0.0.1:9" in out
+    assert "Traceback" not in out
+
+
+def test_add_quotes_odd_paths(
+    emu: HubEmulator, catalog_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A path with quotes, '#' and backslashes is written as a valid YAML string."""
+    odd = 'LoRAs/odd "quoted" #1 \\ name.safetensors'
+    emu.add_lfs_file(REPO, odd, size=1234)
+    code, out = _add(catalog_root, f"{emu.endpoint}/{REPO}/blob/main/{quote(odd)}", capsys)
+    assert code == 0, out
+    catalog = load_catalog(catalog_root / "data", catalog_root)
+    assert any(lora.file.path == odd for lora in catalog.loras)
