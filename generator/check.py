@@ -37,7 +37,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from generator.errors import DataError, count_line
-from generator.headers import facts_of, lora_contradictions, merge_headers, read_headers, targets
+from generator.headers import (
+    facts_of,
+    lora_contradictions,
+    merge_headers,
+    read_headers,
+    targets,
+    unreadable_of,
+)
 from generator.hub import (
     Finding,
     HubChecker,
@@ -310,9 +317,8 @@ def inspect_headers(
 ) -> tuple[Snapshot, dict[str, str]]:
     """Read the headers not yet in the snapshot (by sha256) and store their facts; unchanged files cost nothing."""
     wanted = targets(catalog.loras, snapshot.links, snapshot.headers)
-    new, problems = read_headers(
-        make_api(), Retrier(options.policy, classify_hub_error, timer=options.timer), wanted
-    )
+    retrier = Retrier(options.policy, classify_hub_error, timer=options.timer)
+    new, problems = read_headers(make_api(), retrier, wanted, options.workers)
     headers = merge_headers(snapshot, new, catalog.loras, prune=prune)
     if headers == snapshot.headers:
         return snapshot, problems
@@ -328,7 +334,8 @@ def file_warnings(
         source, label = catalog.sources[f"loras/{lora.id}"], lora.file.filename
         facts = facts_of(snapshot, lora)
         messages = lora_contradictions(facts, lora) if facts else []
-        messages += [problems[lora.id]] if lora.id in problems else []
+        unread = problems.get(lora.id) or unreadable_of(snapshot, lora)
+        messages += [unread] if unread else []
         warnings.extend(FileWarning(source, label, message) for message in messages)
     return tuple(warnings)
 

@@ -9,6 +9,7 @@ compatibility with each base model, are computed from the stored facts when need
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from generator.header import (
 from generator.hub import Retrier, Unverified
 from generator.snapshot import LinkFact, Snapshot, link_key
 
+UNREADABLE = "unreadable"  # key of a stored entry for a file whose header cannot be parsed
 READABLE = frozenset({"ok", "moved", "renamed"})  # statuses whose file can be read (gated needs a grant)
 _PRECISION = {"fp8_e4m3": "fp8_e4m3fn"}
 
@@ -58,8 +60,16 @@ def targets(
     return sorted(found.values(), key=lambda target: target.sha256)
 
 
-def read_header(api: HfApi, retrier: Retrier, target: HeaderTarget) -> HeaderFacts | str:
-    """The analysed header, or a sentence saying why it could not be read."""
+@dataclass(frozen=True)
+class Unread:
+    """Why a header was not read; `lasting` when reading again cannot help (the file is not safetensors)."""
+
+    message: str
+    lasting: bool
+
+
+def read_header(api: HfApi, retrier: Retrier, target: HeaderTarget) -> HeaderFacts | Unread:
+    """The analysed header, or why it could not be read."""
     try:
         meta = retrier.call(
             lambda: api.parse_safetensors_file_metadata(target.repo, target.path, revision=target.revision)
@@ -67,26 +77,33 @@ def read_header(api: HfApi, retrier: Retrier, target: HeaderTarget) -> HeaderFac
         tensors, metadata = header_from_hub(meta)
         return analyse_header(tensors, metadata, target.path)
     except (SafetensorsParsingError, HeaderError) as err:
-        return f"not a readable safetensors header: {err}"
+        return Unread(f"not a readable safetensors header: {err}", lasting=True)
     except Unverified as err:
-        return f"header not read: {err}"
+        return Unread(f"header not read: {err}", lasting=False)
     except HfHubHTTPError as err:
-        return f"header not read: {err.server_message or err}"
+        return Unread(f"header not read: {err.server_message or err}", lasting=False)
 
 
 def read_headers(
-    api: HfApi, retrier: Retrier, wanted: list[HeaderTarget]
+    api: HfApi, retrier: Retrier, wanted: list[HeaderTarget], workers: int = 4
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Header facts (JSON-ready, by sha256) of the files read, and the problems of those not read (by LoRA id)."""
-    facts: dict[str, Any] = {}
+    """Header entries (JSON-ready, by sha256) to store, and this run's problems (by LoRA id).
+
+    Headers are read concurrently (Range requests on the Hub's large resolver budget). A file that is not
+    safetensors is stored as `{"unreadable": why}` so that it is not fetched again until its sha256 changes.
+    """
+    entries: dict[str, Any] = {}
     problems: dict[str, str] = {}
-    for target in wanted:
-        result = read_header(api, retrier, target)
-        if isinstance(result, str):
-            problems[target.lora_id] = result
-        else:
-            facts[target.sha256] = result.model_dump(mode="json")
-    return facts, problems
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(lambda target: read_header(api, retrier, target), wanted)
+        for target, result in zip(wanted, results, strict=True):
+            if isinstance(result, HeaderFacts):
+                entries[target.sha256] = result.model_dump(mode="json")
+                continue
+            problems[target.lora_id] = result.message
+            if result.lasting:
+                entries[target.sha256] = {UNREADABLE: result.message}
+    return entries, problems
 
 
 def merge_headers(
@@ -105,11 +122,21 @@ def merge_headers(
 # --- reading the stored facts (pure) ----------------------------------------------------------------
 
 
+def _stored(snapshot: Snapshot, lora: m.Lora) -> dict[str, Any] | None:
+    fact = snapshot.fact(link_key(lora.file.link))
+    return snapshot.headers.get(fact.sha256) if fact and fact.sha256 else None
+
+
 def facts_of(snapshot: Snapshot, lora: m.Lora) -> HeaderFacts | None:
     """The stored header facts of a LoRA's file, if its header was read."""
-    fact = snapshot.fact(link_key(lora.file.link))
-    raw = snapshot.headers.get(fact.sha256) if fact and fact.sha256 else None
-    return HeaderFacts.model_validate(raw) if raw is not None else None
+    raw = _stored(snapshot, lora)
+    return HeaderFacts.model_validate(raw) if raw is not None and UNREADABLE not in raw else None
+
+
+def unreadable_of(snapshot: Snapshot, lora: m.Lora) -> str | None:
+    """Why the LoRA's file has no header facts, when it is not a readable safetensors file."""
+    raw = _stored(snapshot, lora)
+    return str(raw[UNREADABLE]) if raw is not None and UNREADABLE in raw else None
 
 
 def catalog_claims(lora: m.Lora) -> Claims:

@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 from generator import models as m
 from generator.architectures import ARCHITECTURES
 from generator.header import HeaderFacts, Verdict
-from generator.headers import facts_of, lora_contradictions
+from generator.headers import facts_of, lora_contradictions, unreadable_of
 from generator.snapshot import LinkFact, Snapshot, link_key, write_atomic
 from generator.validate import Catalog
 
@@ -183,6 +183,10 @@ class Context:
     def _headers(self) -> dict[str, HeaderFacts]:
         found = {lora.id: facts_of(self.snapshot, lora) for lora in self.catalog.loras}
         return {lora_id: facts for lora_id, facts in found.items() if facts is not None}
+
+    def header_problem(self, lora: m.Lora) -> str | None:
+        """Why the file's header could not be read, when it is not a readable safetensors file."""
+        return unreadable_of(self.snapshot, lora)
 
     def verdicts(self, lora: m.Lora) -> dict[str, Verdict] | None:
         """Architecture id -> verdict from the header facts, or None if the file was not inspected."""

@@ -139,3 +139,21 @@ def test_a_moved_file_keeps_its_header_facts_without_a_read(served: HubEmulator,
     assert (fact.status, fact.new_path) == ("moved", f"Lightx2v/old/{lora.file.filename}")
     assert facts_of(snapshot, lora) is not None
     assert served.range_requests == before
+
+
+def test_a_file_that_is_not_safetensors_is_reported_and_not_fetched_again(
+    served: HubEmulator, root: Path
+) -> None:
+    """An unparsable header is a lasting warning stored by sha256: the next run makes no Range request for it."""
+    catalog = load_catalog(root / "data", root)
+    lora = catalog.lora("fusionx-phantom-14b")
+    served.add_lfs_file(lora.file.repo, lora.file.path, size=4096, header=b"\xff" * 16, sha256="cd" * 32)
+    _code, warnings = _check(root)
+    assert "Phantom_Wan_14B_FusionX_LoRA.safetensors: not a readable safetensors header" in warnings
+    before = served.range_requests
+    _code, again = _check(root, now="2026-11-27T10:00:00Z")
+    assert served.range_requests == before
+    assert "not a readable safetensors header" in again
+    snapshot = load_snapshot(root / "data" / "hub-snapshot.json")
+    assert facts_of(snapshot, lora) is None
+    assert "not a readable safetensors header" in (snapshot.headers["cd" * 32]["unreadable"])
