@@ -7,7 +7,7 @@ Checks that span files (duplicates, references between entries) run on the whole
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -334,4 +334,5 @@ def _assemble(parsed: dict[str, list[_Parsed]]) -> Catalog:
     )
 
 
-_entry_id: Callable[[Any], str] = lambda entry: str(entry.id)  # noqa: E731
+def _entry_id(entry: Any) -> str:
+    return str(entry.id)
