@@ -674,7 +674,8 @@ class HubEmulator:
         if self._window_start is None or now - self._window_start >= self.window_seconds:
             self._window_start, self._window_used = now, 0
         self._window_used += 1
-        reset_in = max(1, math.ceil(self._window_start + self.window_seconds - now))
+        # window length minus elapsed time: adding to a large monotonic clock first would round up
+        reset_in = max(1, math.ceil(self.window_seconds - (now - self._window_start)))
         window = math.ceil(self.window_seconds)
         return _Budget(self.rate_limit - self._window_used, reset_in, self.rate_limit, window)
 

@@ -435,7 +435,7 @@ def test_rate_limit_budget() -> None:
 
 
 def test_rate_limit_window_resets_and_spares_faults() -> None:
-    with HubEmulator(rate_limit=1, window_seconds=0.3) as emu:
+    with HubEmulator(rate_limit=1, window_seconds=1.0) as emu:
         emu.add_repo(REPO)
         api = HfApi(endpoint=emu.endpoint, token=False)
         api.model_info(REPO)
@@ -443,7 +443,7 @@ def test_rate_limit_window_resets_and_spares_faults() -> None:
         with pytest.raises(HfHubHTTPError) as caught:
             api.model_info(REPO)
         assert caught.value.response.status_code == 429  # over budget: the 503 stays queued
-        time.sleep(0.35)
+        time.sleep(1.05)
         with pytest.raises(HfHubHTTPError) as queued:
             api.model_info(REPO)
         assert queued.value.response.status_code == 503
