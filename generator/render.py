@@ -14,9 +14,8 @@ import re
 import shlex
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -44,6 +43,7 @@ PAGES = {
     "compatibility.md": "compatibility.md.j2",
 }
 LORA_PAGE = "lora.md.j2"
+CATALOG_JSON = "catalog.json"
 HUB_DOWNLOAD = "https://huggingface.co/{repo}/resolve/main/{path}?download=true"
 NOT_INSPECTED = "not yet inspected"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
@@ -242,8 +242,9 @@ def rank_text(facts: HeaderFacts) -> str:
     return "no LoRA pairs"
 
 
+@cache
 def environment() -> Environment:
-    """The Jinja2 environment: templates from the package, strict, autoescaping."""
+    """The Jinja2 environment: templates from the package, strict, autoescaping (one per process)."""
     env = Environment(
         loader=PackageLoader("generator", "templates"),
         undefined=StrictUndefined,
@@ -267,7 +268,8 @@ def environment() -> Environment:
     return env
 
 
-PARALLEL_FROM = 2000  # LoRA pages rendered in two worker processes from this many LoRAs on
+PARALLEL_FROM = 2000  # from this many LoRAs on, pages are rendered by two worker processes
+_LORA_CHUNKS = 8  # LoRA pages are split in chunks so that both workers finish at about the same time
 _WORKER_CONTEXT: list[Context] = []  # handed to forked workers (fork copies it; nothing is pickled)
 
 
@@ -275,42 +277,53 @@ def render_pages(
     catalog: Catalog, snapshot: Snapshot, *, parallel_from: int = PARALLEL_FROM
 ) -> dict[str, str]:
     """Every generated file under docs/ (relative path -> text); the same text however it is computed."""
-    env = environment()
     ctx = Context(catalog, snapshot)
-    ids = [lora.id for lora in catalog.loras]
-    with _lora_page_workers(ctx, ids, parallel_from) as lora_pages:
-        pages = {path: env.get_template(name).render(ctx=ctx, c=catalog) for path, name in PAGES.items()}
-        pages["catalog.json"] = catalog_json(ctx)
-        for chunk in lora_pages:
-            pages.update(chunk)
+    pages: dict[str, str] = {}
+    for rendered in _render_jobs(ctx, _jobs(ctx), parallel=len(catalog.loras) >= parallel_from):
+        pages.update(rendered)
     return dict(sorted(pages.items()))
 
 
-@contextmanager
-def _lora_page_workers(
-    ctx: Context, ids: list[str], parallel_from: int
-) -> Iterator[Iterable[dict[str, str]]]:
-    """The per-LoRA pages: rendered here, or by two forked processes while this one renders the rest."""
+def _jobs(ctx: Context) -> list[list[str]]:
+    """The paths to render, grouped into jobs, the longest first (the catalog table grows with every LoRA)."""
+    lora_paths = [f"loras/{lora.id}.md" for lora in ctx.catalog.loras]
+    rest = [path for path in [*PAGES, CATALOG_JSON] if path != "catalog.md"]
+    size = -(-len(lora_paths) // _LORA_CHUNKS)
+    chunks = [lora_paths[i : i + size] for i in range(0, len(lora_paths), size)] if lora_paths else []
+    return [["catalog.md"], rest, *chunks]
+
+
+def _render_jobs(ctx: Context, jobs: list[list[str]], *, parallel: bool) -> Iterator[dict[str, str]]:
+    """Render each job here, or spread the jobs over two forked processes."""
     can_fork = "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
-    if len(ids) < parallel_from or not can_fork:
-        yield [_lora_pages(ctx, ids)]
+    if not (parallel and can_fork):
+        yield from (_render(ctx, job) for job in jobs)
         return
     _WORKER_CONTEXT[:] = [ctx]
     try:
         with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
-            yield pool.map(_lora_pages_in_worker, [ids[0::2], ids[1::2]])
+            yield from pool.map(_render_in_worker, jobs)
     finally:
         _WORKER_CONTEXT.clear()
 
 
-def _lora_pages_in_worker(ids: list[str]) -> dict[str, str]:
-    return _lora_pages(_WORKER_CONTEXT[0], ids)
+def _render_in_worker(paths: list[str]) -> dict[str, str]:
+    return _render(_WORKER_CONTEXT[0], paths)
 
 
-def _lora_pages(ctx: Context, ids: list[str]) -> dict[str, str]:
-    template = environment().get_template(LORA_PAGE)
+def _render(ctx: Context, paths: list[str]) -> dict[str, str]:
+    env = environment()
+    return {path: _render_one(env, ctx, path) for path in paths}
+
+
+def _render_one(env: Environment, ctx: Context, path: str) -> str:
     catalog = ctx.catalog
-    return {f"loras/{i}.md": template.render(ctx=ctx, c=catalog, lora=catalog.lora(i)) for i in ids}
+    if path == CATALOG_JSON:
+        return catalog_json(ctx)
+    if path in PAGES:
+        return env.get_template(PAGES[path]).render(ctx=ctx, c=catalog)
+    lora_id = path.removeprefix("loras/").removesuffix(".md")
+    return env.get_template(LORA_PAGE).render(ctx=ctx, c=catalog, lora=catalog.lora(lora_id))
 
 
 def catalog_json(ctx: Context) -> str:

@@ -7,6 +7,7 @@ Checks that span files (duplicates, references between entries) run on the whole
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -81,8 +82,9 @@ def load_catalog(data_dir: Path, root: Path | None = None) -> Catalog:
     root = root or data_dir.parent
     problems: list[Problem] = []
     parsed: dict[str, list[_Parsed]] = {}
-    for rel, model in _expected_files(data_dir, problems, root):
-        item = _parse_file(data_dir / rel, _display(data_dir / rel, root), model, problems)
+    under = _display(data_dir, root)
+    for rel, model in _expected_files(data_dir, problems, under):
+        item = _parse_file(data_dir / rel, _join_display(under, rel), model, problems)
         if item is not None:
             parsed.setdefault(_group(rel), []).append(item)
     for name in SINGLE_FILES:
@@ -122,19 +124,35 @@ def _group(rel: str) -> str:
     return folder if folder in ENTRY_FOLDERS else rel
 
 
+def _join_display(under: str, rel: str) -> str:
+    return rel if under == "." else f"{under}/{rel}"
+
+
+def _files_under(data_dir: Path, prefix: str = "") -> list[str]:
+    """Every file below data_dir as a relative POSIX path, in path order (no Path object per file)."""
+    found: list[str] = []
+    with os.scandir(data_dir) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.is_dir(follow_symlinks=False):
+                found.extend(_files_under(Path(entry.path), f"{prefix}{entry.name}/"))
+            elif entry.is_file():
+                found.append(prefix + entry.name)
+    return found
+
+
 def _expected_files(
-    data_dir: Path, problems: list[Problem], root: Path
+    data_dir: Path, problems: list[Problem], under: str
 ) -> Iterator[tuple[str, type[BaseModel]]]:
-    for file in sorted(p for p in data_dir.rglob("*") if p.is_file()):
-        rel = file.relative_to(data_dir).as_posix()
-        folder = rel.split("/", 1)[0]
+    for rel in _files_under(data_dir):
+        folder, _, name = rel.rpartition("/")
+        top = rel.split("/", 1)[0]
         if rel in SINGLE_FILES:
             yield rel, SINGLE_FILES[rel]
-        elif folder in ENTRY_FOLDERS and rel.count("/") == 1 and rel.endswith(".yaml"):
-            yield rel, ENTRY_FOLDERS[folder]
-        elif rel not in OTHER_FILES and not file.name.startswith("."):
-            hint = "data files end in .yaml" if folder in ENTRY_FOLDERS else "unexpected file in data/"
-            problems.append(Problem(_display(file, root), 1, 1, f"{hint}; entries go in {_folders()}"))
+        elif top in ENTRY_FOLDERS and folder == top and rel.endswith(".yaml"):
+            yield rel, ENTRY_FOLDERS[top]
+        elif rel not in OTHER_FILES and not name.startswith("."):
+            hint = "data files end in .yaml" if top in ENTRY_FOLDERS else "unexpected file in data/"
+            problems.append(Problem(_join_display(under, rel), 1, 1, f"{hint}; entries go in {_folders()}"))
 
 
 def _folders() -> str:
