@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 SITE_TMP := .site-tmp
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help venv validate render site serve check test lint typecheck pytest schema clean
+.PHONY: help venv validate render site serve check test test-fast bench lint typecheck pytest schema clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -48,10 +48,19 @@ lint: $(STAMP)  ## ruff
 typecheck: $(STAMP)  ## mypy --strict
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP)  ## the test suite
-	$(PY) -m pytest
+pytest: $(STAMP)  ## the whole test suite, on every core (pytest-xdist)
+	$(PY) -m pytest -n auto
 
 test: lint typecheck pytest  ## everything CI runs
+
+test-fast: $(STAMP)  ## the inner loop: unit and golden tests, no full site builds or browser (well under a minute)
+	$(PY) -m pytest -n auto -m "not slow and not browser"
+
+bench: $(STAMP)  ## print the benchmarks' figures (build vs mkdocs, render scale, check, header inspection)
+	$(PY) -m bench.bench_build
+	$(PY) -m bench.bench_render
+	$(PY) -m bench.bench_check
+	$(PY) -m bench.bench_header
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf site $(SITE_TMP) site-screenshots

@@ -32,10 +32,11 @@ os.environ.pop("HF_TOKEN", None)
 
 from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
-from generator.check import CheckOptions, LinkRef, check_links
-from generator.hub import make_api
-from generator.models import HfLink
-from generator.snapshot import Snapshot
+from generator.catalog.models import HfLink
+from generator.catalog.snapshot import Snapshot
+from generator.hub.check import CheckOptions, check_links
+from generator.hub.client import make_api
+from generator.hub.collect import LinkRef
 from tests.hub_emulator import HubEmulator
 
 REPOS, FILES_PER_REPO, LATENCY, WORKERS = 100, 10, 0.05, 4

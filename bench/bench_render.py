@@ -62,9 +62,9 @@ def make_catalog(count: int, dest: Path) -> Path:
 
 def measure(data: Path) -> dict[str, float]:
     """Run validate + render + write once in this process; return seconds and peak RSS (MB)."""
-    from generator.render import render_pages, write_pages
-    from generator.snapshot import load_snapshot
-    from generator.validate import load_catalog
+    from generator.catalog.snapshot import load_snapshot
+    from generator.catalog.validate import load_catalog
+    from generator.site.render import render_pages, write_pages
 
     os.sync()  # flush the set-up's 10,000 fresh YAML files first, so their write-back is not timed here
     start = time.perf_counter()

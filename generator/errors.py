@@ -1,9 +1,27 @@
-"""Problems found in the data, each pinned to a file, line and column."""
+"""Problems found in the data, each pinned to a file, line and column; exit codes; the one error printer."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import IntEnum
+from typing import Literal, TextIO
+
+
+class ExitCode(IntEnum):
+    """Exit status of every stage of ``python -m generator``."""
+
+    OK = 0
+    """Success; for ``check``: every link alive."""
+    PROBLEMS = 1
+    """Data errors; for ``check``: dead links; for ``link-issue``: a ``gh`` command failed."""
+    USAGE = 2
+    """Bad command line or git state, a data error during ``check``, or an internal error (never 1)."""
+    INCOMPLETE = 3
+    """``check`` only: some links could not be verified, none is dead."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C."""
 
 
 @dataclass(frozen=True, order=True)
@@ -40,3 +58,16 @@ class DataError(Exception):
 def count_line(count: int) -> str:
     """'1 error' or 'N errors'."""
     return f"{count} error" if count == 1 else f"{count} errors"
+
+
+ProblemFormat = Literal["text", "github"]
+
+
+def print_problems(
+    err: DataError, *, fmt: ProblemFormat = "text", stream: TextIO | None = None, suffix: str = ""
+) -> None:
+    """Print every problem (as text or GitHub annotations), then the count line (plus ``suffix``)."""
+    out = stream or sys.stdout
+    for problem in err.problems:
+        print(problem.github() if fmt == "github" else str(problem), file=out)
+    print(count_line(len(err.problems)) + suffix, file=out)

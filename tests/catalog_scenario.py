@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from generator import models as m
-from generator.check import catalog_links
-from generator.header import analyse_header, header_from_bytes
-from generator.validate import Catalog, load_catalog
+from generator.catalog import models as m
+from generator.catalog.validate import Catalog, load_catalog
+from generator.hub.collect import catalog_links
+from generator.lora.analyse import analyse_header
+from generator.lora.parse import header_from_bytes
 from tests.hub_emulator import HubEmulator
 from tests.safetensors_factory import file_size, make_lora_header
 

@@ -14,7 +14,7 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
-from generator.architectures import Architecture, expected_shape, get_architecture
+from generator.lora.architectures import Architecture, expected_shape, get_architecture
 
 Fmt = Literal["comfyui", "diffusion-pipe", "kohya", "videox-fun", "diffusers", "peft-other"]
 TensorTable = dict[str, tuple[str, tuple[int, ...]]]

@@ -11,7 +11,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-from generator.__main__ import main
+from generator.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -22,7 +22,7 @@ def make_project(dest: Path, data: Path | None = None) -> Path:
     shutil.copy(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
     shutil.copytree(ROOT / "docs", dest / "docs", ignore=_generated_files)
     shutil.copytree(data or ROOT / "data", dest / "data")
-    (dest / "generator").symlink_to(ROOT / "generator")  # mkdocs.yml watches generator/templates
+    (dest / "generator").symlink_to(ROOT / "generator")  # mkdocs.yml watches generator/site/templates
     return dest
 
 

@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 import pytest
 
-from generator.__main__ import main
-from generator.validate import load_catalog
+from generator.catalog.validate import load_catalog
+from generator.cli import main
 from tests.hub_emulator import HubEmulator
 
 REPO = "Kijai/WanVideo_comfy"

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import sync_playwright
 
-from generator.snapshot import LinkFact, Snapshot, dump_snapshot, link_key
-from generator.validate import load_catalog
+from generator.catalog.snapshot import LinkFact, Snapshot, dump_snapshot, link_key
+from generator.catalog.validate import load_catalog
 from tests.catalog_scenario import facts_json
 from tests.safetensors_factory import make_lora_header
 from tests.sitebuild import ROOT, build_site, make_project

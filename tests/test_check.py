@@ -14,13 +14,16 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from generator.__main__ import main
-from generator.check import CheckOptions, Outcome, catalog_links, check_catalog, collect
-from generator.hub import Finding, RetryPolicy
-from generator.models import HfLink, LoraFile
-from generator.report import MARKDOWN_LIMIT, Row, markdown
-from generator.snapshot import Snapshot, load_snapshot, save_snapshot
-from generator.validate import load_catalog
+from generator.catalog.models import HfLink, LoraFile
+from generator.catalog.snapshot import Snapshot, load_snapshot
+from generator.catalog.validate import load_catalog
+from generator.cli import main
+from generator.hub.check import CheckOptions, Outcome, check_catalog
+from generator.hub.collect import catalog_links, collect
+from generator.hub.findings import Finding
+from generator.hub.merge import save_snapshot
+from generator.hub.report import MARKDOWN_LIMIT, Row, markdown
+from generator.hub.retry import RetryPolicy
 from tests.hub_emulator import Fault, HubEmulator
 
 FAST = CheckOptions(
@@ -245,7 +248,7 @@ def test_atomic_write_survives_failure(tmp_path: Path, monkeypatch: pytest.Monke
 _WRITER = """
 import sys
 from pathlib import Path
-from generator.snapshot import LinkFact, Snapshot, save_snapshot
+from generator.catalog.snapshot import LinkFact, Snapshot
 path = Path(sys.argv[1])
 for n in range(10**6):
     links = {f"url:https://e.org/{i}": LinkFact(status="ok", checked_at=str(n)) for i in range(3000)}
@@ -275,7 +278,7 @@ def test_a_task_that_fails_unexpectedly_leaves_its_links_unverified() -> None:
     """An exception nobody foresaw in one task marks that task's links unverified; the run goes on."""
     from concurrent.futures import Future
 
-    from generator.check import _result
+    from generator.hub.check import _result
 
     future: Future[dict[str, object]] = Future()
     future.set_exception(RuntimeError("surprise"))

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.check import CheckOptions, check_catalog
-from generator.headers import facts_of, lora_contradictions
-from generator.hub import RetryPolicy
-from generator.snapshot import load_snapshot
-from generator.validate import load_catalog
+from generator.catalog.snapshot import facts_of, load_snapshot, unreadable_of
+from generator.catalog.validate import load_catalog
+from generator.hub.check import CheckOptions, check_catalog
+from generator.hub.retry import RetryPolicy
+from generator.lora.claims import lora_contradictions
 from tests.catalog_scenario import header_for, populate
 from tests.hub_emulator import HubEmulator
 from tests.safetensors_factory import file_size
@@ -156,4 +156,7 @@ def test_a_file_that_is_not_safetensors_is_reported_and_not_fetched_again(
     assert "not a readable safetensors header" in again
     snapshot = load_snapshot(root / "data" / "hub-snapshot.json")
     assert facts_of(snapshot, lora) is None
-    assert "not a readable safetensors header" in (snapshot.headers["cd" * 32]["unreadable"])
+    assert "not a readable safetensors header" in (unreadable_of(snapshot, lora) or "")
+    assert json.loads((root / "data" / "hub-snapshot.json").read_text())["headers"]["cd" * 32] == {
+        "unreadable": unreadable_of(snapshot, lora)
+    }

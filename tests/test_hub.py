@@ -5,26 +5,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
 
-from generator.hub import (
-    Finding,
-    HubChecker,
-    Pacer,
-    RepoQuery,
-    Retrier,
-    RetryPolicy,
-    Timer,
-    UrlChecker,
-    classify_hub_error,
-    classify_url_error,
-    make_api,
-    observing,
-)
-from generator.models import HfLink
-from generator.snapshot import DEAD, link_key
+from generator.catalog.models import HfLink
+from generator.catalog.snapshot import DEAD, link_key
+from generator.hub.client import make_api
+from generator.hub.findings import Finding
+from generator.hub.pacing import Pacer, Timer, observing
+from generator.hub.repos import HubChecker, RepoQuery
+from generator.hub.retry import Retrier, RetryPolicy
+from generator.hub.urls import UrlChecker
 from tests.hub_emulator import Fault, FaultKind, HubEmulator
 
 REPO = "Kijai/WanVideo_comfy"
@@ -57,9 +50,11 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    """A fresh fake clock."""
-    return FakeClock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """A fresh fake clock; the retry library's waits (tenacity's nap) advance it instead of sleeping."""
+    fake = FakeClock()
+    monkeypatch.setattr("tenacity.nap.time", SimpleNamespace(sleep=fake.sleep))
+    return fake
 
 
 @pytest.fixture
@@ -68,7 +63,7 @@ def checker(hub: HubEmulator, clock: FakeClock) -> Iterator[HubChecker]:
     api = make_api()
     pacer = Pacer(api.endpoint, timer=clock.timer)
     with observing(pacer):
-        yield HubChecker(api, Retrier(FAST, classify_hub_error, pacer=pacer, timer=clock.timer))
+        yield HubChecker(api, Retrier(FAST, pacer=pacer))
 
 
 @pytest.fixture
@@ -228,7 +223,7 @@ class TestPacing:
                 emu.add_repo(repo)
             api = make_api()
             pacer = Pacer(api.endpoint)
-            hub_checker = HubChecker(api, Retrier(FAST, classify_hub_error, pacer=pacer))
+            hub_checker = HubChecker(api, Retrier(FAST, pacer=pacer))
             with observing(pacer):
                 results = [
                     hub_checker.check_repo(RepoQuery(r, (HfLink(kind="repo", repo=r),))) for r in repos
@@ -305,13 +300,13 @@ def test_url_checks(web: str, clock: FakeClock, steps: list[tuple[int, int]], st
     redirect loop) unverified."""
     path = f"/case{len(_Scripted.script)}"
     _Scripted.script[path] = list(steps)
-    checker = UrlChecker(Retrier(FAST, classify_url_error, timer=clock.timer))
+    checker = UrlChecker(FAST)
     assert checker.check(web + path).status == status
 
 
 def test_url_connection_refused_is_unverified(clock: FakeClock) -> None:
     """Nobody listening: unverified, never dead."""
-    checker = UrlChecker(Retrier(FAST, classify_url_error, timer=clock.timer))
+    checker = UrlChecker(FAST)
     found = checker.check("http://127.0.0.1:9/nothing")
     assert found.status == "unverified"
     assert "connection error" in (found.error or "")

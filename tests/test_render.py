@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.render import fenced, human_size, md, render_pages
-from generator.snapshot import LinkFact, Snapshot, link_key, load_snapshot
-from generator.validate import load_catalog
+from generator.catalog.snapshot import LinkFact, Snapshot, link_key, load_snapshot
+from generator.catalog.validate import load_catalog
+from generator.site.render import fenced, human_size, md, render_pages
 from tests.catalog_scenario import facts_json
 from tests.safetensors_factory import make_lora_header
 

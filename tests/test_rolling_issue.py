@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import rolling_issue as ri
-from generator.rolling_issue import Command, Decision, Issue, Kind
+from generator.cli import build_parser
+from generator.github import rolling_issue as ri
+from generator.github.rolling_issue import Command, Decision, Issue, Kind
 
 REPORT = "## Link check\n\n| entry | status |\n|---|---|\n| wan-x | missing-file |\n"
 RUN_URL = "https://github.com/lora-alchemy/lora-alchemy/actions/runs/7"
@@ -213,13 +214,11 @@ def test_carry_out_with_fake_gh(issues: list[Issue], exit_code: int, verbs: list
 
 
 class TestCli:
-    """`python -m generator link-issue` through add_arguments/run, never touching GitHub."""
+    """`python -m generator link-issue` through the CLI's parser and the stage's run, never touching GitHub."""
 
     def parse(self, *argv: str) -> argparse.Namespace:
-        """Parse argv with the module's own parser setup."""
-        parser = argparse.ArgumentParser()
-        ri.add_arguments(parser)
-        return parser.parse_args(argv)
+        """Parse argv with the CLI's own parser for the stage."""
+        return build_parser().parse_args(["link-issue", *argv])
 
     def files(self, tmp_path: Path, issues: list[Issue]) -> tuple[Path, Path]:
         """A report file and an issues JSON file."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli_basic import schema_texts
+from generator.catalog.schema import schema_texts
 from tests.sitebuild import ROOT, build_site, make_project, mkdocs_build, page_text, render
 
 SEED = Path(__file__).parent / "fixtures" / "seed.md"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.__main__ import main
+from generator.catalog.load import read_document
+from generator.catalog.validate import load_catalog
+from generator.cli import main
 from generator.errors import DataError
-from generator.load import read_document
-from generator.validate import load_catalog
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

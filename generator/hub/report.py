@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from generator.hub import Finding
-from generator.snapshot import DEAD
+from generator.catalog.snapshot import DEAD
+from generator.hub.findings import Finding
 
 MARKDOWN_LIMIT = 60_000
 SECTIONS: tuple[tuple[str, frozenset[str]], ...] = (

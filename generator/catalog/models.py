@@ -24,7 +24,9 @@ from pydantic import (
     model_validator,
 )
 
-HUB_WEB = "https://huggingface.co"
+from generator import vocabulary
+from generator.vocabulary import HUB_URL, Expert, Precision, Task
+from generator.vocabulary import ArchitectureId as Architecture
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
 Slug = Annotated[
@@ -79,18 +81,7 @@ def _version_string(value: object) -> object:
     return repr(value) if isinstance(value, float) else value
 
 
-Generation = Annotated[Literal["2.1", "2.2"], BeforeValidator(_version_string)]
-Task = Literal["T2V", "I2V", "TI2V", "S2V", "FLF2V", "VACE", "T2I"]
-Expert = Literal["high", "low", "both"]
-Precision = Literal["bf16", "fp16", "fp32", "fp8_e4m3", "fp8_e5m2", "gguf"]
-Architecture = Literal[
-    "wan2.1-t2v-1.3b",
-    "wan2.1-t2v-14b",
-    "wan2.1-i2v-14b",
-    "wan2.2-t2v-a14b",
-    "wan2.2-i2v-a14b",
-    "wan2.2-ti2v-5b",
-]
+Generation = Annotated[vocabulary.Generation, BeforeValidator(_version_string)]
 Recommendation = Literal["recommended", "worth-trying", "listed", "deprecated"]
 
 
@@ -127,12 +118,12 @@ class HfLink(Strict):
     def url(self) -> str:
         """The https address of this place on huggingface.co."""
         if self.kind == "user":
-            return f"{HUB_WEB}/{self.repo}"
+            return f"{HUB_URL}/{self.repo}"
         if self.kind == "repo":
-            return f"{HUB_WEB}/{self.repo}"
+            return f"{HUB_URL}/{self.repo}"
         assert self.path is not None
         verb = "blob" if self.kind == "file" else "tree"
-        return f"{HUB_WEB}/{self.repo}/{verb}/main/{quote(self.path)}"
+        return f"{HUB_URL}/{self.repo}/{verb}/main/{quote(self.path)}"
 
     @property
     def label(self) -> str:

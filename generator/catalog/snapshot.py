@@ -7,18 +7,20 @@ a run killed at any moment leaves the previous file intact.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
+from generator.catalog import models as m
+from generator.catalog.models import HfLink
 from generator.errors import DataError, Problem
-from generator.models import HfLink
+from generator.lora.facts import HeaderFacts
 
 SNAPSHOT_FORMAT = 1
+SNAPSHOT_FILE = "hub-snapshot.json"
+"""The snapshot's name inside data/."""
 Status = Literal[
     "ok",
     "moved",
@@ -54,13 +56,32 @@ class LinkFact(_Fact):
     verified_at: str | None = Field(default=None, description="last time the link was actually verified")
 
 
+class UnreadableHeader(_Fact):
+    """A file whose bytes are not a readable safetensors header, and why (kept until its sha256 changes)."""
+
+    unreadable: str
+
+
+def _header_kind(value: object) -> str:
+    if isinstance(value, UnreadableHeader) or (isinstance(value, dict) and "unreadable" in value):
+        return "unreadable"
+    return "facts"
+
+
+StoredHeader = Annotated[
+    Annotated[HeaderFacts, Tag("facts")] | Annotated[UnreadableHeader, Tag("unreadable")],
+    Discriminator(_header_kind),
+]
+"""What the snapshot holds for one sha256: the header's facts, or why it could not be read."""
+
+
 class Snapshot(_Fact):
     """All link facts, keyed by link_key, plus header facts keyed by sha256."""
 
     format: int = SNAPSHOT_FORMAT
     checked_at: str | None = None
     links: dict[str, LinkFact] = {}
-    headers: dict[str, dict[str, Any]] = Field(
+    headers: dict[str, StoredHeader] = Field(
         default={}, description="safetensors header facts keyed by the file's sha256"
     )
 
@@ -94,6 +115,11 @@ def load_snapshot(path: Path, display: str | None = None) -> Snapshot:
         raise DataError(problems) from err
 
 
+def read_snapshot(root: Path) -> Snapshot:
+    """The project's snapshot, data/hub-snapshot.json under root (empty when there is none yet)."""
+    return load_snapshot(root / "data" / SNAPSHOT_FILE, f"data/{SNAPSHOT_FILE}")
+
+
 def _snapshot_problem(shown: str, error: ErrorDetails) -> Problem:
     where = ".".join(str(part) for part in error["loc"]) or "file"
     return Problem(
@@ -102,39 +128,31 @@ def _snapshot_problem(shown: str, error: ErrorDetails) -> Problem:
 
 
 def dump_snapshot(snapshot: Snapshot) -> str:
-    """Canonical JSON text: sorted keys, two-space indent, final newline (stable diffs)."""
-    data = snapshot.model_dump(mode="json", exclude_none=True)
+    """Canonical JSON text: sorted keys, two-space indent, final newline (stable diffs).
+
+    Link facts leave out empty fields; header facts are written whole (their ``None`` says "not shown").
+    """
+    data = snapshot.model_dump(mode="json", exclude_none=True, exclude={"headers"})
+    data["headers"] = {sha: stored.model_dump(mode="json") for sha, stored in snapshot.headers.items()}
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def write_atomic(path: Path, text: str, *, durable: bool = True) -> bool:
-    """Write text to path through a temporary file and a rename; return False if unchanged.
-
-    A reader never sees a half-written file, even if the process is killed. `durable` also fsyncs
-    before the rename, so the new text survives a power loss (the snapshot; not needed for build output).
-    """
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True
+# --- reading the stored facts (pure) ----------------------------------------------------------------
 
 
-def save_snapshot(path: Path, snapshot: Snapshot) -> bool:
-    """Atomically write the snapshot; return False if the file already held the same facts."""
-    return write_atomic(path, dump_snapshot(snapshot))
+def stored_header(snapshot: Snapshot, lora: m.Lora) -> HeaderFacts | UnreadableHeader | None:
+    """What the snapshot holds for the LoRA's file (by its last seen sha256), if anything."""
+    fact = snapshot.fact(link_key(lora.file.link))
+    return snapshot.headers.get(fact.sha256) if fact and fact.sha256 else None
+
+
+def facts_of(snapshot: Snapshot, lora: m.Lora) -> HeaderFacts | None:
+    """The stored header facts of a LoRA's file, if its header was read."""
+    stored = stored_header(snapshot, lora)
+    return stored if isinstance(stored, HeaderFacts) else None
+
+
+def unreadable_of(snapshot: Snapshot, lora: m.Lora) -> str | None:
+    """Why the LoRA's file has no header facts, when it is not a readable safetensors file."""
+    stored = stored_header(snapshot, lora)
+    return stored.unreadable if isinstance(stored, UnreadableHeader) else None

@@ -2,20 +2,18 @@
 
 Dimensions follow the Wan-Video/Wan2.1 and Wan-Video/Wan2.2 configs (reference: wan-lora-format.md §2-§3).
 Module names are the *canonical* (original Wan) names, e.g. ``blocks.7.self_attn.q``, ``head.head`` or
-``img_emb.proj.1``; LoRA key formats are mapped onto them by :mod:`generator.header`.
+``img_emb.proj.1``; LoRA key formats are mapped onto them by :mod:`generator.lora.keys`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Generation = Literal["2.1", "2.2"]
-Task = Literal["T2V", "I2V", "TI2V"]
-SizeClass = Literal["1.3B", "5B", "14B"]
+from generator.vocabulary import ARCHITECTURE_IDS, ArchitectureId, Generation, SizeClass
+from generator.vocabulary import ArchitectureTask as Task
 
 TEXT_DIM = 4096
 """umT5-XXL width, input of ``text_embedding.0`` on every variant."""
@@ -30,7 +28,7 @@ class Architecture(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str
+    id: ArchitectureId
     label: str
     generation: Generation
     task: Task
@@ -55,7 +53,7 @@ class ModuleShape(BaseModel):
 
 
 def _arch(
-    arch_id: str, label: str, generation: Generation, task: Task, size: SizeClass, **dims: int
+    arch_id: ArchitectureId, label: str, generation: Generation, task: Task, size: SizeClass, **dims: int
 ) -> Architecture:
     """Build an :class:`Architecture`; the CLIP branch exists only on Wan 2.1 image-to-video models."""
     clip = generation == "2.1" and task == "I2V"
@@ -89,7 +87,7 @@ ARCHITECTURES: dict[str, Architecture] = {
 }
 """Every supported architecture by id, in a fixed (catalog) order."""
 
-ARCHITECTURE_IDS: tuple[str, ...] = tuple(ARCHITECTURES)
+assert tuple(ARCHITECTURES) == ARCHITECTURE_IDS, "the vocabulary and the table list the same ids"
 
 
 def get_architecture(arch_id: str) -> Architecture:

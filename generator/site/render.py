@@ -1,7 +1,7 @@
 """Stage 3: render the validated catalog and the Hub snapshot into Markdown pages and catalog.json.
 
 Rendering is a pure function of (catalog, snapshot): no clock, no network, stable order, so two runs
-give byte-identical pages. Templates live in generator/templates/ (StrictUndefined, autoescape on).
+give byte-identical pages. Templates live in generator/site/templates/ (StrictUndefined, autoescape on).
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from generator import models as m
-from generator.architectures import ARCHITECTURES
-from generator.header import HeaderFacts, Verdict
-from generator.headers import facts_of, lora_contradictions, unreadable_of
-from generator.snapshot import LinkFact, Snapshot, link_key, write_atomic
-from generator.validate import Catalog
+from generator.catalog import models as m
+from generator.catalog.snapshot import LinkFact, Snapshot, facts_of, link_key, unreadable_of
+from generator.catalog.validate import Catalog
+from generator.files import write_atomic
+from generator.lora.architectures import ARCHITECTURES
+from generator.lora.claims import lora_contradictions
+from generator.lora.facts import HeaderFacts, Verdict
+from generator.vocabulary import HUB_URL
 
 MANIFEST = ".generated"
 PAGES = {
@@ -44,7 +46,7 @@ PAGES = {
 }
 LORA_PAGE = "lora.md.j2"
 CATALOG_JSON = "catalog.json"
-HUB_DOWNLOAD = "https://huggingface.co/{repo}/resolve/main/{path}?download=true"
+HUB_DOWNLOAD = HUB_URL + "/{repo}/resolve/main/{path}?download=true"
 NOT_INSPECTED = "not yet inspected"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 # HTML-escape and turn Markdown's active characters into numeric entities: safe in HTML and in Markdown alike
@@ -246,7 +248,7 @@ def rank_text(facts: HeaderFacts) -> str:
 def environment() -> Environment:
     """The Jinja2 environment: templates from the package, strict, autoescaping (one per process)."""
     env = Environment(
-        loader=PackageLoader("generator", "templates"),
+        loader=PackageLoader("generator.site", "templates"),
         undefined=StrictUndefined,
         autoescape=True,
         keep_trailing_newline=True,

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -37,6 +36,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from generator.errors import ExitCode
+from generator.settings import Settings
+
 MARKER = "<!-- lora-alchemy:link-check -->"
 LABEL = "link-check"
 TITLE = "Link check: dead links in the catalog"
@@ -44,8 +46,8 @@ LABEL_STYLE = ("--color", "d73a4a", "--description", "Dead links found by the sc
 BODY_LIMIT = 60_000
 """Bodies stay below this many characters (GitHub refuses bodies over 65,536)."""
 
-EXIT_ALIVE, EXIT_DEAD, EXIT_INCOMPLETE = 0, 1, 3
-EXIT_USAGE = 2
+OUTCOMES = frozenset({ExitCode.OK, ExitCode.PROBLEMS, ExitCode.INCOMPLETE})
+"""The exit codes of `check` that say something about the links."""
 
 
 class Kind(Enum):
@@ -104,15 +106,15 @@ def decide(issues: Sequence[Issue], exit_code: int, report: str, run_url: str | 
     Raises ValueError for an exit code other than 0, 1 or 3: a data or usage error says nothing
     about the links, so the issue is left alone.
     """
-    if exit_code not in (EXIT_ALIVE, EXIT_DEAD, EXIT_INCOMPLETE):
+    if exit_code not in OUTCOMES:
         raise ValueError(f"check exit code {exit_code} is not a link-check outcome (expected 0, 1 or 3)")
     ours = sorted((issue for issue in issues if issue.is_ours), key=lambda issue: issue.number)
     if not ours:
-        if exit_code == EXIT_DEAD:
+        if exit_code == ExitCode.PROBLEMS:
             return Decision(Kind.CREATE, body=issue_body(report, exit_code, run_url))
         return Decision(Kind.NOTHING)
     keep, duplicates = ours[0], tuple(issue.number for issue in ours[1:])
-    if exit_code == EXIT_ALIVE:
+    if exit_code == ExitCode.OK:
         return Decision(Kind.CLOSE, keep.number, comment=closing_comment(run_url), duplicates=duplicates)
     body = issue_body(report, exit_code, run_url)
     return Decision(Kind.UPDATE, keep.number, body=body, duplicates=duplicates)
@@ -148,7 +150,7 @@ def duplicate_comment(kept: int) -> str:
 
 
 def _status_line(exit_code: int) -> str:
-    if exit_code == EXIT_INCOMPLETE:
+    if exit_code == ExitCode.INCOMPLETE:
         return (
             "> [!WARNING]\n> The last check was **incomplete**: some links could not be verified"
             " (rate limits, server errors). No dead link was confirmed, but this issue stays open until"
@@ -270,35 +272,23 @@ def carry_out(
 # --- CLI ---------------------------------------------------------------------------------------
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `python -m generator link-issue`."""
-    parser.add_argument("--report", type=Path, required=True, help="Markdown report written by `check`")
-    parser.add_argument("--exit-code", type=int, required=True, help="exit status of `check` (0, 1 or 3)")
-    parser.add_argument("--repo", help="OWNER/NAME (default: $GITHUB_REPOSITORY, else gh's own choice)")
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print the gh commands instead of running them"
-    )
-    parser.add_argument(
-        "--issues-json", type=Path, help="read the open issues from this JSON file instead of `gh issue list`"
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     """Entry point: 0 done, 1 a gh command failed, 2 usage error (bad exit code, missing report)."""
-    repo: str | None = args.repo or os.environ.get("GITHUB_REPOSITORY") or None
+    settings = Settings()
+    repo: str | None = args.repo or settings.github_repository
     try:
         report = args.report.read_text(encoding="utf-8")
         list_issues = _issue_source(args.issues_json, repo)
         execute = printing_executor if args.dry_run else subprocess_executor
         decision = carry_out(
-            args.exit_code, report, execute, list_issues=list_issues, repo=repo, run_url=_run_url()
+            args.exit_code, report, execute, list_issues=list_issues, repo=repo, run_url=settings.run_url
         )
     except (OSError, ValueError) as error:
         print(f"link-issue: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except subprocess.CalledProcessError as error:
         print(f"link-issue: {shlex.join(error.cmd)} failed: {error.stderr}", file=sys.stderr)
-        return 1
+        return ExitCode.PROBLEMS
     print(
         f"link-issue: {decision.kind.value} #{decision.number}"
         if decision.number
@@ -311,8 +301,3 @@ def _issue_source(issues_json: Path | None, repo: str | None) -> Callable[[], st
     if issues_json is not None:
         return lambda: issues_json.read_text(encoding="utf-8")
     return lambda: subprocess_executor(list_command(repo))
-
-
-def _run_url() -> str | None:
-    parts = [os.environ.get(name, "") for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
-    return "{}/{}/actions/runs/{}".format(*parts) if all(parts) else None

@@ -11,27 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
-from huggingface_hub import HfApi
-from huggingface_hub.errors import HfHubHTTPError, SafetensorsParsingError
+from generator.catalog import models as m
+from generator.catalog.snapshot import LinkFact, Snapshot, StoredHeader, UnreadableHeader, link_key
+from generator.hub.client import HfApi, HfHubHTTPError, SafetensorsParsingError, header_from_hub
+from generator.hub.retry import Retrier, Unverified
+from generator.lora.analyse import analyse_header
+from generator.lora.facts import HeaderFacts
+from generator.lora.parse import HeaderError
 
-from generator import models as m
-from generator.header import (
-    Claims,
-    HeaderError,
-    HeaderFacts,
-    analyse_header,
-    claims_from_filename,
-    contradictions,
-    header_from_hub,
-)
-from generator.hub import Retrier, Unverified
-from generator.snapshot import LinkFact, Snapshot, link_key
-
-UNREADABLE = "unreadable"  # key of a stored entry for a file whose header cannot be parsed
 READABLE = frozenset({"ok", "moved", "renamed"})  # statuses whose file can be read (gated needs a grant)
-_PRECISION = {"fp8_e4m3": "fp8_e4m3fn"}
 
 
 @dataclass(frozen=True)
@@ -86,29 +75,29 @@ def read_header(api: HfApi, retrier: Retrier, target: HeaderTarget) -> HeaderFac
 
 def read_headers(
     api: HfApi, retrier: Retrier, wanted: list[HeaderTarget], workers: int = 4
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Header entries (JSON-ready, by sha256) to store, and this run's problems (by LoRA id).
+) -> tuple[dict[str, StoredHeader], dict[str, str]]:
+    """Header entries (by sha256) to store, and this run's problems (by LoRA id).
 
     Headers are read concurrently (Range requests on the Hub's large resolver budget). A file that is not
-    safetensors is stored as `{"unreadable": why}` so that it is not fetched again until its sha256 changes.
+    safetensors is stored as unreadable, so that it is not fetched again until its sha256 changes.
     """
-    entries: dict[str, Any] = {}
+    entries: dict[str, StoredHeader] = {}
     problems: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = pool.map(lambda target: read_header(api, retrier, target), wanted)
         for target, result in zip(wanted, results, strict=True):
             if isinstance(result, HeaderFacts):
-                entries[target.sha256] = result.model_dump(mode="json")
+                entries[target.sha256] = result
                 continue
             problems[target.lora_id] = result.message
             if result.lasting:
-                entries[target.sha256] = {UNREADABLE: result.message}
+                entries[target.sha256] = UnreadableHeader(unreadable=result.message)
     return entries, problems
 
 
 def merge_headers(
-    snapshot: Snapshot, new: Mapping[str, Any], loras: tuple[m.Lora, ...], *, prune: bool
-) -> dict[str, Any]:
+    snapshot: Snapshot, new: Mapping[str, StoredHeader], loras: tuple[m.Lora, ...], *, prune: bool
+) -> dict[str, StoredHeader]:
     """Header facts after this run: the new ones added, those of files no longer catalogued dropped."""
     headers = {**snapshot.headers, **new}
     if prune:
@@ -117,48 +106,3 @@ def merge_headers(
         }
         headers = {sha: value for sha, value in headers.items() if sha in current}
     return dict(sorted(headers.items()))
-
-
-# --- reading the stored facts (pure) ----------------------------------------------------------------
-
-
-def _stored(snapshot: Snapshot, lora: m.Lora) -> dict[str, Any] | None:
-    fact = snapshot.fact(link_key(lora.file.link))
-    return snapshot.headers.get(fact.sha256) if fact and fact.sha256 else None
-
-
-def facts_of(snapshot: Snapshot, lora: m.Lora) -> HeaderFacts | None:
-    """The stored header facts of a LoRA's file, if its header was read."""
-    raw = _stored(snapshot, lora)
-    return HeaderFacts.model_validate(raw) if raw is not None and UNREADABLE not in raw else None
-
-
-def unreadable_of(snapshot: Snapshot, lora: m.Lora) -> str | None:
-    """Why the LoRA's file has no header facts, when it is not a readable safetensors file."""
-    raw = _stored(snapshot, lora)
-    return str(raw[UNREADABLE]) if raw is not None and UNREADABLE in raw else None
-
-
-def catalog_claims(lora: m.Lora) -> Claims:
-    """What the catalog entry says about the file."""
-    rank = lora.claimed.rank
-    return Claims(
-        source="catalog",
-        rank=rank if isinstance(rank, int) else None,
-        rank_adaptive=rank == "adaptive",
-        average_rank=lora.claimed.average_rank,
-        precision=_PRECISION.get(lora.claimed.precision or "", lora.claimed.precision),
-        generation=lora.generation,
-        task=lora.task if lora.task in ("T2V", "I2V", "TI2V") else None,
-    )
-
-
-def lora_contradictions(facts: HeaderFacts, lora: m.Lora) -> list[str]:
-    """Where the header disagrees with the file name or the catalog entry; a claim both make is said once."""
-    by_name = contradictions(facts, claims_from_filename(lora.file.path))
-    by_catalog = [
-        message
-        for message in contradictions(facts, catalog_claims(lora))
-        if message.replace("catalog says", "name says", 1) not in by_name
-    ]
-    return [*by_name, *by_catalog]

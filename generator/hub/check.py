@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -36,102 +35,35 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from generator.errors import DataError, count_line
-from generator.headers import (
+from generator.catalog.models import HfLink, link_url
+from generator.catalog.snapshot import (
+    DEAD,
+    SNAPSHOT_FILE,
+    Snapshot,
     facts_of,
-    lora_contradictions,
-    merge_headers,
-    read_headers,
-    targets,
+    link_key,
+    read_snapshot,
     unreadable_of,
 )
-from generator.hub import (
-    Finding,
-    HubChecker,
-    Pacer,
-    RepoQuery,
-    Retrier,
-    RetryPolicy,
-    Timer,
-    UrlChecker,
-    classify_hub_error,
-    classify_url_error,
-    group_by_repo,
-    make_api,
-    observing,
-    unverified,
-)
-from generator.models import HfLink, Link, link_url
-from generator.report import FileWarning, Row, json_report, markdown
-from generator.snapshot import DEAD, LinkFact, Snapshot, link_key, load_snapshot, save_snapshot, write_atomic
-from generator.validate import Catalog, load_catalog
-
-SNAPSHOT_NAME = "hub-snapshot.json"
-EXIT_ALIVE, EXIT_DEAD, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+from generator.catalog.validate import Catalog, load_catalog
+from generator.errors import DataError, ExitCode, print_problems
+from generator.files import write_atomic
+from generator.hub.client import make_api
+from generator.hub.collect import LinkRef, UsageError, catalog_links, changed_files, collect
+from generator.hub.findings import Finding, unverified
+from generator.hub.headers import merge_headers, read_headers, targets
+from generator.hub.merge import merge_snapshot, save_snapshot
+from generator.hub.pacing import API_BUDGET, API_WINDOW, Pacer, Timer, observing
+from generator.hub.report import FileWarning, Row, json_report, markdown
+from generator.hub.repos import HubChecker, RepoQuery, group_by_repo
+from generator.hub.retry import Retrier, RetryPolicy
+from generator.hub.urls import UrlChecker
+from generator.lora.claims import lora_contradictions
 
 
 def utc_now() -> str:
     """The current UTC time, ISO 8601 with seconds: 2026-11-26T12:00:00Z."""
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class UsageError(Exception):
-    """A problem with the command line or the git state, reported with exit status 2."""
-
-
-# --- collecting links ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LinkRef:
-    """One distinct link and the data files that hold it."""
-
-    link: HfLink | str
-    sources: tuple[str, ...]
-
-    @property
-    def key(self) -> str:
-        """The snapshot key."""
-        return link_key(self.link)
-
-
-def catalog_links(catalog: Catalog, data: str = "data") -> Iterator[tuple[str, HfLink | str]]:
-    """Every (data file, link) pair of the catalog: each Link field of each kind of entry."""
-    for lora in catalog.loras:
-        yield catalog.sources[f"loras/{lora.id}"], lora.file.link
-    for model in catalog.models:
-        links = (model.source, *(download.link for download in model.downloads))
-        yield from _pairs(catalog.sources[f"models/{model.id}"], links)
-    for combo in catalog.combinations:
-        yield from _pairs(catalog.sources[f"combinations/{combo.id}"], (d.link for d in combo.downloads))
-    for use in catalog.special_use:
-        yield catalog.sources[f"special-use/{use.id}"], use.link
-    yield from _pairs(f"{data}/notes/rcm.yaml", (named.link for named in catalog.rcm.links))
-    yield from _pairs(f"{data}/notes/merging.yaml", (catalog.merging.quote.source,))
-
-
-def _pairs(source: str, links: Iterator[Link | None] | tuple[Link | None, ...]) -> Iterator[tuple[str, Link]]:
-    return ((source, link) for link in links if link is not None)
-
-
-def collect(pairs: Iterator[tuple[str, HfLink | str]], only: set[str] | None = None) -> list[LinkRef]:
-    """Distinct links sorted by key, each with its sorted data files; ``only`` keeps those files' links."""
-    sources: dict[str, set[str]] = {}
-    links: dict[str, HfLink | str] = {}
-    for source, link in pairs:
-        if only is None or source in only:
-            links.setdefault(link_key(link), link)
-            sources.setdefault(link_key(link), set()).add(source)
-    return [LinkRef(links[key], tuple(sorted(sources[key]))) for key in sorted(links)]
-
-
-def changed_files(root: Path, ref: str) -> set[str]:
-    """Data files (relative to root) that differ from the git ref, via ``git diff --name-only``."""
-    command = ["git", "-C", str(root), "diff", "--name-only", "--relative", ref, "--", "data/"]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise UsageError(f"--changed-since {ref}: {result.stderr.strip() or 'git diff failed'}")
-    return {line.strip() for line in result.stdout.splitlines() if line.strip()}
 
 
 # --- running the checks ----------------------------------------------------------------------------
@@ -144,8 +76,8 @@ class CheckOptions:
     workers: int = 4
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timer: Timer = field(default_factory=Timer)
-    budget: int = 500
-    window: float = 300.0
+    budget: int = API_BUDGET
+    window: float = API_WINDOW
     progress: bool | None = None  # None: only on a terminal
 
 
@@ -156,8 +88,8 @@ def check_links(refs: Sequence[LinkRef], snapshot: Snapshot, options: CheckOptio
     """A finding per link key, from the Hub (grouped by repo) and from plain https probes."""
     api = make_api()
     pacer = Pacer(api.endpoint, budget=options.budget, window=options.window, timer=options.timer)
-    hub = HubChecker(api, Retrier(options.policy, classify_hub_error, pacer=pacer, timer=options.timer))
-    urls = UrlChecker(Retrier(options.policy, classify_url_error, timer=options.timer))
+    hub = HubChecker(api, Retrier(options.policy, pacer=pacer))
+    urls = UrlChecker(options.policy)
     tasks = list(_tasks(refs, snapshot, hub, urls))
     with observing(pacer):
         return _run_tasks(tasks, len(refs), options)
@@ -209,63 +141,12 @@ def _result(future: Future[Mapping[str, Finding]], keys: tuple[str, ...]) -> Map
         return dict.fromkeys(keys, failure)
 
 
-# --- merging into the snapshot ---------------------------------------------------------------------
-
-_NOT_COMPARED = frozenset({"checked_at", "verified_at", "error", "error_at", "commit"})
-"""Fields that do not make a fact news: times, the last error, the commit it was seen at."""
-
-
-def merge_fact(previous: LinkFact | None, finding: Finding, now: str) -> LinkFact:
-    """The new fact of one link, following the stability rule of the module docstring."""
-    if not finding.verified:
-        return _unverified_fact(previous, finding, now)
-    since = previous.checked_at if previous is not None and previous.status == finding.status else now
-    fresh = LinkFact(
-        status=finding.status,
-        checked_at=since,
-        verified_at=now,
-        size=finding.size,
-        sha256=finding.sha256,
-        commit=finding.commit,
-        gated=finding.gated,
-        new_repo=finding.new_repo,
-        new_path=finding.new_path,
-        http_status=finding.http_status,
-    )
-    if previous is not None and previous.verified_at and _facts(previous) == _facts(fresh):
-        return previous.model_copy(update={"error": None, "error_at": None})
-    return fresh
-
-
-def _facts(fact: LinkFact) -> dict[str, object]:
-    return fact.model_dump(exclude=set(_NOT_COMPARED))
-
-
-def _unverified_fact(previous: LinkFact | None, finding: Finding, now: str) -> LinkFact:
-    if previous is None:
-        return LinkFact(status="unverified", checked_at=now, error=finding.error, error_at=now)
-    error_at = previous.error_at if previous.error_at and previous.error == finding.error else now
-    return previous.model_copy(update={"error": finding.error, "error_at": error_at})
-
-
-def merge_snapshot(snapshot: Snapshot, findings: Mapping[str, Finding], now: str, *, prune: bool) -> Snapshot:
-    """The snapshot with this run's findings merged in; unchanged facts keep every byte."""
-    kept = {key: fact for key, fact in snapshot.links.items() if not prune or key in findings}
-    links = dict(kept)
-    for key, finding in findings.items():
-        links[key] = merge_fact(snapshot.links.get(key), finding, now)
-    links = dict(sorted(links.items()))
-    if links == snapshot.links:
-        return snapshot
-    return snapshot.model_copy(update={"links": links, "checked_at": now})
-
-
-def exit_status(findings: Mapping[str, Finding]) -> int:
+def exit_status(findings: Mapping[str, Finding]) -> ExitCode:
     """1 when a link is dead, else 3 when one is unverified, else 0."""
     statuses = {finding.status for finding in findings.values()}
     if statuses & DEAD:
-        return EXIT_DEAD
-    return EXIT_INCOMPLETE if "unverified" in statuses else EXIT_ALIVE
+        return ExitCode.PROBLEMS
+    return ExitCode.INCOMPLETE if "unverified" in statuses else ExitCode.OK
 
 
 # --- the stage -------------------------------------------------------------------------------------
@@ -299,8 +180,8 @@ def check_catalog(
         ref for ref in collect(catalog_links(catalog), only) if not hub_only or isinstance(ref.link, HfLink)
     ]
     full = changed_since is None and not hub_only
-    path = root / "data" / SNAPSHOT_NAME
-    previous = load_snapshot(path, f"data/{SNAPSHOT_NAME}")
+    path = root / "data" / SNAPSHOT_FILE
+    previous = read_snapshot(root)
     options = options or CheckOptions()
     findings = check_links(refs, previous, options)
     checked_at = now()
@@ -317,7 +198,7 @@ def inspect_headers(
 ) -> tuple[Snapshot, dict[str, str]]:
     """Read the headers not yet in the snapshot (by sha256) and store their facts; unchanged files cost nothing."""
     wanted = targets(catalog.loras, snapshot.links, snapshot.headers)
-    retrier = Retrier(options.policy, classify_hub_error, timer=options.timer)
+    retrier = Retrier(options.policy)
     new, problems = read_headers(make_api(), retrier, wanted, options.workers)
     headers = merge_headers(snapshot, new, catalog.loras, prune=prune)
     if headers == snapshot.headers:
@@ -345,33 +226,11 @@ def _row(ref: LinkRef, finding: Finding) -> Row:
     return Row(ref.key, label, link_url(ref.link), ref.sources, finding)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `python -m generator check`."""
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the JSON report to PATH")
-    parser.add_argument("--report", type=Path, metavar="PATH", help="also write the Markdown report to PATH")
-    parser.add_argument(
-        "--changed-since",
-        metavar="GIT_REF",
-        help="check only the entries whose data files changed since GIT_REF",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="check and report, but do not write the snapshot"
-    )
-    parser.add_argument(
-        "--hub-only",
-        action="store_true",
-        help="check only Hugging Face links (leave other https links as they are)",
-    )
-    parser.add_argument("--workers", type=int, default=4, help="concurrent requests (default: 4)")
-    parser.add_argument("--attempts", type=int, default=5, help="attempts per request before 'unverified'")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: 30)")
-
-
 def run(args: argparse.Namespace, *, now: Callable[[], str] = utc_now) -> int:
     """Run the stage: print the Markdown report; exit 0/1/3, or 2 on a data or usage error."""
     if args.workers < 1 or args.attempts < 1 or args.timeout <= 0:
         print("check: --workers and --attempts must be at least 1, --timeout positive", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     policy = RetryPolicy(attempts=args.attempts, timeout=args.timeout)
     options = CheckOptions(workers=args.workers, policy=policy)
     try:
@@ -384,12 +243,11 @@ def run(args: argparse.Namespace, *, now: Callable[[], str] = utc_now) -> int:
             now=now,
         )
     except DataError as err:
-        print("\n".join(str(problem) for problem in err.problems))
-        print(count_line(len(err.problems)))
-        return EXIT_USAGE
+        print_problems(err)
+        return ExitCode.USAGE
     except UsageError as err:
         print(f"check: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     _emit(args, outcome)
     return outcome.exit_code
 

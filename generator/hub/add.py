@@ -10,24 +10,30 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import httpx2
 import yaml
-from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
-from huggingface_hub.hf_api import RepoFile
 from pydantic import ValidationError
 
-from generator import models as m
-from generator.header import Claims, claims_from_filename
-from generator.hub import make_api
-from generator.snapshot import write_atomic
-from generator.validate import load_catalog
+from generator.catalog import models as m
+from generator.catalog.validate import load_catalog
+from generator.errors import ExitCode
+from generator.files import write_atomic
+from generator.hub.client import (
+    GatedRepoError,
+    HfHubHTTPError,
+    RepoFile,
+    RepositoryNotFoundError,
+    TransportError,
+    make_api,
+)
+from generator.lora.claims import claims_from_filename
+from generator.lora.facts import Claims
+from generator.settings import Settings
 
 HUB_HOSTS = {"huggingface.co", "www.huggingface.co", "hf.co"}
 FAMILIES = ("Lightning", "lightx2v", "rCM", "FastWan", "FusionX", "Phantom", "CausVid", "AccVid", "Pusa")
@@ -48,26 +54,13 @@ class HubFile:
     path: str
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """URL, --date, --force-id."""
-    parser.add_argument(
-        "url", help="https://huggingface.co/OWNER/REPO/blob/main/PATH.safetensors (or …/resolve/…)"
-    )
-    parser.add_argument(
-        "--date", type=dt.date.fromisoformat, default=None, help="the 'added' date (default: today)"
-    )
-    parser.add_argument(
-        "--id", dest="entry_id", default=None, help="id of the entry (default: from the file name)"
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     """Write data/loras/<id>.yaml; exit 2 with a message on any refusal."""
     try:
         target = write_entry(args.root, args.url, args.date or dt.date.today(), args.entry_id)
     except AddError as err:
         print(f"add: {err}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     print(
         f"wrote {target.relative_to(args.root).as_posix()}: fill in 'comment', check the guesses, then open a PR"
     )
@@ -94,13 +87,11 @@ def parse_url(url: str) -> HubFile:
 
 
 def _endpoint_host() -> str | None:
-    endpoint = os.environ.get("HF_ENDPOINT", "")
-    return urlsplit(endpoint).hostname if endpoint else None
+    return urlsplit(Settings().hf_endpoint).hostname
 
 
 def _endpoint_scheme() -> str:
-    endpoint = os.environ.get("HF_ENDPOINT", "")
-    return urlsplit(endpoint).scheme if endpoint else "https"
+    return urlsplit(Settings().hf_endpoint).scheme or "https"
 
 
 def write_entry(root: Path, url: str, added: dt.date, entry_id: str | None = None) -> Path:
@@ -152,7 +143,7 @@ def fetch(file: HubFile) -> RepoFile:
         raise AddError(f"no such repository on the Hub: {file.repo}") from err
     except HfHubHTTPError as err:
         raise AddError(f"the Hub did not answer for {file.repo}: {err}") from err
-    except httpx2.TransportError as err:
+    except TransportError as err:
         raise AddError(f"cannot reach the Hub at {api.endpoint}: {err}") from err
     files = [item for item in found if isinstance(item, RepoFile)]
     if not files:

@@ -1,0 +1,187 @@
+"""Hugging Face links: the facts of every catalog link, asked the way the Hub works.
+
+One ``model_info(repo, files_metadata=True)`` per distinct repo answers, in one API call, whether the repo
+exists, is gated, disabled or renamed (the Hub's relative 307 is followed by the client; a rename shows as
+``info.id != requested``), and gives every sibling's size and LFS sha256. Files and folders are looked up
+in the siblings; a file gone from its path whose previous sha256 (from the snapshot) sits at another
+sibling path is *moved* -- found without any further call. Users and organisations cost one or two
+overview calls; other ``https`` links are probed by :mod:`generator.hub.urls`.
+
+Transient failures are retried by :mod:`generator.hub.retry` and paced by :mod:`generator.hub.pacing`.
+
+Status mapping:
+
+=========================================  ==============================================
+what the Hub / server said                  status
+=========================================  ==============================================
+``RepositoryNotFoundError`` (401/404)       ``missing_repo`` (also a missing user/org)
+``RevisionNotFoundError``                   ``missing_revision``
+``DisabledRepoError`` or ``disabled: true``  ``disabled``
+file or folder not among the siblings       ``missing_file`` (``moved`` if its sha256 sits elsewhere)
+``info.id != requested``                    ``renamed`` (``new_repo``)
+``gated: auto|manual``                      ``gated``
+https link: 404 / 410                       ``missing_file`` (the page is gone)
+408/429/5xx, timeouts, resets, bad JSON     retried, then ``unverified`` with the error
+any other answer (401, 403, 400 …)          ``unverified`` with the error (never dead)
+=========================================  ==============================================
+
+Dead beats moved beats renamed beats gated: a file missing from a renamed repo is ``missing_file`` with
+``new_repo`` set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from generator.catalog.models import HfLink
+from generator.catalog.snapshot import Status, link_key
+from generator.hub.client import (
+    DisabledRepoError,
+    GatedRepoError,
+    HfApi,
+    HfHubHTTPError,
+    ModelInfo,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from generator.hub.findings import Finding, unverified
+from generator.hub.retry import Retrier, Unverified
+
+
+@dataclass(frozen=True)
+class RepoQuery:
+    """All catalog links into one repo; ``known_sha256`` maps paths to their last seen sha256 (for moves)."""
+
+    repo: str
+    links: tuple[HfLink, ...]
+    known_sha256: Mapping[str, str] = field(default_factory=dict)
+    revision: str | None = None
+
+
+class HubChecker:
+    """Checks repo groups and users through one HfApi, one Retrier and one Pacer."""
+
+    def __init__(self, api: HfApi, retrier: Retrier) -> None:
+        self.api, self.retrier = api, retrier
+
+    def check_repo(self, query: RepoQuery) -> dict[str, Finding]:
+        """A finding per link of the query, from one model_info call (plus its retries)."""
+        try:
+            info = self.retrier.call(lambda: self._model_info(query))
+        except Unverified as err:
+            return {link_key(link): unverified(str(err)) for link in query.links}
+        except HfHubHTTPError as err:
+            finding = _repo_failure(err)
+            return {link_key(link): finding for link in query.links}
+        base = _repo_finding(info, query.repo)
+        files = _Siblings.of(info)
+        return {link_key(link): _link_finding(link, base, files, query.known_sha256) for link in query.links}
+
+    def check_user(self, name: str) -> Finding:
+        """``ok`` when a user or an organisation of that name exists, ``missing_repo`` when neither does."""
+        lookups: Sequence[Callable[[], object]] = (
+            lambda: self.api.get_user_overview(name),
+            lambda: self.api.get_organization_overview(name),
+        )
+        try:
+            for lookup in lookups:
+                if self._exists(lookup):
+                    return Finding("ok")
+        except Unverified as err:
+            return unverified(str(err))
+        except HfHubHTTPError as err:
+            return _repo_failure(err)
+        return Finding("missing_repo", http_status=404)
+
+    def _exists(self, lookup: Callable[[], object]) -> bool:
+        try:
+            self.retrier.call(lookup)
+        except HfHubHTTPError as err:
+            if err.response.status_code == 404:
+                return False
+            raise
+        return True
+
+    def _model_info(self, query: RepoQuery) -> ModelInfo:
+        return self.api.model_info(
+            query.repo, revision=query.revision, files_metadata=True, timeout=self.retrier.policy.timeout
+        )
+
+
+def _repo_failure(err: HfHubHTTPError) -> Finding:
+    """Map a final (non-transient) Hub error; catch order of hub-api.md §8."""
+    status = err.response.status_code
+    if isinstance(err, GatedRepoError):
+        return Finding("gated", http_status=status)
+    if isinstance(err, RepositoryNotFoundError):
+        return Finding("missing_repo", http_status=status)
+    if isinstance(err, RevisionNotFoundError):
+        return Finding("missing_revision", http_status=status)
+    if isinstance(err, DisabledRepoError):
+        return Finding("disabled", http_status=status)
+    if status in (404, 410):
+        return Finding("missing_repo", http_status=status)
+    return unverified(f"HTTP {status}: {err.server_message or 'no message'}", status)
+
+
+def _repo_finding(info: ModelInfo, requested: str) -> Finding:
+    """The repo-level verdict shared by every link into it."""
+    gated = info.gated if info.gated in ("auto", "manual") else None
+    new_repo = info.id if info.id != requested else None
+    status: Status = "ok"
+    if info.disabled:
+        status = "disabled"
+    elif new_repo is not None:
+        status = "renamed"
+    elif gated is not None:
+        status = "gated"
+    return Finding(status, commit=info.sha, gated=gated, new_repo=new_repo)
+
+
+@dataclass(frozen=True)
+class _Siblings:
+    """The repo's files as model_info listed them: path -> (size, sha256)."""
+
+    files: Mapping[str, tuple[int | None, str | None]]
+
+    @classmethod
+    def of(cls, info: ModelInfo) -> _Siblings:
+        files = {s.rfilename: (s.size, s.lfs.sha256 if s.lfs else None) for s in info.siblings or ()}
+        return cls(files)
+
+    def has_folder(self, path: str) -> bool:
+        prefix = f"{path}/"
+        return any(name.startswith(prefix) for name in self.files)
+
+    def path_of(self, sha256: str) -> str | None:
+        """The one path holding this sha256 (None when absent or ambiguous)."""
+        paths = sorted(name for name, (_, digest) in self.files.items() if digest == sha256)
+        return paths[0] if len(paths) == 1 else None
+
+
+def _link_finding(link: HfLink, base: Finding, siblings: _Siblings, known: Mapping[str, str]) -> Finding:
+    """One link's finding from the repo verdict and the sibling list."""
+    if base.status == "disabled" or link.kind == "repo":
+        return base
+    assert link.path is not None
+    if link.kind == "folder":
+        return base if siblings.has_folder(link.path) else replace(base, status="missing_file")
+    if link.path in siblings.files:
+        size, sha256 = siblings.files[link.path]
+        return replace(base, size=size, sha256=sha256)
+    previous = known.get(link.path)
+    new_path = siblings.path_of(previous) if previous else None
+    if new_path is None:
+        return replace(base, status="missing_file")
+    size, sha256 = siblings.files[new_path]
+    return replace(base, status="moved", size=size, sha256=sha256, new_path=new_path)
+
+
+def group_by_repo(links: Iterable[HfLink]) -> dict[str, tuple[HfLink, ...]]:
+    """Repo and file/folder links grouped by repo id (user links are left out), in a stable order."""
+    groups: dict[str, list[HfLink]] = {}
+    for link in links:
+        if link.kind != "user":
+            groups.setdefault(link.repo, []).append(link)
+    return {repo: tuple(sorted(group, key=link_key)) for repo, group in sorted(groups.items())}

@@ -1,0 +1,84 @@
+"""Which base model a LoRA was trained on: shapes first, then metadata and the file name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from generator.lora.architectures import ARCHITECTURES
+from generator.lora.claims import claimed_architectures, claims_from_filename, claims_from_text
+from generator.lora.facts import BaseGuess, Claims, Confidence, DimSignature, GuessSource
+from generator.vocabulary import NoiseLevel
+
+_SIZE_BY_DIM = {1536: ("wan2.1-t2v-1.3b",), 3072: ("wan2.2-ti2v-5b",)}
+_T2V_TYPE_14B = ("wan2.1-t2v-14b", "wan2.2-t2v-a14b", "wan2.2-i2v-a14b")
+
+
+def _shape_candidates(dims: DimSignature, i2v_keys: int) -> tuple[str, ...]:
+    """Training bases consistent with the shapes alone (§5 step 10)."""
+    if dims.dim in _SIZE_BY_DIM:
+        return _SIZE_BY_DIM[dims.dim]
+    if dims.dim != 5120:
+        return ()
+    if i2v_keys:
+        return ("wan2.1-i2v-14b",)
+    if dims.in_dim == 36:
+        return ("wan2.2-i2v-a14b",)
+    if dims.in_dim == 16:
+        return ("wan2.1-t2v-14b", "wan2.2-t2v-a14b")
+    return _T2V_TYPE_14B
+
+
+def _narrow(candidates: tuple[str, ...], claims: Claims) -> tuple[str, ...]:
+    """Candidates a claim agrees with; the original set when the claim names none of them."""
+    claimed = set(claimed_architectures(claims))
+    narrowed = tuple(c for c in candidates if c in claimed)
+    return narrowed or candidates
+
+
+_GUESS_METADATA_KEYS = ("ss_sd_model_name", "modelspec.title")
+"""Metadata values that name the base checkpoint a LoRA was trained on."""
+
+
+def guess_base(dims: DimSignature, i2v_keys: int, metadata: Mapping[str, str], filename: str) -> BaseGuess:
+    """Shape first, then metadata (``ss_sd_model_name``, ``modelspec.title``), then filename tokens."""
+    shape = _shape_candidates(dims, i2v_keys)
+    hints = _hints(metadata, filename)
+    noise = next((c.noise_level for _, c in reversed(hints) if c.noise_level), None)
+    if len(shape) > 1:
+        for source, claims in hints:
+            narrowed = _narrow(shape, claims)
+            if len(narrowed) == 1:
+                return _guess(narrowed, shape, source, noise)
+    return _guess(shape, shape, "shape", noise)
+
+
+def _hints(metadata: Mapping[str, str], filename: str) -> tuple[tuple[GuessSource, Claims], ...]:
+    """Claims from metadata and from the filename, in the order they are trusted."""
+    text = " ".join(metadata[k] for k in _GUESS_METADATA_KEYS if k in metadata)
+    return ("metadata", claims_from_text(text, "metadata")), ("filename", claims_from_filename(filename))
+
+
+def _guess(
+    candidates: tuple[str, ...], shape: tuple[str, ...], source: GuessSource, noise: NoiseLevel | None
+) -> BaseGuess:
+    """A :class:`BaseGuess`: high confidence when shape alone decides, medium from hints, low if ambiguous."""
+    confidence = _confidence(len(candidates), source)
+    labels = " or ".join(ARCHITECTURES[c].label for c in candidates)
+    reasons = {"none": "no Wan dimension signature in the header", "low": f"ambiguous by shape: {labels}"}
+    return BaseGuess(
+        architecture=candidates[0] if len(candidates) == 1 else None,
+        candidates=candidates,
+        shape_candidates=shape,
+        confidence=confidence,
+        source="none" if not candidates else source,
+        noise_level=noise,
+        reason=reasons.get(confidence, f"{labels} (from {source})"),
+    )
+
+
+def _confidence(count: int, source: GuessSource) -> Confidence:
+    if count == 0:
+        return "none"
+    if count > 1:
+        return "low"
+    return "high" if source == "shape" else "medium"

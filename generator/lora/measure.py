@@ -1,0 +1,304 @@
+"""Measurements of a grouped header: key format, rank, precision, alpha, shape evidence and coverage."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from generator.lora.facts import (
+    AlphaSummary,
+    BlockCoverage,
+    DimSignature,
+    KeyFormat,
+    ModuleEvidence,
+    PrecisionSummary,
+    RankSummary,
+    SuffixFamily,
+)
+from generator.lora.keys import Key
+from generator.lora.modules import Module, generic_name
+from generator.lora.parse import TensorSpec
+
+_VOTED_FORMATS: dict[str, KeyFormat] = {
+    "comfyui": "comfyui",
+    "diffusion-pipe": "diffusion-pipe",
+    "kohya": "kohya",
+    "videox-fun": "videox-fun",
+    "diffusers": "diffusers",
+    "peft-other": "peft-other",
+}
+"""Per-key votes that name a Wan key format."""
+
+
+def key_format_of(keys: list[Key], suffix_family: SuffixFamily) -> tuple[KeyFormat, dict[str, int]]:
+    """Majority vote over key prefixes (§5 step 3); ``diffusion_model.`` splits into A and A′."""
+    has_alpha = any(k.role == "alpha" for k in keys)
+    peft_suffixes = suffix_family == "lora_A/lora_B"
+    a_format = "diffusion-pipe" if peft_suffixes and not has_alpha else "comfyui"
+    votes = Counter(a_format if k.vote == "diffusion_model" else k.vote for k in keys)
+    known = {v: n for v, n in votes.items() if v != "unknown"}
+    ordered = {v: votes[v] for v in sorted(votes)}
+    if not known or votes["unknown"] > sum(known.values()):
+        return "unknown", ordered
+    top, top_count = max(sorted(known.items()), key=lambda item: item[1])
+    if len(known) > 1 and top_count < 0.9 * sum(known.values()):
+        return "mixed", ordered
+    return _VOTED_FORMATS[top], ordered
+
+
+def suffix_family_of(keys: list[Key]) -> SuffixFamily:
+    """The suffix family of the LoRA pairs: the only one seen, ``mixed`` or ``none`` (diff-only)."""
+    families = {
+        k.family for k in keys if k.module is not None and k.family is not None and k.role != "diff_b"
+    }
+    if not families:
+        return "none"
+    if len(families) > 1:
+        return "mixed"
+    return families.pop()
+
+
+@dataclass(frozen=True)
+class LoraPair:
+    module: str
+    rank: int
+    in_features: int
+    out_features: int
+
+
+def lora_pairs(modules: Mapping[str, Module]) -> list[LoraPair]:
+    """Complete down/up pairs with consistent rank (LyCORIS and broken pairs excluded)."""
+    pairs = []
+    for m in modules.values():
+        up = m.get("up")
+        if m.rank is None or up is None or len(up) < 2 or up[1] != m.rank:
+            continue
+        pairs.append(LoraPair(m.name, m.rank, m.in_features or 0, up[0]))
+    return pairs
+
+
+def _capped(pair: LoraPair, max_rank: int) -> bool:
+    """A rank forced down to ``min(in, out)`` (e.g. ``head.head`` at 64) says nothing about the nominal rank."""
+    return pair.rank == min(pair.in_features, pair.out_features) < max_rank
+
+
+def rank_summary(pairs: list[LoraPair]) -> RankSummary:
+    """Rank statistics over the uncapped pairs; ``adaptive`` when they differ (§5 step 6)."""
+    if not pairs:
+        return RankSummary(kind="none")
+    top = max(p.rank for p in pairs)
+    capped = sorted({generic_name(p.module) for p in pairs if _capped(p, top)})
+    kept = [p for p in pairs if not _capped(p, top)]
+    ranks = sorted(p.rank for p in kept)
+    uniform = len(set(ranks)) == 1
+    return RankSummary(
+        kind="uniform" if uniform else "adaptive",
+        nominal=ranks[0] if uniform else None,
+        min=ranks[0],
+        max=ranks[-1],
+        mean=round(statistics.fmean(ranks), 2),
+        weighted_mean=_weighted_mean(kept),
+        median=float(statistics.median(ranks)),
+        modules=len(ranks),
+        capped=tuple(capped),
+    )
+
+
+def _weighted_mean(pairs: list[LoraPair]) -> float | None:
+    """Mean rank weighted by each module's ``in + out`` (its LoRA size per rank), for size comparisons."""
+    total = sum(p.in_features + p.out_features for p in pairs)
+    if not total:
+        return None
+    return round(sum(p.rank * (p.in_features + p.out_features) for p in pairs) / total, 2)
+
+
+_DTYPES: dict[str, tuple[str, int]] = {
+    "F64": ("fp64", 8),
+    "F32": ("fp32", 4),
+    "BF16": ("bf16", 2),
+    "F16": ("fp16", 2),
+    "F8_E4M3": ("fp8_e4m3fn", 1),
+    "F8_E5M2": ("fp8_e5m2", 1),
+    "I64": ("int64", 8),
+    "I32": ("int32", 4),
+    "I16": ("int16", 2),
+    "I8": ("int8", 1),
+    "U8": ("uint8", 1),
+    "BOOL": ("bool", 1),
+}
+MIXED_SHARE = 0.05
+"""A dtype holding at least this share of the weight bytes makes the precision ``mixed``."""
+
+
+def dtype_name(dtype: str) -> str:
+    """Safetensors dtype → the name used in filenames (``BF16`` → ``bf16``, ``F8_E4M3`` → ``fp8_e4m3fn``)."""
+    return _DTYPES.get(dtype, (dtype.lower(), 1))[0]
+
+
+def tensor_bytes(spec: TensorSpec) -> int:
+    """Bytes the tensor occupies in the data area."""
+    return math.prod(spec.shape) * _DTYPES.get(spec.dtype, ("", 1))[1]
+
+
+def precision_summary(keys: list[Key]) -> PrecisionSummary:
+    """Byte-weighted dtype histogram, alphas ignored; ``mixed`` when two dtypes carry real weight."""
+    weights: Counter[str] = Counter()
+    for key in keys:
+        if key.role != "alpha":
+            weights[dtype_name(key.spec.dtype)] += tensor_bytes(key.spec)
+    total = sum(weights.values())
+    if total == 0:
+        return PrecisionSummary(label="unknown", shares={})
+    shares = {name: round(weights[name] / total, 4) for name in sorted(weights)}
+    real = [name for name, share in shares.items() if share >= MIXED_SHARE]
+    return PrecisionSummary(label=real[0] if len(real) == 1 else "mixed", shares=shares)
+
+
+def _metadata_json(metadata: Mapping[str, str], key: str) -> dict[str, object]:
+    """A JSON-object metadata value (e.g. ``lora_adapter_metadata``), ``{}`` when absent or unreadable."""
+    try:
+        value = json.loads(metadata.get(key, "{}"))
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value: object) -> float | None:
+    """A finite float from a metadata value, else ``None`` (``"Dynamic"``, ``"None"`` …)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _metadata_alpha(metadata: Mapping[str, str]) -> float | None:
+    """Alpha hinted by kohya ``ss_network_alpha`` or diffusers ``lora_adapter_metadata.lora_alpha``."""
+    if "ss_network_alpha" in metadata:
+        return _number(metadata["ss_network_alpha"])
+    return _number(_metadata_json(metadata, "lora_adapter_metadata").get("lora_alpha"))
+
+
+def metadata_rank(metadata: Mapping[str, str]) -> float | None:
+    """Rank hinted by ``ss_network_dim`` or ``lora_adapter_metadata.r``."""
+    if "ss_network_dim" in metadata:
+        return _number(metadata["ss_network_dim"])
+    return _number(_metadata_json(metadata, "lora_adapter_metadata").get("r"))
+
+
+def alpha_summary(
+    keys: list[Key], pairs: int, rank: RankSummary, metadata: Mapping[str, str]
+) -> AlphaSummary:
+    """Alpha share, metadata alpha and scale; the alpha values themselves live in the data area."""
+    alphas = [k for k in keys if k.role == "alpha" and k.module is not None]
+    meta_alpha = _metadata_alpha(metadata)
+    scale, note = _scale(len(alphas), meta_alpha, rank.nominal or metadata_rank(metadata))
+    return AlphaSummary(
+        pairs=pairs,
+        with_alpha=len(alphas),
+        tensor_dtypes=tuple(sorted({dtype_name(k.spec.dtype) for k in alphas})),
+        metadata_alpha=meta_alpha,
+        scale=scale,
+        note=note,
+    )
+
+
+def _scale(alpha_tensors: int, meta_alpha: float | None, rank: float | None) -> tuple[float | None, str]:
+    """``alpha / rank`` when both are known, 1.0 without any alpha, otherwise unknown."""
+    if meta_alpha is not None and rank:
+        scale = round(meta_alpha / rank, 6)
+        return scale, f"alpha {meta_alpha:g} / rank {rank:g} = {scale:g} (from metadata)"
+    if alpha_tensors == 0 and meta_alpha is None:
+        return 1.0, "1.0 (no alpha)"
+    return None, "unknown (alpha in data)"
+
+
+def module_evidence(modules: Mapping[str, Module]) -> dict[str, tuple[ModuleEvidence, ...]]:
+    """Merge the shapes of every module into one entry per generic name and distinct shape set."""
+    merged: dict[str, dict[tuple[object, ...], list[int]]] = defaultdict(dict)
+    for m in modules.values():
+        sig = (m.out_features, m.in_features, m.get("diff"), m.get("diff_b"))
+        counts = merged[generic_name(m.name)].setdefault(sig, [0, 0])
+        counts[0] += 1
+        counts[1] += m.keys
+    return {name: _evidence_entries(merged[name]) for name in sorted(merged)}
+
+
+def _evidence_entries(signatures: dict[tuple[object, ...], list[int]]) -> tuple[ModuleEvidence, ...]:
+    entries = [
+        ModuleEvidence.model_validate(
+            {"out_features": o, "in_features": i, "weight": w, "bias": b, "instances": n, "keys": k}
+        )
+        for (o, i, w, b), (n, k) in signatures.items()
+    ]
+    return tuple(sorted(entries, key=lambda e: e.model_dump_json()))
+
+
+_Picker = Callable[[ModuleEvidence], int | None]
+
+
+def _most_common(
+    evidence: Mapping[str, tuple[ModuleEvidence, ...]], names: Iterable[str], pick: _Picker
+) -> int | None:
+    """Most common value ``pick`` finds over the evidence of ``names`` (ties: the smaller value)."""
+    values: Counter[int] = Counter()
+    for name in names:
+        for e in evidence.get(name, ()):
+            value = pick(e)
+            if value is not None:
+                values[value] += e.instances
+    return max(sorted(values), key=lambda v: values[v]) if values else None
+
+
+def _out(e: ModuleEvidence) -> int | None:
+    return e.out_features
+
+
+def _in(e: ModuleEvidence) -> int | None:
+    return e.in_features
+
+
+def _conv_in(e: ModuleEvidence) -> int | None:
+    """Input channels of ``patch_embedding``: from a 5-D diff, or a conv LoRA's ``Din·1·2·2``."""
+    return e.weight[1] if e.weight and len(e.weight) == 5 else _div(e.in_features, 4)
+
+
+def _div(value: int | None, by: int) -> int | None:
+    return value // by if value is not None and value % by == 0 else None
+
+
+_ATTN = [f"blocks.*.{a}.{p}" for a in ("self_attn", "cross_attn") for p in "qkvo"]
+_NORMS = [f"blocks.*.{a}.norm_{x}" for a in ("self_attn", "cross_attn") for x in "qk"] + ["blocks.*.norm3"]
+
+
+def dim_signature(evidence: Mapping[str, tuple[ModuleEvidence, ...]]) -> DimSignature:
+    """Dimension signature (§5 step 8): each value from the modules that show it."""
+    return DimSignature(
+        dim=_most_common(evidence, _ATTN + _NORMS, _out) or _most_common(evidence, ["blocks.*.ffn.0"], _in),
+        ffn_dim=_most_common(evidence, ["blocks.*.ffn.0"], _out)
+        or _most_common(evidence, ["blocks.*.ffn.2"], _in),
+        in_dim=_most_common(evidence, ["patch_embedding"], _conv_in),
+        out_dim=_div(_most_common(evidence, ["head.head"], _out), 4),
+        text_dim=_most_common(evidence, ["text_embedding.0"], _in),
+        freq_dim=_most_common(evidence, ["time_embedding.0"], _in),
+    )
+
+
+def block_coverage(modules: Iterable[str]) -> BlockCoverage:
+    """Block indices present, the highest seen and the gaps below it."""
+    blocks: set[int] = set()
+    vace: set[int] = set()
+    for name in modules:
+        match = re.match(r"(vace_blocks|blocks)\.(\d+)\.", name)
+        if match is not None:
+            (vace if match.group(1) == "vace_blocks" else blocks).add(int(match.group(2)))
+    seen = max(blocks) + 1 if blocks else 0
+    absent = tuple(i for i in range(seen) if i not in blocks)
+    return BlockCoverage(count=len(blocks), layers_seen=seen, absent=absent, vace_blocks=len(vace))

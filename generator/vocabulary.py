@@ -1,0 +1,36 @@
+"""The words the whole pipeline shares, defined once: generations, tasks, experts, precisions, architectures.
+
+Data files, header analysis, the Hub check and the pages all spell these values the same way; a new
+spelling is added here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+HUB_URL = "https://huggingface.co"
+"""The Hugging Face Hub's public address: web pages and the default API endpoint."""
+
+Generation = Literal["2.1", "2.2"]
+Task = Literal["T2V", "I2V", "TI2V", "S2V", "FLF2V", "VACE", "T2I"]
+"""Every task a catalog entry may name."""
+ArchitectureTask = Literal["T2V", "I2V", "TI2V"]
+"""The tasks that have a base architecture of their own (FLF2V and VACE ride on I2V/T2V weights)."""
+Expert = Literal["high", "low", "both"]
+NoiseLevel = Literal["high", "low"]
+SizeClass = Literal["1.3B", "5B", "14B"]
+Precision = Literal["bf16", "fp16", "fp32", "fp8_e4m3", "fp8_e5m2", "gguf"]
+"""Precision as the catalog spells it."""
+ArchitectureId = Literal[
+    "wan2.1-t2v-1.3b",
+    "wan2.1-t2v-14b",
+    "wan2.1-i2v-14b",
+    "wan2.2-t2v-a14b",
+    "wan2.2-i2v-a14b",
+    "wan2.2-ti2v-5b",
+]
+ARCHITECTURE_IDS: tuple[ArchitectureId, ...] = get_args(ArchitectureId)
+"""Every supported architecture id, in the catalog's order."""
+
+HEADER_PRECISION = {"fp8_e4m3": "fp8_e4m3fn", "float16": "fp16", "float32": "fp32"}
+"""Catalog and file-name spellings mapped to the dtype names a safetensors header uses."""
