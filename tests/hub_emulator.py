@@ -1,9 +1,10 @@
 """A local Hugging Face Hub emulator for tests and benchmarks.
 
-It speaks the subset of the Hub protocol that ``huggingface_hub`` 2.4.0 uses for model repos (see
-the team's Hub reference ``hub-api.md``, §4-§11): model info, paths-info, tree listings with cursor
-pagination, auth-check, user/organization overviews, ``/resolve/`` with LFS redirects to a second
-"CDN" origin, byte ranges, the Hub's error headers, rate limits and injectable faults.
+It speaks the subset of the Hub protocol that the project's calls through ``huggingface_hub`` 2.4.0 use
+(see the team's Hub reference ``hub-api.md``, §4-§11): model info (``files_metadata``), paths-info,
+user/organization overviews, ``/resolve/`` with LFS redirects to a second "CDN" origin, byte ranges, gated,
+disabled and renamed repos, the Hub's error headers, rate limits and injectable faults.  Any other path
+answers 404.
 
 Everything is deterministic: the same scenario yields byte-identical JSON.  Large LFS files are
 synthetic (a safetensors header followed by zero padding) and produced lazily per byte range.
@@ -18,8 +19,6 @@ Example::
 
 from __future__ import annotations
 
-import base64
-import binascii
 import collections
 import contextlib
 import hashlib
@@ -40,7 +39,6 @@ from typing import Any, Literal, cast
 from urllib.parse import parse_qs, quote, unquote
 
 __all__ = [
-    "DEFAULT_LAST_MODIFIED",
     "Fault",
     "FaultKind",
     "HubEmulator",
@@ -49,21 +47,13 @@ __all__ = [
 ]
 
 FaultKind = Literal["429", "500", "502", "503", "reset", "slow", "truncated_json"]
-RouteKind = Literal["model_info", "paths_info", "tree", "resolve", "cdn", "user", "auth_check", "other"]
+RouteKind = Literal["model_info", "paths_info", "resolve", "cdn", "user", "other"]
 
-DEFAULT_LAST_MODIFIED = "2026-06-13T16:56:23.000Z"
-_TREE_PAGE = 1000
-_TREE_PAGE_EXPANDED = 50
+_LAST_MODIFIED = "2026-06-13T16:56:23.000Z"
 _CHUNK = 1 << 20
 _ZEROS = bytes(_CHUNK)
 _ANON_REPO_MESSAGE = "Invalid username or password."
-_INVALID_AUTH_MESSAGE = "Invalid credentials in Authorization header"
 _DISABLED_MESSAGE = "Access to this resource is disabled."
-_SECURITY_FILE_STATUS: dict[str, Any] = {
-    "status": "safe",
-    "avScan": {"virusFound": False, "virusNames": None},
-    "pickleImportScan": None,
-}
 
 
 @dataclass
@@ -72,8 +62,7 @@ class Fault:
 
     ``"429"`` answers Too Many Requests with ``RateLimit`` (r=0), ``RateLimit-Policy`` and ``Retry-After``
     (``retry_after`` seconds, default 1, rounded up); ``"500"``/``"502"``/``"503"`` answer that status with a
-    JSON error body; ``"reset"`` drops the connection (mid-body for a GET that carries file bytes, else
-    before answering); ``"slow"`` sleeps ``seconds`` and
+    JSON error body; ``"reset"`` drops the connection before answering; ``"slow"`` sleeps ``seconds`` and
     then answers normally; ``"truncated_json"`` answers 200 with the normal body cut in half.
     """
 
@@ -143,18 +132,7 @@ class _Repo:
     sha: str
     gated: Literal[False, "auto", "manual"]
     disabled: bool
-    private: bool
-    last_modified: str
     files: dict[str, _File] = field(default_factory=dict)
-    grants: set[str] = field(default_factory=set)
-
-    def directories(self) -> set[str]:
-        """All folder paths implied by the file paths."""
-        dirs: set[str] = set()
-        for path in self.files:
-            parts = path.split("/")[:-1]
-            dirs.update("/".join(parts[: i + 1]) for i in range(len(parts)))
-        return dirs
 
 
 @dataclass(frozen=True)
@@ -181,12 +159,6 @@ class _Request:
     def query(self) -> dict[str, list[str]]:
         return parse_qs(self.query_string, keep_blank_values=True)
 
-    @property
-    def token(self) -> str | None:
-        auth = self.headers.get("Authorization", "")
-        scheme, _, value = auth.partition(" ")
-        return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
 
 @dataclass
 class _Response:
@@ -195,7 +167,6 @@ class _Response:
     body: bytes = b""
     blob: tuple[_File, int, int] | None = None  # lazily streamed (file, start, end inclusive)
     reset: bool = False  # close the connection without answering
-    drop_after: int | None = None  # send headers and this many body bytes, then close the connection
 
     @property
     def length(self) -> int:
@@ -233,18 +204,10 @@ def _error(status: int, message: str, code: str | None = None, **extra: str) -> 
 
 
 def _flag(values: list[str] | None) -> bool:
-    """Read a boolean query/form parameter (the last occurrence wins)."""
+    """Read a boolean query parameter (the last occurrence wins)."""
     if not values:
         return False
     return values[-1].lower() in ("true", "1")
-
-
-def _reset(response: _Response, method: str) -> _Response:
-    """A dropped connection: mid-body for a GET carrying file bytes, before any answer otherwise."""
-    if method == "GET" and response.blob is not None and response.length > 1:
-        response.drop_after = response.length // 2
-        return response
-    return _Response(0, reset=True)
 
 
 def _parse_route(path: str) -> _Route:
@@ -278,47 +241,22 @@ def _parse_model_api(segs: list[str]) -> _Route:
         return _Route("model_info", repo_id, span, unquote("/".join(tail)))
     if op == "paths-info" and tail:
         return _Route("paths_info", repo_id, span, unquote("/".join(tail)))
-    if op == "tree" and tail:
-        return _Route("tree", repo_id, span, unquote(tail[0]), unquote("/".join(tail[1:])))
-    if op == "auth-check" and not tail:
-        return _Route("auth_check", repo_id, span)
     return _Route("other")
 
 
 def _parse_range(value: str | None, total: int) -> tuple[int, int] | None:
-    """Return the inclusive byte range asked for (end clamped), None to serve it all; 416 past the end."""
-    match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", value or "")
-    if match is None or match.group(1) == match.group(2) == "":
+    """The inclusive range of ``bytes=START-[END]`` (end clamped), None to serve it all; 416 past the end.
+
+    The client only asks for ``bytes=0-100000`` and ``bytes=8-N`` (safetensors headers, hub-api.md §3.1).
+    """
+    match = re.fullmatch(r"\s*bytes=(\d+)-(\d*)\s*", value or "")
+    if match is None:
         return None
-    first, last = match.group(1), match.group(2)
-    if first == "":
-        start, end = max(0, total - int(last)), total - 1
-        if int(last) == 0:
-            start = total
-    else:
-        start = int(first)
-        end = min(int(last), total - 1) if last else total - 1
-        if last and int(last) < start:
-            return None
+    start = int(match.group(1))
+    end = min(int(match.group(2)), total - 1) if match.group(2) else total - 1
     if start >= total:
         raise _error(416, "Requested range not satisfiable", Content_Range=f"bytes */{total}")
-    return start, end
-
-
-def _encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    if not cursor:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["offset"]
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise _error(400, "Invalid cursor") from exc
-    if not isinstance(offset, int) or offset < 0:
-        raise _error(400, "Invalid cursor")
-    return offset
+    return (start, end) if start <= end else None
 
 
 class _Server(ThreadingHTTPServer):
@@ -393,17 +331,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(response.length))
         self.end_headers()
         if self.command != "HEAD":
-            self._write_body(response)
-
-    def _write_body(self, response: _Response) -> None:
-        budget = response.length if response.drop_after is None else response.drop_after
-        for chunk in response.chunks():
-            if budget <= 0:
-                break
-            self.wfile.write(chunk[:budget])
-            budget -= len(chunk)
-        if response.drop_after is not None:
-            self.close_connection = True
+            for chunk in response.chunks():
+                self.wfile.write(chunk)
 
 
 @dataclass(frozen=True)
@@ -435,12 +364,14 @@ class HubEmulator:
             window of ``window_seconds``; every ``/api`` response then carries ``RateLimit`` and
             ``RateLimit-Policy``, and requests over budget get 429 with ``Retry-After``.
         window_seconds: length of the rate-limit window.
-        port, cdn_port: fixed ports for the two origins (0 = any free port).
+        port: fixed port for the Hub origin (0 = any free port; the CDN origin always takes a free one).
 
     Observability (all updated under a lock): ``counts`` (requests per :data:`RouteKind`),
     ``range_requests`` (GETs with a ``Range`` header answered with file bytes, i.e. by a small file's
     resolve or by the CDN; the 302 hop of an LFS resolve is not counted, so one ranged read counts once),
-    ``log`` (method and raw path with query of every request), ``status_counts`` (statuses sent).
+    ``status_counts`` (statuses sent).
+
+    Every request is anonymous: tokens are ignored, a gated repo's files are refused (401 GatedRepo).
     """
 
     def __init__(
@@ -450,10 +381,9 @@ class HubEmulator:
         rate_limit: int | None = None,
         window_seconds: float = 300.0,
         port: int = 0,
-        cdn_port: int = 0,
     ) -> None:
         self.latency = latency
-        self._ports = (port, cdn_port)
+        self._port = port
         self.rate_limit = rate_limit
         self.window_seconds = window_seconds
         self._lock = threading.RLock()
@@ -467,14 +397,12 @@ class HubEmulator:
         self._renames: dict[str, str] = {}
         self._blobs: dict[str, _File] = {}
         self._users: dict[str, bool] = {}
-        self._tokens: set[str] = set()
         self._faults: dict[str, collections.deque[Fault]] = collections.defaultdict(collections.deque)
         self._window_start: float | None = None
         self._window_used = 0
         self.counts: collections.Counter[str] = collections.Counter()
         self.status_counts: collections.Counter[int] = collections.Counter()
         self.range_requests = 0
-        self.log: list[tuple[str, str]] = []
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -482,8 +410,8 @@ class HubEmulator:
         """Bind both origins on 127.0.0.1 (free ports) and serve in background threads."""
         if self._hub is not None:
             return self
-        self._hub = _Server(self, is_cdn=False, port=self._ports[0])
-        self._cdn = _Server(self, is_cdn=True, port=self._ports[1])
+        self._hub = _Server(self, is_cdn=False, port=self._port)
+        self._cdn = _Server(self, is_cdn=True, port=0)
         for server in (self._hub, self._cdn):
             thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
             thread.start()
@@ -527,7 +455,7 @@ class HubEmulator:
         return server
 
     def reset(self) -> None:
-        """Forget repos, users, tokens, faults and counters (the servers keep running)."""
+        """Forget repos, users, faults and counters (the servers keep running)."""
         with self._lock:
             self._init_state()
 
@@ -540,15 +468,11 @@ class HubEmulator:
         sha: str | None = None,
         gated: Literal[False, "auto", "manual"] = False,
         disabled: bool = False,
-        private: bool = False,
-        last_modified: str = DEFAULT_LAST_MODIFIED,
     ) -> None:
         """Create (or replace) a model repo; ``sha`` defaults to a value derived from ``repo_id``."""
         with self._lock:
             self._renames.pop(repo_id, None)
-            self._repos[repo_id] = _Repo(
-                repo_id, sha or _derive_sha1("repo", repo_id), gated, disabled, private, last_modified
-            )
+            self._repos[repo_id] = _Repo(repo_id, sha or _derive_sha1("repo", repo_id), gated, disabled)
 
     def rename_repo(self, old_id: str, new_id: str) -> None:
         """Move a repo; the old id then answers a relative 307 to the new one on every route."""
@@ -603,17 +527,6 @@ class HubEmulator:
         with self._lock:
             self._users[name] = org
 
-    def add_token(self, token: str) -> None:
-        """Accept ``Authorization: Bearer <token>``; unknown tokens get 401 "Invalid credentials"."""
-        with self._lock:
-            self._tokens.add(token)
-
-    def grant(self, repo_id: str, token: str) -> None:
-        """Give ``token`` access to a gated or private repo (also accepts the token)."""
-        with self._lock:
-            self._tokens.add(token)
-            self._repos[repo_id].grants.add(token)
-
     def inject(self, route: RouteKind, *faults: Fault) -> None:
         """Queue faults for a route; each matching request consumes one, first in first out."""
         with self._lock:
@@ -623,10 +536,8 @@ class HubEmulator:
 
     def _handle(self, req: _Request, *, is_cdn: bool) -> _Response:
         route = _Route("cdn") if is_cdn else _parse_route(req.path)
-        full_path = f"{req.path}?{req.query_string}" if req.query_string else req.path
         with self._lock:
             self.counts[route.kind] += 1
-            self.log.append((req.method, full_path))
             budget = self._consume_budget() if req.path.startswith("/api/") and not is_cdn else None
             queue = self._faults.get(route.kind)
             over_budget = budget is not None and budget.exceeded
@@ -637,7 +548,7 @@ class HubEmulator:
         if budget is not None:
             for name, value in budget.headers().items():
                 response.headers.setdefault(name, value)  # a 429 keeps its own r=0
-        if not response.reset:  # a mid-body drop did send its status
+        if not response.reset:
             with self._lock:
                 self.status_counts[response.status] += 1
         return response
@@ -656,6 +567,8 @@ class HubEmulator:
             return _json_response(
                 {"error": "Internal Error - We're working hard to fix this"}, int(str(kind))
             )
+        if kind == "reset":
+            return _Response(0, reset=True)
         try:
             with self._lock:
                 response = self._route(req, route)
@@ -663,8 +576,6 @@ class HubEmulator:
             response = answer.response
         if kind == "truncated_json":
             response = _Response(200, response.headers, response.body[: len(response.body) // 2])
-        if kind == "reset":
-            response = _reset(response, req.method)
         return response
 
     def _consume_budget(self) -> _Budget | None:
@@ -693,8 +604,6 @@ class HubEmulator:
         if route.kind == "cdn":
             return self._serve_cdn(req)
         if route.kind == "other":
-            if req.path == "/api/agent-harnesses":
-                return _json_response({"standardEnvVars": [], "harnesses": {}})
             raise _error(404, "Not Found")
         if route.kind == "user":
             return self._serve_overview(route)
@@ -703,8 +612,6 @@ class HubEmulator:
         handlers = {
             "model_info": self._serve_model_info,
             "paths_info": self._serve_paths_info,
-            "tree": self._serve_tree,
-            "auth_check": self._serve_auth_check,
             "resolve": self._serve_resolve,
         }
         return handlers[route.kind](req, route, repo)
@@ -718,7 +625,7 @@ class HubEmulator:
     # ----------------------------------------------------------------- access checks
 
     def _lookup(self, req: _Request, route: _Route) -> _Repo:
-        """Redirect renamed ids, authenticate, hide missing/private repos, refuse disabled ones."""
+        """Redirect renamed ids; refuse missing repos (401, as to anonymous callers) and disabled ones."""
         new_id = self._renames.get(route.repo_id)
         if new_id is not None and route.repo_id not in self._repos:
             start, end = route.repo_span
@@ -728,14 +635,9 @@ class HubEmulator:
             raise _Answer(
                 _Response(307, {"Location": location, "Content-Type": "text/plain; charset=utf-8"}, body)
             )
-        token = req.token
-        if token is not None and token not in self._tokens:
-            raise _error(401, _INVALID_AUTH_MESSAGE)
         repo = self._repos.get(route.repo_id)
-        if repo is None or (repo.private and token not in repo.grants):
-            if token is None:
-                raise _error(401, _ANON_REPO_MESSAGE, "RepoNotFound")
-            raise _error(404, "Repository not found", "RepoNotFound")
+        if repo is None:
+            raise _error(401, _ANON_REPO_MESSAGE, "RepoNotFound")
         if repo.disabled:
             raise _error(403, _DISABLED_MESSAGE)
         return repo
@@ -746,47 +648,34 @@ class HubEmulator:
             raise _error(404, f"Invalid rev id: {revision}", "RevisionNotFound")
 
     @staticmethod
-    def _check_gate(req: _Request, repo: _Repo) -> None:
-        if not repo.gated or req.token in repo.grants:
-            return
-        if req.token is None:
+    def _check_gate(repo: _Repo) -> None:
+        if repo.gated:
             message = (
                 f"Access to model {repo.repo_id} is restricted. You must have access to it and be "
                 "authenticated to access it. Please log in."
             )
             raise _error(401, message, "GatedRepo")
-        message = (
-            f"Access to model {repo.repo_id} is restricted and you are not in the authorized list. "
-            f"Visit https://huggingface.co/{repo.repo_id} to ask for access."
-        )
-        raise _error(403, message, "GatedRepo")
 
     # ----------------------------------------------------------------- API routes
 
     def _serve_model_info(self, req: _Request, route: _Route, repo: _Repo) -> _Response:
         self._check_revision(repo, route.revision)
-        query = req.query
-        blobs = _flag(query.get("blobs"))
+        blobs = _flag(req.query.get("blobs"))  # files_metadata=True: sizes and LFS sha256 of siblings
         info: dict[str, Any] = {
             "_id": _derive_sha1("id", repo.repo_id)[:24],
             "id": repo.repo_id,
             "author": repo.repo_id.split("/")[0],
-            "private": repo.private,
+            "private": False,
             "gated": repo.gated,
             "disabled": repo.disabled,
             "sha": repo.sha,
-            "lastModified": repo.last_modified,
-            "createdAt": repo.last_modified,
+            "lastModified": _LAST_MODIFIED,
+            "createdAt": _LAST_MODIFIED,
             "downloads": 0,
             "likes": 0,
             "tags": [],
             "siblings": [self._sibling(path, file, blobs=blobs) for path, file in sorted(repo.files.items())],
         }
-        if _flag(query.get("securityStatus")):
-            info["securityRepoStatus"] = {"scansDone": True, "filesWithIssues": []}
-        expand = query.get("expand")
-        if expand:
-            info = {key: value for key, value in info.items() if key in ("_id", "id", *expand)}
         return _json_response(info)
 
     @staticmethod
@@ -799,80 +688,26 @@ class HubEmulator:
         return sibling
 
     def _serve_paths_info(self, req: _Request, route: _Route, repo: _Repo) -> _Response:
+        """The files among the form's ``paths`` (unknown paths are left out)."""
         self._check_revision(repo, route.revision)
         form = parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True)
-        expand = _flag(form.get("expand"))
-        dirs = repo.directories()
-        items = [
-            self._entry(repo, path, dirs, expand=expand)
-            for path in dict.fromkeys(form.get("paths", []))
-            if path in repo.files or path in dirs
-        ]
-        return _json_response(items)
-
-    def _serve_tree(self, req: _Request, route: _Route, repo: _Repo) -> _Response:
-        self._check_revision(repo, route.revision)
-        query = req.query
-        recursive, expand = _flag(query.get("recursive")), _flag(query.get("expand"))
-        dirs = repo.directories()
-        folder = route.path.strip("/")
-        if folder and folder not in dirs:
-            raise _error(404, "Entry not found", "EntryNotFound", X_Repo_Commit=repo.sha)
-        prefix = f"{folder}/" if folder else ""
-        paths = sorted(
-            path
-            for path in (*repo.files, *dirs)
-            if path.startswith(prefix) and (recursive or "/" not in path[len(prefix) :])
-        )
-        offset = _decode_cursor(query.get("cursor", [""])[-1])
-        page_size = _TREE_PAGE_EXPANDED if expand else _TREE_PAGE
-        page = [self._entry(repo, path, dirs, expand=expand) for path in paths[offset : offset + page_size]]
-        headers: dict[str, str] = {}
-        if offset + page_size < len(paths):
-            host = req.headers.get("Host") or f"127.0.0.1:{self._server(cdn=False).port}"
-            flags = f"recursive={str(recursive).lower()}&expand={str(expand).lower()}"
-            url = f"http://{host}{req.path}?{flags}&cursor={_encode_cursor(offset + page_size)}"
-            headers["Link"] = f'<{url}>; rel="next"'
-        return _json_response(page, headers=headers)
+        paths = [path for path in dict.fromkeys(form.get("paths", [])) if path in repo.files]
+        return _json_response([self._entry(path, repo.files[path]) for path in paths])
 
     @staticmethod
-    def _entry(repo: _Repo, path: str, dirs: set[str], *, expand: bool) -> dict[str, Any]:
-        """A tree / paths-info item (``lfs.oid`` is the sha256 here, unlike siblings)."""
-        file = repo.files.get(path)
-        if file is None:
-            assert path in dirs
-            item: dict[str, Any] = {
-                "type": "directory",
-                "oid": _derive_sha1("tree", repo.sha, path),
-                "size": 0,
-            }
-            item["path"] = path
-        else:
-            item = {"type": "file", "oid": file.blob_id, "size": file.size, "path": path}
-            if file.is_lfs:
-                item["lfs"] = {"oid": file.sha256, "size": file.size, "pointerSize": len(file.pointer)}
-        if expand:
-            item["lastCommit"] = {"id": repo.sha, "title": f"Upload {path}", "date": repo.last_modified}
-            if file is not None:
-                item["securityFileStatus"] = _SECURITY_FILE_STATUS
+    def _entry(path: str, file: _File) -> dict[str, Any]:
+        """A paths-info item (``lfs.oid`` is the sha256 here, unlike siblings)."""
+        item: dict[str, Any] = {"type": "file", "oid": file.blob_id, "size": file.size, "path": path}
+        if file.is_lfs:
+            item["lfs"] = {"oid": file.sha256, "size": file.size, "pointerSize": len(file.pointer)}
         return item
-
-    def _serve_auth_check(self, req: _Request, route: _Route, repo: _Repo) -> _Response:
-        self._check_gate(req, repo)
-        return _json_response({})
 
     def _serve_overview(self, route: _Route) -> _Response:
         want_org = route.op == "organizations"
         if self._users.get(route.path) is not want_org:
             raise _error(404, f"{'Organization' if want_org else 'User'} not found")
         name = route.path
-        num_models = sum(1 for repo_id in self._repos if repo_id.split("/")[0] == name)
-        common = {
-            "_id": _derive_sha1("user", name)[:24],
-            "avatarUrl": "",
-            "fullname": name,
-            "numModels": num_models,
-        }
+        common = {"_id": _derive_sha1("user", name)[:24], "avatarUrl": "", "fullname": name}
         if want_org:
             return _json_response({**common, "name": name, "type": "org", "isVerified": False, "numUsers": 1})
         return _json_response({**common, "user": name, "type": "user", "isPro": False, "orgs": []})
@@ -881,8 +716,7 @@ class HubEmulator:
 
     def _serve_resolve(self, req: _Request, route: _Route, repo: _Repo) -> _Response:
         self._check_revision(repo, route.revision)
-        if route.path != "README.md":
-            self._check_gate(req, repo)
+        self._check_gate(repo)
         file = repo.files.get(route.path)
         if file is None:
             raise _error(404, "Entry not found", "EntryNotFound", X_Repo_Commit=repo.sha)

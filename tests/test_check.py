@@ -100,7 +100,7 @@ def test_alive_catalog_one_call_per_repo_and_stable_snapshot(served: HubEmulator
     repos = {ref.link.repo for ref in collect(catalog_links(load_catalog(root / "data", root)))
              if isinstance(ref.link, HfLink) and ref.link.kind != "user"}  # fmt: skip
     assert served.counts["model_info"] == len(repos)
-    assert served.counts["tree"] == served.counts["paths_info"] == 0
+    assert served.counts["other"] == served.counts["paths_info"] == 0  # no other API route was asked
     loras = len(load_catalog(root / "data", root).loras)
     assert served.range_requests == loras  # one header read per LoRA file (small headers: one Range each)
     before = snapshot_text(root)

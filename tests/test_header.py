@@ -15,7 +15,7 @@ from huggingface_hub.utils._safetensors import DTYPE_T, SafetensorsFileMetadata,
 
 from generator.hub.client import header_from_hub
 from generator.lora.analyse import analyse_header
-from generator.lora.architectures import ARCHITECTURE_IDS, ARCHITECTURES, expected_shape, get_architecture
+from generator.lora.architectures import expected_shape, get_architecture
 from generator.lora.claims import claims_from_filename, contradictions
 from generator.lora.compatibility import compatibility
 from generator.lora.facts import Claims, HeaderFacts

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
 import os
 import re
 import shlex
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from generator.catalog import models as m
@@ -244,11 +242,26 @@ def rank_text(facts: HeaderFacts) -> str:
     return "no LoRA pairs"
 
 
+def _bytecode_cache() -> BytecodeCache | None:
+    """Compiled templates kept in the user's cache folder (keyed by each template's source), if writable.
+
+    Compiling the templates is most of a small build's time; the cache changes no output.
+    """
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "lora-alchemy" / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(folder)) if os.access(folder, os.W_OK) else None
+
+
 @cache
 def environment() -> Environment:
     """The Jinja2 environment: templates from the package, strict, autoescaping (one per process)."""
     env = Environment(
         loader=PackageLoader("generator.site", "templates"),
+        bytecode_cache=_bytecode_cache(),
         undefined=StrictUndefined,
         autoescape=True,
         keep_trailing_newline=True,
@@ -297,6 +310,9 @@ def _jobs(ctx: Context) -> list[list[str]]:
 
 def _render_jobs(ctx: Context, jobs: list[list[str]], *, parallel: bool) -> Iterator[dict[str, str]]:
     """Render each job here, or spread the jobs over two forked processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     can_fork = "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
     if not (parallel and can_fork):
         yield from (_render(ctx, job) for job in jobs)

@@ -15,9 +15,11 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -27,8 +29,10 @@ from generator.errors import DataError, ExitCode, print_problems
 from generator.site.build import run as run_build
 
 TEMPLATES = Path(__file__).parent / "templates"
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-"""Signals that end the preview like Ctrl-C does."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Signals that end the preview: Ctrl-C, a stop button or container, a closed terminal."""
+POLL_SECONDS = 0.2
+"""How often the main loop looks for a stop request or a finished mkdocs."""
 GRACE_SECONDS = 5.0
 """How long mkdocs serve gets to stop before it is killed."""
 
@@ -53,54 +57,70 @@ def watch(folders: list[Path], on_change: Callable[[], object], stop: threading.
         on_change()
 
 
-class _Stopped(Exception):  # noqa: N818 - a signal, not an error
-    """Raised in the main thread by a stop signal."""
+@dataclass
+class _StopRequest:
+    """Set by a stop signal; read by the main loop (a plain flag: nothing that locks runs in a handler)."""
+
+    signal: str | None = None
 
 
 @contextmanager
-def _stop_on_signals() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP into :class:`_Stopped` while the block runs (main thread only)."""
+def _stop_on_signals() -> Iterator[_StopRequest]:
+    """While the block runs, SIGINT, SIGTERM and SIGHUP only record a stop request (main thread only).
+
+    A handler that raised could interrupt start-up or shut-down half-way; a flag cannot. A second
+    signal during shut-down is recorded again and changes nothing.
+    """
+    request = _StopRequest()
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        raise _Stopped(signal.Signals(signum).name)
+        request.signal = signal.Signals(signum).name
 
     previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
     try:
-        yield
+        yield request
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
 
 
 def stop_group(child: subprocess.Popen[bytes]) -> None:
-    """End the child's whole process group: SIGTERM, then SIGKILL after the grace period."""
-    return  # BROKEN ON PURPOSE
-    if child.poll() is not None:
-        return
+    """End the child's whole process group: SIGTERM, then SIGKILL after the grace period.
+
+    The group is signalled even when the child itself has ended, so nothing it started stays behind.
+    """
     try:
         os.killpg(child.pid, signal.SIGTERM)
+    except ProcessLookupError:  # the whole group is gone already
+        child.wait()
+        return
+    try:
         child.wait(GRACE_SECONDS)
     except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
-    except ProcessLookupError:  # already gone
+        with suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
         child.wait()
 
 
 def run(args: argparse.Namespace) -> int:
-    """Render, start mkdocs serve, and re-render on every change until stopped."""
+    """Render, start mkdocs serve, and re-render on every change until stopped (exit 0) or mkdocs ends."""
     args.docs = None
     rebuild(args)
     command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", args.dev_addr]
-    stop = threading.Event()
-    with _stop_on_signals():
+    stop_watching = threading.Event()
+    with _stop_on_signals() as request:
         child = subprocess.Popen(command, cwd=args.root, start_new_session=True)
         try:
             folders = [args.root / "data", TEMPLATES]
-            threading.Thread(target=watch, args=(folders, lambda: rebuild(args), stop), daemon=True).start()
-            return child.wait()
-        except (KeyboardInterrupt, _Stopped):
+            watcher = threading.Thread(target=watch, args=(folders, lambda: rebuild(args), stop_watching))
+            watcher.daemon = True
+            watcher.start()
+            while request.signal is None:
+                code = child.poll()
+                if code is not None:
+                    return code
+                time.sleep(POLL_SECONDS)
             return ExitCode.OK
         finally:
-            stop.set()
+            stop_watching.set()
             stop_group(child)
