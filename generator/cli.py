@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import DataError, ExitCode, print_problems
+from generator.errors import EXIT_CODE_HELP, DataError, ExitCode, print_problems
 
 Arguments = Callable[[argparse.ArgumentParser], None]
 
@@ -157,7 +157,13 @@ STAGES: tuple[Stage, ...] = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every stage (no stage module is imported)."""
-    parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.split("\n\n")[0])
+    epilog = "exit status:\n" + "\n".join(f"  {int(code):<4} {text}" for code, text in EXIT_CODE_HELP.items())
+    parser = argparse.ArgumentParser(
+        prog="python -m generator",
+        description=__doc__.split("\n\n")[0],
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)"
     )

@@ -10,18 +10,22 @@ from typing import Literal, TextIO
 
 
 class ExitCode(IntEnum):
-    """Exit status of every stage of ``python -m generator``."""
+    """Exit status of every stage of ``python -m generator`` (:data:`EXIT_CODE_HELP` says what each means)."""
 
     OK = 0
-    """Success; for ``check``: every link alive."""
     PROBLEMS = 1
-    """Data errors; for ``check``: dead links; for ``link-issue``: a ``gh`` command failed."""
     USAGE = 2
-    """Bad command line or git state, a data error during ``check``, or an internal error (never 1)."""
     INCOMPLETE = 3
-    """``check`` only: some links could not be verified, none is dead."""
     INTERRUPTED = 130
-    """Stopped by Ctrl-C."""
+
+
+EXIT_CODE_HELP: dict[ExitCode, str] = {
+    ExitCode.OK: "success; check: every link alive",
+    ExitCode.PROBLEMS: "data errors; check: dead links; link-issue: a gh command failed",
+    ExitCode.USAGE: "usage error, a data error during check, or an internal error (never 1)",
+    ExitCode.INCOMPLETE: "check only: some links could not be verified, none is dead",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+}
 
 
 @dataclass(frozen=True, order=True)

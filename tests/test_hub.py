@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
@@ -204,6 +206,14 @@ class TestTransientFaults:
         assert kijai.counts["model_info"] == 2
         assert max(clock.sleeps) >= least_wait
 
+    def test_server_wait_is_capped(self, kijai: HubEmulator, clock: FakeClock) -> None:
+        """A Retry-After of 11.6 days is waited only up to the policy's cap, then the call goes on."""
+        kijai.inject("model_info", Fault("429", retry_after=1_000_000))
+        capped = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05, timeout=2.0, max_server_wait=3.0)
+        found = HubChecker(make_api(), Retrier(capped)).check_repo(RepoQuery(REPO, (file_link(),)))
+        assert found[link_key(file_link())].status == "ok"
+        assert clock.sleeps == [3.0]
+
     def test_user_lookup_is_retried(self, hub: HubEmulator, checker: HubChecker) -> None:
         """User pages go through the same retry loop."""
         hub.add_user("alice")
@@ -246,6 +256,8 @@ class _Scripted(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     script: ClassVar[dict[str, list[tuple[int, int]]]] = {}
+    waits: ClassVar[dict[str, str]] = {}  # path -> Retry-After value sent with its 429/503 answers
+    seen: ClassVar[list[tuple[str, str]]] = []  # (method, path) of every request
 
     def do_HEAD(self) -> None:
         self._answer(0)
@@ -254,14 +266,15 @@ class _Scripted(BaseHTTPRequestHandler):
         self._answer(1)
 
     def _answer(self, which: int) -> None:
+        self.seen.append((self.command, self.path))
         steps = self.script.get(self.path) or [(404, 404)]
         status = (steps.pop(0) if len(steps) > 1 else steps[0])[which]
         self.send_response(status)
         self.send_header("Content-Length", "2")
         if status in (301, 302):
             self.send_header("Location", self.path)  # a redirect loop
-        if status == 429:
-            self.send_header("Retry-After", "0")
+        if status in (429, 503):
+            self.send_header("Retry-After", self.waits.get(self.path, "0"))
         self.end_headers()
         if self.command == "GET":
             self.wfile.write(b"ok")
@@ -310,3 +323,40 @@ def test_url_connection_refused_is_unverified(clock: FakeClock) -> None:
     found = checker.check("http://127.0.0.1:9/nothing")
     assert found.status == "unverified"
     assert "connection error" in (found.error or "")
+
+
+def _script(steps: list[tuple[int, int]], wait: str | None = None) -> str:
+    path = f"/case{len(_Scripted.script)}"
+    _Scripted.script[path] = list(steps)
+    if wait is not None:
+        _Scripted.waits[path] = wait
+    return path
+
+
+def test_head_refused_with_501_goes_straight_to_get(web: str) -> None:
+    """A server that does not implement HEAD (501) gets one HEAD and a GET, not a round of retries."""
+    path = _script([(501, 200)])
+    assert UrlChecker(FAST).check(web + path).status == "ok"
+    assert [method for method, seen in _Scripted.seen if seen == path] == ["HEAD", "GET"]
+
+
+@pytest.mark.parametrize(("wait", "least"), [("0.5", 0.5), ("soon", 0.0)])
+def test_fractional_or_unreadable_retry_after_still_retries(web: str, wait: str, least: float) -> None:
+    """A fractional Retry-After is waited; an unreadable one falls back to the backoff; both retry into ok."""
+    path = _script([(503, 503), (200, 200)], wait)
+    started = time.monotonic()
+    assert UrlChecker(FAST).check(web + path).status == "ok"
+    assert time.monotonic() - started >= least
+    assert [method for method, seen in _Scripted.seen if seen == path] == ["HEAD", "HEAD"]
+
+
+def test_url_read_timeout_says_timeout() -> None:
+    """A server that accepts and never answers is 'timeout' after every attempt, not a connection error."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        policy = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02, timeout=0.3)
+        found = UrlChecker(policy).check(f"http://127.0.0.1:{silent.getsockname()[1]}/")
+    assert found.status == "unverified"
+    assert found.error == "timeout (after 2 attempts)"
+    assert found.http_status is None

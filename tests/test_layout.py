@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import STAGES, Stage, build_parser
+from generator.errors import EXIT_CODE_HELP, ExitCode
 from generator.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,3 +100,10 @@ def test_run_url_needs_all_three_github_variables(monkeypatch: pytest.MonkeyPatc
     assert Settings().run_url is None
     monkeypatch.setenv("GITHUB_RUN_ID", "42")
     assert Settings().run_url == "https://github.com/o/r/actions/runs/42"
+
+
+def test_every_exit_code_is_explained_in_the_help() -> None:
+    """`python -m generator --help` lists each exit status with its meaning."""
+    text = build_parser().format_help()
+    assert set(EXIT_CODE_HELP) == set(ExitCode)
+    assert all(f"  {int(code):<4} {meaning}" in text for code, meaning in EXIT_CODE_HELP.items())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,28 @@ def test_a_pipe_in_a_file_path_does_not_split_table_cells(tmp_path: Path) -> Non
     row = next(line for line in page.splitlines() if line.startswith("| Path |"))
     assert row.count("|") == 3
     assert "odd&#124;name&lt;b&gt;" in row
+
+
+def _build(project: Path, out: Path, cache_home: Path) -> dict[str, bytes]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
+    command = [sys.executable, "-m", "generator", "--root", str(project), "build", "--docs", str(out)]
+    subprocess.run(command, cwd=Path(__file__).parent.parent, env=env, check=True, capture_output=True)
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_compiled_template_cache_changes_no_byte(tmp_path: Path) -> None:
+    """A build with a cold template cache, a warm one and none at all (unusable folder) writes the same files."""
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "catalog", project / "data")
+    cache_home = tmp_path / "cache"
+    cold = _build(project, tmp_path / "cold", cache_home)
+    compiled = list(cache_home.glob("lora-alchemy/jinja-*/__jinja2_*.cache"))
+    warm = _build(project, tmp_path / "warm", cache_home)
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    uncached = _build(project, tmp_path / "uncached", not_a_folder)
+    assert len(compiled) == len(
+        list((Path(__file__).parent.parent / "generator/site/templates").glob("*.j2"))
+    )
+    assert cold == warm == uncached
+    assert "catalog.md" in cold

@@ -188,9 +188,23 @@ class Served:
         self.groups.clear()  # a second stop() signals nothing (the numbers may be reused later)
 
 
+_LAUNCH = (
+    "import os, signal, sys; "
+    "[signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)]; "
+    "[signal.signal(getattr(signal, name), signal.SIG_IGN) for name in sys.argv[1].split(',') if name]; "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
+)
+"""Start serve with the stop signals at their defaults, as from a terminal, except those named in argv[1]
+(ignored, as under nohup); then exec serve in place (same pid)."""
+
+
 @pytest.fixture(name="served")
-def _served(tmp_path: Path) -> Iterator[Served]:
-    """`generator serve` on a copy of the project and a free port; stopped and cleaned up even on failure."""
+def _served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Served]:
+    """`generator serve` on a copy of the project and a free port; stopped and cleaned up even on failure.
+
+    Parametrized indirectly with signal names, serve starts with those signals ignored.
+    """
+    ignored = ",".join(getattr(request, "param", ()))
     project = make_project(tmp_path)
     port = _free_port()
     env = {
@@ -198,20 +212,13 @@ def _served(tmp_path: Path) -> Iterator[Served]:
         "NO_MKDOCS_2_WARNING": "1",
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
     }
-    command = [sys.executable, "-m", "generator", "--root", str(project), "serve"]
+    # A runner started with a stop signal ignored (a background job of a script, nohup) would hand that
+    # on, and serve rightly keeps an ignored signal ignored: _LAUNCH sets them as the test wants.
+    command = [sys.executable, "-c", _LAUNCH, ignored, "-m", "generator", "--root", str(project), "serve"]
     command += ["--dev-addr", f"127.0.0.1:{port}"]
     log = tmp_path / "serve.log"
-    # A runner started with SIGINT ignored (a background job of a script, nohup) would hand that on, and
-    # serve would never see Ctrl-C: serve starts with SIGINT at its default, as from a terminal.
-    sigint_ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
-    if sigint_ignored:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        with log.open("w") as out:
-            process = subprocess.Popen(command, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT)
-    finally:
-        if sigint_ignored:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT)
     served = Served(project, port, process, log)
     try:
         yield served
@@ -275,3 +282,15 @@ def test_the_fixture_cleans_up_after_a_killed_serve(served: Served) -> None:
 
     assert _eventually(lambda: _group_is_gone(pgid), STOP_SECONDS), _group(pgid)
     assert _eventually(lambda: _port_is_free(served.port), STOP_SECONDS)
+
+
+@pytest.mark.parametrize("served", [("SIGHUP",)], indirect=True)
+def test_serve_under_nohup_outlives_a_hang_up(served: Served) -> None:
+    """Started with SIGHUP ignored (nohup), serve keeps serving after a SIGHUP; SIGTERM still stops it."""
+    _wait_for(f"{served.base}/catalog/", "Very good for 2.1")
+    served.process.send_signal(signal.SIGHUP)
+    time.sleep(1.0)
+    assert served.process.poll() is None, served.output()
+    assert "Very good for 2.1" in _get(f"{served.base}/catalog/")
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=STOP_SECONDS) == ExitCode.OK

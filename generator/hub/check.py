@@ -71,7 +71,7 @@ def utc_now() -> str:
 
 @dataclass(frozen=True)
 class CheckOptions:
-    """Knobs of a run; tests pass a fast policy and a fake timer."""
+    """Knobs of a run; tests pass a fast policy and a fake clock for the pacer (retries wait through stamina)."""
 
     workers: int = 4
     policy: RetryPolicy = field(default_factory=RetryPolicy)

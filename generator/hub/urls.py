@@ -2,7 +2,7 @@
 
 HEAD first; a server that refuses HEAD (403, 405, 501) gets a streamed GET whose body is never read.
 Transient answers (408, 425, 429, 5xx) and connection failures are retried by urllib3's ``Retry`` with
-exponential backoff, honouring ``Retry-After`` up to the policy's cap; what still fails is
+exponential backoff, honouring the server's wait up to the policy's cap; what still fails is
 *unverified*, never dead. Only 404 and 410 mean the page is gone.
 """
 
@@ -12,25 +12,45 @@ from typing import Self
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from generator.hub.findings import Finding, unverified
-from generator.hub.retry import TRANSIENT_STATUSES, RetryPolicy
+from generator.hub.retry import TRANSIENT_STATUSES, RetryPolicy, retry_after
 
 USER_AGENT = "lora-alchemy-link-check/0.1 (+https://github.com/lora-alchemy)"
 HEAD_REFUSED = frozenset({403, 405, 501})
 _RETRIED = TRANSIENT_STATUSES | frozenset(range(500, 600))
 
 
-class _CappedRetry(Retry):
-    """urllib3's Retry, with the server's ``Retry-After`` capped at ``max_server_wait`` seconds."""
+class _ProbeRetry(Retry):
+    """urllib3's Retry, fitted to link probes.
+
+    Only the transient statuses are retried (never a HEAD the server refuses: that goes straight to
+    the GET fallback, nor a 413 because it named a wait). A server's wait is read as the rest of the
+    check reads it (numeric ``Retry-After``, even fractional, or a used-up ``RateLimit``), else as an
+    HTTP date; an unreadable header means the normal backoff. Every wait is capped.
+    """
 
     max_server_wait: float = 300.0
 
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        """Retry transient answers of idempotent probes, while attempts last."""
+        if not self._is_method_retryable(method):
+            return False
+        if method.upper() == "HEAD" and status_code in HEAD_REFUSED:
+            return False
+        return status_code in _RETRIED
+
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        """The server's wait, capped."""
-        wait = super().get_retry_after(response)
+        """The server's wait in seconds, capped; None when it named none we can read."""
+        wait = retry_after(response.headers)
+        if wait is None:
+            try:
+                wait = super().get_retry_after(response)
+            except InvalidHeader:
+                return None
         return None if wait is None else min(wait, self.max_server_wait)
 
     def new(self, **kw: object) -> Self:
@@ -42,7 +62,7 @@ class _CappedRetry(Retry):
 
 def url_session(policy: RetryPolicy) -> requests.Session:
     """A requests session that retries transient failures of HEAD and GET as the policy says."""
-    retry = _CappedRetry(
+    retry = _ProbeRetry(
         total=policy.attempts - 1,
         redirect=False,
         status_forcelist=sorted(_RETRIED),
@@ -76,6 +96,8 @@ class UrlChecker:
         except requests.Timeout:
             return unverified(f"timeout ({after})")
         except requests.ConnectionError as err:
+            if _timed_out(err):  # requests reports a read timeout after the last retry as a ConnectionError
+                return unverified(f"timeout ({after})")
             return unverified(f"connection error: {type(err).__name__} ({after})")
         except requests.RequestException as err:  # redirect loops, invalid URLs, broken bodies
             return unverified(f"{type(err).__name__}: {err}")
@@ -89,9 +111,15 @@ class UrlChecker:
         return _url_finding(response.status_code, after)
 
 
+def _timed_out(err: requests.ConnectionError) -> bool:
+    """True when the retries ended on a read timeout (urllib3 wraps it in MaxRetryError)."""
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    return isinstance(reason, ReadTimeoutError)
+
+
 def _url_finding(status: int, after: str) -> Finding:
     if status in _RETRIED:
-        return unverified(f"HTTP {status} ({after})", status)
+        return unverified(f"HTTP {status} ({after})")
     if status < 400:
         return Finding("ok", http_status=status)
     if status in (404, 410):

@@ -7,6 +7,7 @@ give byte-identical pages. Templates live in generator/site/templates/ (StrictUn
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import jinja2
 from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
@@ -242,18 +244,33 @@ def rank_text(facts: HeaderFacts) -> str:
     return "no LoRA pairs"
 
 
-def _bytecode_cache() -> BytecodeCache | None:
-    """Compiled templates kept in the user's cache folder (keyed by each template's source), if writable.
+_ENVIRONMENT_OPTIONS: dict[str, Any] = {
+    "undefined": StrictUndefined,
+    "keep_trailing_newline": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+}
 
-    Compiling the templates is most of a small build's time; the cache changes no output.
+
+def _bytecode_cache() -> BytecodeCache | None:
+    """Compiled templates kept in the user's cache folder, if there is a private, writable one.
+
+    Compiling the templates is most of a small build's time. Jinja keys each entry by the template's
+    source; the folder's name adds Jinja's version and the environment's options, which change the
+    compiled code too. The cache changes no output.
     """
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "lora-alchemy" / "jinja"
+    key = hashlib.sha256(
+        repr((jinja2.__version__, sorted(_ENVIRONMENT_OPTIONS.items()))).encode()
+    ).hexdigest()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        folder = base / "lora-alchemy" / f"jinja-{key[:16]}"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.stat()
+    except (OSError, RuntimeError):  # no home folder, read-only file system
         return None
-    return FileSystemBytecodeCache(str(folder)) if os.access(folder, os.W_OK) else None
+    private = info.st_uid == os.getuid() and not info.st_mode & 0o022
+    return FileSystemBytecodeCache(str(folder)) if private and os.access(folder, os.W_OK) else None
 
 
 @cache
@@ -261,12 +278,9 @@ def environment() -> Environment:
     """The Jinja2 environment: templates from the package, strict, autoescaping (one per process)."""
     env = Environment(
         loader=PackageLoader("generator.site", "templates"),
-        bytecode_cache=_bytecode_cache(),
-        undefined=StrictUndefined,
         autoescape=True,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
+        bytecode_cache=_bytecode_cache(),
+        **_ENVIRONMENT_OPTIONS,
     )
     env.filters.update(
         md=md, text=text, https=https, human_size=human_size, status_label=STATUS_LABELS.get, fenced=fenced

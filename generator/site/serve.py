@@ -52,9 +52,17 @@ def rebuild(args: argparse.Namespace) -> bool:
 
 
 def watch(folders: list[Path], on_change: Callable[[], object], stop: threading.Event) -> None:
-    """Call on_change after each batch of changes under folders, until stop is set."""
-    for _changes in watchfiles.watch(*folders, stop_event=stop, debounce=400, raise_interrupt=False):
-        on_change()
+    """Call on_change after each batch of changes under folders, until stop is set.
+
+    Folders that do not exist are left out. If the watcher itself fails (a system limit on watches),
+    the preview says so and keeps serving the last pages.
+    """
+    existing = [folder for folder in folders if folder.is_dir()]
+    try:
+        for _changes in watchfiles.watch(*existing, stop_event=stop, debounce=400, raise_interrupt=False):
+            on_change()
+    except Exception as err:  # the watcher thread must not die in silence
+        print(f"serve: the file watcher stopped ({err}); restart serve to see new edits", file=sys.stderr)
 
 
 @dataclass
@@ -68,6 +76,8 @@ class _StopRequest:
 def _stop_on_signals() -> Iterator[_StopRequest]:
     """While the block runs, SIGINT, SIGTERM and SIGHUP only record a stop request (main thread only).
 
+    A signal that was ignored when serve started (``nohup``) stays ignored.
+
     A handler that raised could interrupt start-up or shut-down half-way; a flag cannot. A second
     signal during shut-down is recorded again and changes nothing.
     """
@@ -76,7 +86,8 @@ def _stop_on_signals() -> Iterator[_StopRequest]:
     def handler(signum: int, frame: FrameType | None) -> None:
         request.signal = signal.Signals(signum).name
 
-    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    wanted = [sig for sig in STOP_SIGNALS if signal.getsignal(sig) is not signal.SIG_IGN]  # nohup stays nohup
+    previous = {sig: signal.signal(sig, handler) for sig in wanted}
     try:
         yield request
     finally:
