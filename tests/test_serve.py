@@ -23,6 +23,7 @@ from typing import NamedTuple
 import pytest
 
 from generator.errors import ExitCode
+from generator.site import serve
 from tests.sitebuild import make_project
 
 pytestmark = pytest.mark.slow
@@ -294,3 +295,31 @@ def test_serve_under_nohup_outlives_a_hang_up(served: Served) -> None:
     assert "Very good for 2.1" in _get(f"{served.base}/catalog/")
     served.process.send_signal(signal.SIGTERM)
     assert served.process.wait(timeout=STOP_SECONDS) == ExitCode.OK
+
+
+@needs_proc
+def test_stop_group_kills_what_ignores_sigterm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A member of the group that ignores SIGTERM is killed after the grace period, even once the child
+    itself has ended; stop_group returns with the group gone."""
+    stubborn = (
+        "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('ready', flush=True); time.sleep(60)"
+    )
+    parent = (
+        "import subprocess, sys, time; "
+        f"p = subprocess.Popen([sys.executable, '-c', {stubborn!r}], stdout=subprocess.PIPE, text=True); "
+        "print(p.stdout.readline().strip(), flush=True); time.sleep(60)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", parent], start_new_session=True, stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == b"ready"
+    assert len(_group(child.pid)) == 2
+    monkeypatch.setattr(serve, "GRACE_SECONDS", 1.0)
+    started = time.monotonic()
+    serve.stop_group(child)
+    assert time.monotonic() - started < 1.0 + STOP_SECONDS
+    assert [
+        proc for proc in _group(child.pid) if proc.state != "Z"
+    ] == []  # dead; init reaps what it inherited
+    assert _eventually(lambda: _group_is_gone(child.pid), STOP_SECONDS)
+    child.stdout.close()

@@ -95,22 +95,33 @@ def _stop_on_signals() -> Iterator[_StopRequest]:
             signal.signal(sig, old)
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def stop_group(child: subprocess.Popen[bytes]) -> None:
-    """End the child's whole process group: SIGTERM, then SIGKILL after the grace period.
+    """End the child's whole process group: SIGTERM, then SIGKILL to what is left after the grace period.
 
     The group is signalled even when the child itself has ended, so nothing it started stays behind.
     """
+    pgid = child.pid
     try:
-        os.killpg(child.pid, signal.SIGTERM)
+        os.killpg(pgid, signal.SIGTERM)
     except ProcessLookupError:  # the whole group is gone already
         child.wait()
         return
-    try:
+    deadline = time.monotonic() + GRACE_SECONDS
+    with suppress(subprocess.TimeoutExpired):
         child.wait(GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        with suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    child.wait()
 
 
 def run(args: argparse.Namespace) -> int:
