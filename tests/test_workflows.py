@@ -54,7 +54,7 @@ WRITE_GRANTS: dict[tuple[str, str, str], str] = {
 }
 
 # (action, major version) whose action.yml runs on Node 24 (or is a composite of Node 24 actions), as read
-# at the tag: /work/shared/reference/github-actions.md, "Action versions on Node 24". Runners default to
+# at the tag: the team reference shared/reference/github-actions.md, "Action versions on Node 24". Runners default to
 # Node 24 and Node 20 is scheduled for removal. Absent on purpose (still Node 20): upload-artifact <= v5,
 # download-artifact <= v6, upload-pages-artifact v4, deploy-pages v4, configure-pages (every release).
 # Add a major only after reading its action.yml at the tag.

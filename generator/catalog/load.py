@@ -1,4 +1,4 @@
-"""Stage 1: read YAML files into plain Python data, remembering where every key and value stands.
+"""Read YAML files into plain Python data, remembering where every key and value stands (for `validate`).
 
 PyYAML composes a node tree carrying source marks; we build the data from that tree ourselves so that
 duplicate keys, aliases and odd tags become errors with a line and column instead of surprises.

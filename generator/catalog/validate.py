@@ -1,4 +1,4 @@
-"""Stage 2: turn the YAML documents into a validated Catalog, or report every problem at once.
+"""Stage `validate`: turn the YAML documents into a validated Catalog, or report every problem at once.
 
 pydantic checks each file against its model; its error locations are mapped back onto the YAML nodes.
 Checks that span files (duplicates, references between entries) run on the whole catalog.

@@ -1,8 +1,9 @@
 """Stage `check`: verify every link of the catalog against the Hub and refresh data/hub-snapshot.json.
 
 Links are collected from every Link field of the catalog and deduplicated by :func:`link_key`; Hub links
-are grouped by repo (one API call each, see :mod:`generator.hub`), users and plain https links are checked
-one by one, all in a small thread pool.
+are grouped by repo (one API call each, see :mod:`generator.hub.repos`), users and plain https links
+(:mod:`generator.hub.urls`) are checked one by one, all in a small thread pool. Then the headers of new
+files are read (:mod:`generator.hub.headers`) and the snapshot is updated (:mod:`generator.hub.merge`).
 
 Snapshot stability rule (a repeated run on an unchanged Hub writes nothing):
 

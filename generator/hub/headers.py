@@ -3,7 +3,8 @@
 Only the header is read (`parse_safetensors_file_metadata`: one or two Range requests), never the
 tensors. Facts are stored in the snapshot keyed by the file's sha256, so a file whose sha256 did not
 change is never read again. Contradictions between the header and the catalog or the file name, and the
-compatibility with each base model, are computed from the stored facts when needed (pure functions).
+compatibility with each base model, are computed from the stored facts when needed, offline
+(:mod:`generator.lora.claims`, :mod:`generator.catalog.snapshot`).
 """
 
 from __future__ import annotations

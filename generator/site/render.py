@@ -1,4 +1,4 @@
-"""Stage 3: render the validated catalog and the Hub snapshot into Markdown pages and catalog.json.
+"""Render the validated catalog and the Hub snapshot into Markdown pages and catalog.json (stage `build`).
 
 Rendering is a pure function of (catalog, snapshot): no clock, no network, stable order, so two runs
 give byte-identical pages. Templates live in generator/site/templates/ (StrictUndefined, autoescape on).
