@@ -107,3 +107,14 @@ def test_every_exit_code_is_explained_in_the_help() -> None:
     text = build_parser().format_help()
     assert set(EXIT_CODE_HELP) == set(ExitCode)
     assert all(f"  {int(code):<4} {meaning}" in text for code, meaning in EXIT_CODE_HELP.items())
+
+
+def test_no_source_file_is_ignored_by_git() -> None:
+    """Every module and template under generator/ can be committed (a broad .gitignore rule once hid some)."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    sources = [str(p.relative_to(ROOT)) for p in GENERATOR.rglob("*") if p.suffix in (".py", ".j2")]
+    done = subprocess.run(
+        ["git", "check-ignore", "--no-index", *sources], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.stdout.split() == []
