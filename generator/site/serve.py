@@ -114,14 +114,24 @@ def stop_group(child: subprocess.Popen[bytes]) -> None:
     except ProcessLookupError:  # the whole group is gone already
         child.wait()
         return
-    deadline = time.monotonic() + GRACE_SECONDS
     with suppress(subprocess.TimeoutExpired):
         child.wait(GRACE_SECONDS)
-    while _group_alive(pgid) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    if _wait_for_group_end(pgid, GRACE_SECONDS):
+        return
     with suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
     child.wait()
+    _wait_for_group_end(pgid, GRACE_SECONDS)  # a kill is delivered asynchronously
+
+
+def _wait_for_group_end(pgid: int, seconds: float) -> bool:
+    """Wait until no process of the group is left (a zombie counts until it is reaped); True if none is."""
+    deadline = time.monotonic() + seconds
+    while _group_alive(pgid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def run(args: argparse.Namespace) -> int:
