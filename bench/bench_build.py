@@ -12,7 +12,7 @@ network edge (huggingface_hub, httpx2, requests, urllib3, tqdm, stamina, watchfi
 them. The exit status is 0 whether or not the ratio meets its target (this is a measurement), and 1 if a
 command fails or if either stage loads the network edge (a hard rule of the project).
 
-    .venv/bin/python bench/bench_build.py [--pairs 5]
+    .venv/bin/python -m bench.bench_build [--pairs 5]
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ A synthetic catalog of 1,000 files in 100 repos, 50 ms latency per request:
 3. 429s when the emulator enforces a scaled-down RateLimit budget (q=60 per w=6 s), and the wall time
    against the best the budget allows (target 0 and <= 1.2x).
 
-Run: ``.venv/bin/python bench/bench_check.py``
+Run: ``.venv/bin/python -m bench.bench_check``
 """
 
 from __future__ import annotations

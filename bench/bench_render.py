@@ -3,7 +3,7 @@
 Prints generator seconds and peak memory (RSS) per run; each size runs in a fresh process so that
 peaks do not mix. Targets: 10,000 entries in <= 5 s and <= 300 MB; the real catalog in <= 0.5 s.
 
-    .venv/bin/python bench/bench_render.py [--loras 10000]
+    .venv/bin/python -m bench.bench_render [--loras 10000]
 """
 
 from __future__ import annotations
