@@ -1,0 +1,1 @@
+"""What speaks to GitHub: the rolling link-check issue."""

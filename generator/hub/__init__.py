@@ -1,0 +1,1 @@
+"""The network edge: the Hub client adapter, retries and pacing, the link check, header reads, `add`."""
