@@ -115,9 +115,14 @@ def load_snapshot(path: Path, display: str | None = None) -> Snapshot:
         raise DataError(problems) from err
 
 
+def snapshot_path(root: Path) -> Path:
+    """Where the project under root keeps its snapshot: data/hub-snapshot.json."""
+    return root / "data" / SNAPSHOT_FILE
+
+
 def read_snapshot(root: Path) -> Snapshot:
-    """The project's snapshot, data/hub-snapshot.json under root (empty when there is none yet)."""
-    return load_snapshot(root / "data" / SNAPSHOT_FILE, f"data/{SNAPSHOT_FILE}")
+    """The project's snapshot (empty when there is none yet)."""
+    return load_snapshot(snapshot_path(root), f"data/{SNAPSHOT_FILE}")
 
 
 def _snapshot_problem(shown: str, error: ErrorDetails) -> Problem:

@@ -70,9 +70,10 @@ def run(args: argparse.Namespace) -> int:
 def parse_url(url: str) -> HubFile:
     """The repo, revision and path of a Hub file URL; refuse anything else."""
     parts = urlsplit(url.strip())
-    if parts.hostname not in HUB_HOSTS | {_endpoint_host()} or parts.scheme not in (
+    endpoint = urlsplit(Settings().hf_endpoint)  # the Hub in use (an emulator in the tests) is accepted too
+    if parts.hostname not in HUB_HOSTS | {endpoint.hostname} or parts.scheme not in (
         "https",
-        _endpoint_scheme(),
+        endpoint.scheme,
     ):
         raise AddError(
             f"not a Hugging Face URL: {url!r} (expected https://huggingface.co/OWNER/REPO/blob/main/FILE)"
@@ -84,14 +85,6 @@ def parse_url(url: str) -> HubFile:
     if not path.endswith(".safetensors"):
         raise AddError(f"a LoRA is a .safetensors file, not {path.rsplit('/', 1)[-1]!r}")
     return HubFile(match["repo"], unquote(match["rev"]), path)
-
-
-def _endpoint_host() -> str | None:
-    return urlsplit(Settings().hf_endpoint).hostname
-
-
-def _endpoint_scheme() -> str:
-    return urlsplit(Settings().hf_endpoint).scheme or "https"
 
 
 def write_entry(root: Path, url: str, added: dt.date, entry_id: str | None = None) -> Path:

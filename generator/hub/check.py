@@ -39,11 +39,11 @@ from tqdm import tqdm
 from generator.catalog.models import HfLink, link_url
 from generator.catalog.snapshot import (
     DEAD,
-    SNAPSHOT_FILE,
     Snapshot,
     facts_of,
     link_key,
     read_snapshot,
+    snapshot_path,
     unreadable_of,
 )
 from generator.catalog.validate import Catalog, load_catalog
@@ -181,14 +181,13 @@ def check_catalog(
         ref for ref in collect(catalog_links(catalog), only) if not hub_only or isinstance(ref.link, HfLink)
     ]
     full = changed_since is None and not hub_only
-    path = root / "data" / SNAPSHOT_FILE
     previous = read_snapshot(root)
     options = options or CheckOptions()
     findings = check_links(refs, previous, options)
     checked_at = now()
     snapshot = merge_snapshot(previous, findings, checked_at, prune=full)
     snapshot, problems = inspect_headers(catalog, snapshot, options, checked_at, prune=full)
-    written = False if dry_run else save_snapshot(path, snapshot)
+    written = False if dry_run else save_snapshot(snapshot_path(root), snapshot)
     rows = tuple(_row(ref, findings[ref.key]) for ref in refs)
     warnings = file_warnings(catalog, snapshot, problems)
     return Outcome(rows, checked_at, snapshot, exit_status(findings), written, warnings)

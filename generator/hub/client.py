@@ -28,6 +28,7 @@ from generator.lora.parse import TensorSpec
 from generator.settings import Settings
 
 __all__ = [
+    "ClientTimeout",
     "DisabledRepoError",
     "GatedRepoError",
     "HfApi",
@@ -39,7 +40,6 @@ __all__ = [
     "RepositoryNotFoundError",
     "RevisionNotFoundError",
     "SafetensorsParsingError",
-    "TimeoutError",
     "TransportError",
     "add_response_hook",
     "header_from_hub",
@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 HttpResponse = httpx2.Response
-TimeoutError = httpx2.TimeoutException
+ClientTimeout = httpx2.TimeoutException
 TransportError = httpx2.TransportError
 
 

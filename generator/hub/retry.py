@@ -17,7 +17,7 @@ from typing import TypeVar
 import stamina
 from stamina.instrumentation import set_on_retry_hooks
 
-from generator.hub.client import HfHubHTTPError, TimeoutError, TransportError, parse_ratelimit_headers
+from generator.hub.client import ClientTimeout, HfHubHTTPError, TransportError, parse_ratelimit_headers
 from generator.hub.pacing import Pacer
 
 T = TypeVar("T")
@@ -132,7 +132,7 @@ def classify_hub_error(exc: Exception) -> TransientError | None:
             if is_transient_status(status)
             else None
         )
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, ClientTimeout):
         return TransientError("timeout")
     if isinstance(exc, TransportError):
         return TransientError(f"connection error: {type(exc).__name__}")

@@ -33,7 +33,7 @@ class _ProbeRetry(Retry):
     HTTP date; an unreadable header means the normal backoff. Every wait is capped.
     """
 
-    max_server_wait: float = 300.0
+    policy: RetryPolicy = RetryPolicy()
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         """Retry transient answers of idempotent probes, while attempts last."""
@@ -51,12 +51,12 @@ class _ProbeRetry(Retry):
                 wait = super().get_retry_after(response)
             except InvalidHeader:
                 return None
-        return None if wait is None else min(wait, self.max_server_wait)
+        return None if wait is None else self.policy.server_wait(wait)
 
     def new(self, **kw: object) -> Self:
-        """Keep the cap on the copies urllib3 makes after each attempt."""
+        """Keep the policy on the copies urllib3 makes after each attempt."""
         copy = super().new(**kw)
-        copy.max_server_wait = self.max_server_wait
+        copy.policy = self.policy
         return copy
 
 
@@ -72,7 +72,7 @@ def url_session(policy: RetryPolicy) -> requests.Session:
         respect_retry_after_header=True,
         raise_on_status=False,
     )
-    retry.max_server_wait = policy.max_server_wait
+    retry.policy = policy
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
