@@ -66,6 +66,13 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=4, help="concurrent requests (default: 4)")
     parser.add_argument("--attempts", type=int, default=5, help="attempts per request before 'unverified'")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: 30)")
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=30.0,
+        metavar="MINUTES",
+        help="time limit of the whole run; links not checked by then are unverified (default: 30)",
+    )
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -30,7 +30,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +41,7 @@ from urllib.parse import parse_qs, quote, unquote
 __all__ = [
     "Fault",
     "FaultKind",
+    "Hostility",
     "HubEmulator",
     "RouteKind",
     "make_safetensors_header",
@@ -69,6 +70,24 @@ class Fault:
     kind: FaultKind
     retry_after: float | None = None
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Hostility:
+    """How a hostile repo owner (or a broken Hub) answers every request about one repo.
+
+    ``info`` rewrites the model-info JSON (drop ``siblings``, make a size a string ...); ``headers`` are
+    added to every answer about the repo, its files' bytes included (``RateLimit: "api";r=0;t=999999``);
+    ``trickle`` sends the model-info body and the file bytes one byte every that many seconds;
+    ``ignore_range`` sends whole files with 200 whatever ``Range`` asks; ``pad_info`` appends that many
+    bytes of white space to the model-info JSON (still valid JSON), produced lazily.
+    """
+
+    info: Callable[[dict[str, Any]], Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    trickle: float = 0.0
+    ignore_range: bool = False
+    pad_info: int = 0
 
 
 def make_safetensors_header(header: dict[str, Any]) -> bytes:
@@ -167,17 +186,30 @@ class _Response:
     body: bytes = b""
     blob: tuple[_File, int, int] | None = None  # lazily streamed (file, start, end inclusive)
     reset: bool = False  # close the connection without answering
+    padding: int = 0  # white space sent after the body, produced lazily
+    trickle: float = 0.0  # seconds between single bytes
 
     @property
     def length(self) -> int:
         if self.blob is None:
-            return len(self.body)
+            return len(self.body) + self.padding
         _, start, end = self.blob
         return end - start + 1
 
     def chunks(self) -> Iterator[bytes]:
+        if self.trickle:
+            for chunk in self._chunks():
+                for byte in chunk:
+                    time.sleep(self.trickle)
+                    yield bytes((byte,))
+        else:
+            yield from self._chunks()
+
+    def _chunks(self) -> Iterator[bytes]:
         if self.blob is None:
             yield self.body
+            for start in range(0, self.padding, _CHUNK):
+                yield b" " * min(_CHUNK, self.padding - start)
         else:
             yield from self.blob[0].chunks(self.blob[1], self.blob[2])
 
@@ -242,6 +274,12 @@ def _parse_model_api(segs: list[str]) -> _Route:
     if op == "paths-info" and tail:
         return _Route("paths_info", repo_id, span, unquote("/".join(tail)))
     return _Route("other")
+
+
+def _cdn_repo(path: str) -> str:
+    """The repo id of a CDN path ``/repos/<owner>/<name>/<sha256>``."""
+    parts = path.split("/")
+    return unquote("/".join(parts[2:-1])) if len(parts) >= 4 and parts[1] == "repos" else ""
 
 
 def _parse_range(value: str | None, total: int) -> tuple[int, int] | None:
@@ -397,6 +435,7 @@ class HubEmulator:
         self._renames: dict[str, str] = {}
         self._blobs: dict[str, _File] = {}
         self._users: dict[str, bool] = {}
+        self._hostile: dict[str, Hostility] = {}
         self._faults: dict[str, collections.deque[Fault]] = collections.defaultdict(collections.deque)
         self._window_start: float | None = None
         self._window_used = 0
@@ -527,6 +566,11 @@ class HubEmulator:
         with self._lock:
             self._users[name] = org
 
+    def make_hostile(self, repo_id: str, hostility: Hostility) -> None:
+        """Answer every later request about repo_id (API and file bytes) the hostile way."""
+        with self._lock:
+            self._hostile[repo_id] = hostility
+
     def inject(self, route: RouteKind, *faults: Fault) -> None:
         """Queue faults for a route; each matching request consumes one, first in first out."""
         with self._lock:
@@ -548,6 +592,10 @@ class HubEmulator:
         if budget is not None:
             for name, value in budget.headers().items():
                 response.headers.setdefault(name, value)  # a 429 keeps its own r=0
+        hostility = self._hostile.get(_cdn_repo(req.path) if is_cdn else route.repo_id)
+        if hostility is not None and route.kind in ("model_info", "resolve", "cdn"):
+            response.headers.update(hostility.headers)
+            response.trickle = hostility.trickle
         if not response.reset:
             with self._lock:
                 self.status_counts[response.status] += 1
@@ -676,7 +724,12 @@ class HubEmulator:
             "tags": [],
             "siblings": [self._sibling(path, file, blobs=blobs) for path, file in sorted(repo.files.items())],
         }
-        return _json_response(info)
+        hostility = self._hostile.get(repo.repo_id)
+        if hostility is None:
+            return _json_response(info)
+        response = _json_response(hostility.info(info) if hostility.info else info)
+        response.padding = hostility.pad_info
+        return response
 
     @staticmethod
     def _sibling(path: str, file: _File, *, blobs: bool) -> dict[str, Any]:
@@ -738,12 +791,18 @@ class HubEmulator:
         file = self._blobs.get(req.path.rsplit("/", 1)[-1])
         if file is None:
             raise _error(404, "NoSuchKey")
-        return self._serve_bytes(req, file, etag=str(file.sha256), headers={"Accept-Ranges": "bytes"})
+        hostility = self._hostile.get(_cdn_repo(req.path))
+        whole = hostility is not None and hostility.ignore_range
+        return self._serve_bytes(
+            req, file, etag=str(file.sha256), headers={"Accept-Ranges": "bytes"}, whole=whole
+        )
 
-    def _serve_bytes(self, req: _Request, file: _File, *, etag: str, headers: dict[str, str]) -> _Response:
-        """200 with the whole file, or 206 for a ``Range`` (end clamped to the last byte)."""
+    def _serve_bytes(
+        self, req: _Request, file: _File, *, etag: str, headers: dict[str, str], whole: bool = False
+    ) -> _Response:
+        """200 with the whole file, or 206 for a ``Range`` (end clamped to the last byte) unless whole."""
         headers = {**headers, "ETag": f'"{etag}"', "Content-Type": "application/octet-stream"}
-        span = _parse_range(req.headers.get("Range"), file.size)
+        span = None if whole else _parse_range(req.headers.get("Range"), file.size)
         if req.method == "GET" and req.headers.get("Range"):
             self.range_requests += 1
         if span is None:

@@ -246,13 +246,16 @@ def test_atomic_write_survives_failure(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 _WRITER = """
+import datetime as dt
 import sys
 from pathlib import Path
 from generator.catalog.snapshot import LinkFact, Snapshot
+from generator.hub.merge import save_snapshot
 path = Path(sys.argv[1])
 for n in range(10**6):
-    links = {f"url:https://e.org/{i}": LinkFact(status="ok", checked_at=str(n)) for i in range(3000)}
-    save_snapshot(path, Snapshot(checked_at=str(n), links=links))
+    at = (dt.datetime(2026, 1, 1) + dt.timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    links = {f"url:https://e.org/{i}": LinkFact(status="ok", checked_at=at) for i in range(3000)}
+    save_snapshot(path, Snapshot(checked_at=at, links=links))
     print(n, flush=True)
 """
 
@@ -260,18 +263,19 @@ for n in range(10**6):
 def test_snapshot_survives_sigkill_mid_write(tmp_path: Path) -> None:
     """A writer killed with SIGKILL at random moments always leaves a snapshot that loads."""
     path = tmp_path / "hub-snapshot.json"
-    save_snapshot(path, Snapshot(checked_at="seed"))
+    save_snapshot(path, Snapshot(checked_at=T1))
     rng = random.Random(3)  # noqa: S311 - kill times, not secrets
     for _ in range(5):
         proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE,
                                 cwd=Path(__file__).parent.parent)  # fmt: skip
         assert proc.stdout is not None
-        proc.stdout.readline()  # at least one full write happened
+        assert proc.stdout.readline().strip().isdigit()  # at least one full write happened
         time.sleep(rng.uniform(0.0, 0.15))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
         assert load_snapshot(path).checked_at is not None
+    assert load_snapshot(path).checked_at != T1  # the writers did write
 
 
 def test_a_task_that_fails_unexpectedly_leaves_its_links_unverified() -> None:

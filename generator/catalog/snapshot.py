@@ -6,19 +6,33 @@ a run killed at any moment leaves the previous file intact.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    ValidationError,
+)
 from pydantic_core import ErrorDetails
 
 from generator.catalog import models as m
 from generator.catalog.models import HfLink
+from generator.catalog.positions import json_position, line_col, position_in_message
 from generator.errors import DataError, Problem
-from generator.lora.facts import HeaderFacts
+from generator.lora.facts import MAX_COUNT, HeaderFacts, Line
+from generator.text import refuse_unsafe
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT: Literal[1] = 1
 SNAPSHOT_FILE = "hub-snapshot.json"
 """The snapshot's name inside data/."""
 Status = Literal[
@@ -33,33 +47,57 @@ Status = Literal[
     "unverified",
 ]
 DEAD: frozenset[str] = frozenset({"missing_file", "missing_repo", "missing_revision", "disabled"})
+MAX_SNAPSHOT_BYTES = 128_000_000
+"""Largest snapshot read (10,000 inspected LoRAs take about 100 MB); a bigger file is refused unread."""
+
+
+def _utc_time(value: str) -> str:
+    dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")  # a real date and time, not only the right shape
+    return value
+
+
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+"""A file's LFS sha256: 64 lower-case hex digits."""
+Commit = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]
+UtcTime = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
+    AfterValidator(_utc_time),
+    Field(description="UTC time, ISO 8601 to the second: 2026-11-26T12:00:00Z"),
+]
+FileSize = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+LinkKey = Annotated[
+    str,
+    StringConstraints(pattern=r"^(hf:(file|folder|repo|user):[!-~]+|url:https://\S+)$", max_length=2100),
+    AfterValidator(refuse_unsafe),
+]
 
 
 class _Fact(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class LinkFact(_Fact):
     """What the last check saw of one link."""
 
     status: Status
-    checked_at: str = Field(description="UTC time of the check that produced this status (ISO 8601)")
-    size: int | None = Field(default=None, description="exact size in bytes (HF files)")
-    sha256: str | None = Field(default=None, description="LFS sha256 (HF files)")
-    commit: str | None = Field(default=None, description="repo commit the facts were seen at")
+    checked_at: UtcTime = Field(description="UTC time of the check that produced this status")
+    size: FileSize | None = Field(default=None, description="exact size in bytes (HF files)")
+    sha256: Sha256 | None = Field(default=None, description="LFS sha256 (HF files)")
+    commit: Commit | None = Field(default=None, description="repo commit the facts were seen at")
     gated: Literal["auto", "manual"] | None = None
-    new_repo: str | None = Field(default=None, description="the repo's new id when renamed")
-    new_path: str | None = Field(default=None, description="the file's new path when moved")
-    http_status: int | None = None
-    error: str | None = Field(default=None, description="why the last check could not verify the link")
-    error_at: str | None = None
-    verified_at: str | None = Field(default=None, description="last time the link was actually verified")
+    new_repo: m.RepoId | None = Field(default=None, description="the repo's new id when renamed")
+    new_path: m.RepoPath | None = Field(default=None, description="the file's new path when moved")
+    http_status: int | None = Field(default=None, ge=100, le=599)
+    error: Line | None = Field(default=None, description="why the last check could not verify the link")
+    error_at: UtcTime | None = None
+    verified_at: UtcTime | None = Field(default=None, description="last time the link was actually verified")
 
 
 class UnreadableHeader(_Fact):
     """A file whose bytes are not a readable safetensors header, and why (kept until its sha256 changes)."""
 
-    unreadable: str
+    unreadable: Line
 
 
 def _header_kind(value: object) -> str:
@@ -78,10 +116,10 @@ StoredHeader = Annotated[
 class Snapshot(_Fact):
     """All link facts, keyed by link_key, plus header facts keyed by sha256."""
 
-    format: int = SNAPSHOT_FORMAT
-    checked_at: str | None = None
-    links: dict[str, LinkFact] = {}
-    headers: dict[str, StoredHeader] = Field(
+    format: Literal[1] = SNAPSHOT_FORMAT
+    checked_at: UtcTime | None = None
+    links: dict[LinkKey, LinkFact] = {}
+    headers: dict[Sha256, StoredHeader] = Field(
         default={}, description="safetensors header facts keyed by the file's sha256"
     )
 
@@ -98,21 +136,43 @@ def link_key(link: HfLink | str) -> str:
 
 
 def load_snapshot(path: Path, display: str | None = None) -> Snapshot:
-    """The snapshot at path, or an empty one when the file does not exist yet; DataError if it is broken."""
-    if not path.exists():
-        return Snapshot()
+    """The snapshot at path, or an empty one when the file does not exist yet; DataError if it is broken.
+
+    Every field's format is checked (hashes, times, sizes, header facts), each error naming its JSON path
+    and line: the file comes in through pull requests and the Hub's answers, so it is untrusted.
+    """
     shown = display or path.as_posix()
+    text = _read_text(path, shown)
+    if text is None:
+        return Snapshot()
     try:
-        data = json.loads(path.read_bytes())
-    except UnicodeDecodeError as err:
-        raise DataError([Problem(shown, 1, 1, f"not UTF-8 JSON: {err.reason}")]) from err
-    except json.JSONDecodeError as err:
-        raise DataError([Problem(shown, err.lineno, err.colno, f"invalid JSON: {err.msg}")]) from err
-    try:
-        return Snapshot.model_validate(data)
+        return Snapshot.model_validate_json(text, strict=True)
     except ValidationError as err:
-        problems = [_snapshot_problem(shown, error) for error in err.errors(include_url=False)]
+        problems = [_snapshot_problem(shown, text, error) for error in err.errors(include_url=False)]
         raise DataError(problems) from err
+
+
+def _read_text(path: Path, shown: str) -> str | None:
+    """The file's text, read only if it is a regular file of a sane size (None when it does not exist)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(
+            [Problem(shown, 1, 1, "not a regular file (a symlink, folder or device); restore it with git")]
+        )
+    if info.st_size > MAX_SNAPSHOT_BYTES:
+        raise DataError(
+            [Problem(shown, 1, 1, f"larger than {MAX_SNAPSHOT_BYTES:,} bytes; restore it with git")]
+        )
+    with path.open("rb") as stream:
+        raw = stream.read(MAX_SNAPSHOT_BYTES + 1)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line, col = line_col(raw[: err.start].decode("utf-8", errors="replace"), err.start)
+        raise DataError([Problem(shown, line, col, f"not UTF-8 JSON: {err.reason}")]) from err
 
 
 def snapshot_path(root: Path) -> Path:
@@ -125,11 +185,26 @@ def read_snapshot(root: Path) -> Snapshot:
     return load_snapshot(snapshot_path(root), f"data/{SNAPSHOT_FILE}")
 
 
-def _snapshot_problem(shown: str, error: ErrorDetails) -> Problem:
-    where = ".".join(str(part) for part in error["loc"]) or "file"
-    return Problem(
-        shown, 1, 1, f"{where}: {error['msg']} (the snapshot is written by `make check`; restore it with git)"
+def _snapshot_problem(shown: str, text: str, error: ErrorDetails) -> Problem:
+    hint = "(the snapshot is written by `make check`; restore it with git)"
+    if error["type"] == "json_invalid":
+        detail = str((error.get("ctx") or {}).get("error", error["msg"]))
+        line, col = position_in_message(detail) or (1, 1)
+        return Problem(shown, line, col, f"invalid JSON: {detail.split(' at line ')[0]} {hint}")
+    (line, col), found = json_position(text, tuple(error["loc"]))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = f"missing required field '{error['loc'][-1]}'"
+    return Problem(shown, line, col, f"{_json_path(found)}: {message} {hint}")
+
+
+def _json_path(parts: tuple[int | str, ...]) -> str:
+    """links["hf:file:o/r/x.safetensors"].sha256: a path a reader can follow in the file."""
+    path = "".join(
+        f".{part}" if isinstance(part, str) and part.isidentifier() else f"[{json.dumps(part)}]"
+        for part in parts
     )
+    return path.lstrip(".") or "file"
 
 
 def dump_snapshot(snapshot: Snapshot) -> str:

@@ -20,6 +20,11 @@ Snapshot stability rule (a repeated run on an unchanged Hub writes nothing):
 
 The snapshot is written atomically (temporary file, fsync, rename) and only when its text changes.
 
+Nothing a server does can hang the run: every request has a time and size limit
+(:class:`~generator.hub.client.Limits`), every server-requested wait is capped, and the run has one
+deadline (``--deadline``, 30 minutes by default: under the weekly job's timeout) after which the links
+not yet checked are ``unverified``, the report is written and the snapshot keeps their last good facts.
+
 Exit status: 0 all alive, 1 dead links found, 2 data or usage error, 3 incomplete (only unverified
 problems). Gated, moved and renamed links are reported but alive (the snapshot's ``DEAD`` set decides).
 """
@@ -29,9 +34,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -49,7 +55,7 @@ from generator.catalog.snapshot import (
 from generator.catalog.validate import Catalog, load_catalog
 from generator.errors import DataError, ExitCode, print_problems
 from generator.files import write_atomic
-from generator.hub.client import make_api
+from generator.hub.client import Limits, make_api
 from generator.hub.collect import LinkRef, UsageError, catalog_links, changed_files, collect
 from generator.hub.findings import Finding, unverified
 from generator.hub.headers import merge_headers, read_headers, targets
@@ -80,6 +86,18 @@ class CheckOptions:
     budget: int = API_BUDGET
     window: float = API_WINDOW
     progress: bool | None = None  # None: only on a terminal
+    limits: Limits = field(default_factory=Limits)
+    deadline: float = 30 * 60.0
+    """Seconds the whole run may take; what is left unchecked then is unverified."""
+
+    def started(self) -> CheckOptions:
+        """These options with the run's deadline fixed from now, in the policy and the request limits."""
+        ends = time.monotonic() + self.deadline
+        return replace(
+            self,
+            policy=replace(self.policy, run_deadline=ends),
+            limits=replace(self.limits, run_deadline=ends),
+        )
 
 
 Task = tuple[tuple[str, ...], Callable[[], Mapping[str, Finding]]]  # the link keys a task answers for
@@ -87,10 +105,17 @@ Task = tuple[tuple[str, ...], Callable[[], Mapping[str, Finding]]]  # the link k
 
 def check_links(refs: Sequence[LinkRef], snapshot: Snapshot, options: CheckOptions) -> dict[str, Finding]:
     """A finding per link key, from the Hub (grouped by repo) and from plain https probes."""
-    api = make_api()
-    pacer = Pacer(api.endpoint, budget=options.budget, window=options.window, timer=options.timer)
+    api = make_api(limits=options.limits)
+    pacer = Pacer(
+        api.endpoint,
+        budget=options.budget,
+        window=options.window,
+        timer=options.timer,
+        max_wait=options.policy.max_server_wait,
+        until=options.timer.monotonic() + options.deadline,
+    )
     hub = HubChecker(api, Retrier(options.policy, pacer=pacer))
-    urls = UrlChecker(options.policy)
+    urls = UrlChecker(options.policy, options.limits)
     tasks = list(_tasks(refs, snapshot, hub, urls))
     with observing(pacer):
         return _run_tasks(tasks, len(refs), options)
@@ -182,7 +207,7 @@ def check_catalog(
     ]
     full = changed_since is None and not hub_only
     previous = read_snapshot(root)
-    options = options or CheckOptions()
+    options = (options or CheckOptions()).started()
     findings = check_links(refs, previous, options)
     checked_at = now()
     snapshot = merge_snapshot(previous, findings, checked_at, prune=full)
@@ -199,7 +224,7 @@ def inspect_headers(
     """Read the headers not yet in the snapshot (by sha256) and store their facts; unchanged files cost nothing."""
     wanted = targets(catalog.loras, snapshot.links, snapshot.headers)
     retrier = Retrier(options.policy)
-    new, problems = read_headers(make_api(), retrier, wanted, options.workers)
+    new, problems = read_headers(make_api(limits=options.limits), retrier, wanted, options.workers)
     headers = merge_headers(snapshot, new, catalog.loras, prune=prune)
     if headers == snapshot.headers:
         return snapshot, problems
@@ -228,11 +253,14 @@ def _row(ref: LinkRef, finding: Finding) -> Row:
 
 def run(args: argparse.Namespace, *, now: Callable[[], str] = utc_now) -> int:
     """Run the stage: print the Markdown report; exit 0/1/3, or 2 on a data or usage error."""
-    if args.workers < 1 or args.attempts < 1 or args.timeout <= 0:
-        print("check: --workers and --attempts must be at least 1, --timeout positive", file=sys.stderr)
+    if args.workers < 1 or args.attempts < 1 or args.timeout <= 0 or args.deadline <= 0:
+        print(
+            "check: --workers and --attempts must be at least 1, --timeout and --deadline positive",
+            file=sys.stderr,
+        )
         return ExitCode.USAGE
     policy = RetryPolicy(attempts=args.attempts, timeout=args.timeout)
-    options = CheckOptions(workers=args.workers, policy=policy)
+    options = CheckOptions(workers=args.workers, policy=policy, deadline=args.deadline * 60)
     try:
         outcome = check_catalog(
             args.root,

@@ -1,7 +1,8 @@
 """Stage `check`, second half: read each LoRA's safetensors header and judge what the file really is.
 
-Only the header is read (`parse_safetensors_file_metadata`: one or two Range requests), never the
-tensors. Facts are stored in the snapshot keyed by the file's sha256, so a file whose sha256 did not
+Only the header is read (one or two Range requests, read no further than the header even when a server
+ignores Range), never the tensors. The bytes are untrusted: what is not a valid safetensors header is
+stored as unreadable; a transport failure or a limit hit leaves the file unverified until the next run. Facts are stored in the snapshot keyed by the file's sha256, so a file whose sha256 did not
 change is never read again. Contradictions between the header and the catalog or the file name, and the
 compatibility with each base model, are computed from the stored facts when needed, offline
 (:mod:`generator.lora.claims`, :mod:`generator.catalog.snapshot`).
@@ -13,13 +14,16 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from generator.catalog import models as m
 from generator.catalog.snapshot import LinkFact, Snapshot, StoredHeader, UnreadableHeader, link_key
-from generator.hub.client import HfApi, HfHubHTTPError, SafetensorsParsingError, header_from_hub
-from generator.hub.retry import Retrier, Unverified
+from generator.hub.client import HfApi, read_range
+from generator.hub.retry import HttpFailure, Retrier, Unverified
 from generator.lora.analyse import analyse_header
 from generator.lora.facts import HeaderFacts
-from generator.lora.parse import HeaderError
+from generator.lora.parse import HeaderError, declared_length, header_from_bytes
+from generator.text import one_line
 
 READABLE = frozenset({"ok", "moved", "renamed"})  # statuses whose file can be read (gated needs a grant)
 
@@ -50,6 +54,10 @@ def targets(
     return sorted(found.values(), key=lambda target: target.sha256)
 
 
+FIRST_READ = 100_000
+"""Bytes asked for first: most LoRA headers fit, so one request is enough."""
+
+
 @dataclass(frozen=True)
 class Unread:
     """Why a header was not read; `lasting` when reading again cannot help (the file is not safetensors)."""
@@ -61,17 +69,35 @@ class Unread:
 def read_header(api: HfApi, retrier: Retrier, target: HeaderTarget) -> HeaderFacts | Unread:
     """The analysed header, or why it could not be read."""
     try:
-        meta = retrier.call(
-            lambda: api.parse_safetensors_file_metadata(target.repo, target.path, revision=target.revision)
-        )
-        tensors, metadata = header_from_hub(meta)
+        data = header_bytes(api, retrier, target)
+        tensors, metadata = header_from_bytes(data)
         return analyse_header(tensors, metadata, target.path)
-    except (SafetensorsParsingError, HeaderError) as err:
-        return Unread(f"not a readable safetensors header: {err}", lasting=True)
+    except HeaderError as err:
+        return Unread(one_line(f"not a readable safetensors header: {err}"), lasting=True)
+    except ValidationError as err:  # values the facts cannot hold (sizes beyond 2**53, odd names)
+        problem = err.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        return Unread(one_line(f"not a readable safetensors header: {where}: {problem['msg']}"), lasting=True)
     except Unverified as err:
-        return Unread(f"header not read: {err}", lasting=False)
-    except HfHubHTTPError as err:
-        return Unread(f"header not read: {err.server_message or err}", lasting=False)
+        return Unread(one_line(f"header not read: {err}"), lasting=False)
+    except HttpFailure as err:
+        return Unread(one_line(f"header not read: HTTP {err.status}"), lasting=False)
+
+
+def header_bytes(api: HfApi, retrier: Retrier, target: HeaderTarget) -> bytes:
+    """The file's first 8 + N bytes (the length prefix and the JSON header), and not a byte more."""
+
+    def read(start: int, length: int) -> bytes:
+        answer = read_range(api, target.repo, target.path, target.revision, start, length)
+        if answer.status >= 400:
+            raise HttpFailure(answer.status, answer.headers)
+        return answer.data
+
+    first = retrier.call(lambda: read(0, FIRST_READ))
+    wanted = 8 + declared_length(first)
+    if len(first) >= wanted or len(first) < FIRST_READ:  # complete, or the file ends there
+        return first[:wanted]
+    return first + retrier.call(lambda: read(len(first), wanted - len(first)))
 
 
 def read_headers(

@@ -4,7 +4,8 @@ The :class:`Pacer` bursts while the budget lasts (a fixed window rewards that) a
 ``RateLimit`` header says ``r`` is used up (minus the calls still in flight), waits for the window to
 reset instead of collecting 429s. The headers of successful responses reach it through a response
 hook on huggingface_hub's shared client (:func:`observing`); without headers the pacer counts its own
-calls against the documented budget.
+calls against the documented budget. A server's reset time is believed up to ``max_wait`` (a hostile
+``t=999999`` must not put the run to sleep for days), and no wait lasts past the run's ``until``.
 """
 
 from __future__ import annotations
@@ -43,10 +44,13 @@ class Pacer:
         budget: int = API_BUDGET,
         window: float = API_WINDOW,
         timer: Timer | None = None,
+        max_wait: float = 60.0,
+        until: float | None = None,
     ) -> None:
         self.origin = origin
         self.budget, self.window = budget, window
         self.timer = timer or Timer()
+        self.max_wait, self.until = max_wait, until
         self._lock = threading.Lock()
         self._sent: deque[float] = deque()
         self._inflight = 0
@@ -77,7 +81,7 @@ class Pacer:
         with self._lock:
             others = max(0, self._inflight - 1)
             estimate = info.remaining - others
-            reset_at = now + info.reset_in_seconds
+            reset_at = now + min(info.reset_in_seconds, self.max_wait)
             if self._reset_at is None or now >= self._reset_at:
                 self._remaining, self._reset_at = estimate, reset_at
             else:
@@ -95,7 +99,8 @@ class Pacer:
             waits.append(self._reset_at - now)
         if len(self._sent) >= self.budget:
             waits.append(self._sent[0] + self.window - now)
-        return max(waits)
+        wait = max(waits)
+        return wait if self.until is None else min(wait, self.until - now)
 
     def _take(self, now: float) -> None:
         self._sent.append(now)

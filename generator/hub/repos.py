@@ -23,7 +23,11 @@ file or folder not among the siblings       ``missing_file`` (``moved`` if its s
 https link: 404 / 410                       ``missing_file`` (the page is gone)
 408/429/5xx, timeouts, resets, bad JSON     retried, then ``unverified`` with the error
 any other answer (401, 403, 400 …)          ``unverified`` with the error (never dead)
+an answer lacking what we need or malformed ``unverified`` (never dead)
 =========================================  ==============================================
+
+The Hub's answers are untrusted: a repo id, commit, path, size or sha256 that does not have the Hub's
+own format is never stored; a 200 without its file list cannot say a file is missing.
 
 Dead beats moved beats renamed beats gated: a file missing from a renamed repo is ``missing_file`` with
 ``new_repo`` set.
@@ -33,9 +37,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from generator.catalog.models import HfLink
-from generator.catalog.snapshot import Status, link_key
+from pydantic import TypeAdapter, ValidationError
+
+from generator.catalog.models import HfLink, RepoId, RepoPath
+from generator.catalog.snapshot import Commit, FileSize, Sha256, Status, link_key
 from generator.hub.client import (
     DisabledRepoError,
     GatedRepoError,
@@ -70,11 +77,14 @@ class HubChecker:
         try:
             info = self.retrier.call(lambda: self._model_info(query))
         except Unverified as err:
-            return {link_key(link): unverified(str(err)) for link in query.links}
+            return dict.fromkeys(map(link_key, query.links), unverified(str(err)))
         except HfHubHTTPError as err:
-            finding = _repo_failure(err)
-            return {link_key(link): finding for link in query.links}
+            return dict.fromkeys(map(link_key, query.links), _repo_failure(err))
+        except (ValueError, TypeError, KeyError, AttributeError) as err:  # huggingface_hub could not read it
+            return dict.fromkeys(map(link_key, query.links), malformed(f"{type(err).__name__}"))
         base = _repo_finding(info, query.repo)
+        if base.status == "unverified":
+            return dict.fromkeys(map(link_key, query.links), base)
         files = _Siblings.of(info)
         return {link_key(link): _link_finding(link, base, files, query.known_sha256) for link in query.links}
 
@@ -125,8 +135,34 @@ def _repo_failure(err: HfHubHTTPError) -> Finding:
     return unverified(f"HTTP {status}: {err.server_message or 'no message'}", status)
 
 
+def malformed(what: str) -> Finding:
+    """The finding for an answer we cannot trust: unverified, never dead."""
+    return unverified(f"the Hub's answer is malformed ({what})")
+
+
+_REPO_ID: TypeAdapter[str] = TypeAdapter(RepoId)
+_COMMIT: TypeAdapter[str] = TypeAdapter(Commit)
+_PATH: TypeAdapter[str] = TypeAdapter(RepoPath)
+_SIZE: TypeAdapter[int] = TypeAdapter(FileSize, config={"strict": True})
+_SHA256: TypeAdapter[str] = TypeAdapter(Sha256)
+
+
+def _valid(adapter: TypeAdapter[Any], value: object) -> bool:
+    try:
+        adapter.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
 def _repo_finding(info: ModelInfo, requested: str) -> Finding:
-    """The repo-level verdict shared by every link into it."""
+    """The repo-level verdict shared by every link into it (unverified when the answer is malformed)."""
+    if not _valid(_REPO_ID, info.id):
+        return malformed("repo id")
+    if info.sha is not None and not _valid(_COMMIT, info.sha):
+        return malformed("commit")
+    if info.gated not in (None, False, "auto", "manual") or info.disabled not in (None, False, True):
+        return malformed("gated or disabled flag")
     gated = info.gated if info.gated in ("auto", "manual") else None
     new_repo = info.id if info.id != requested else None
     status: Status = "ok"
@@ -141,22 +177,43 @@ def _repo_finding(info: ModelInfo, requested: str) -> Finding:
 
 @dataclass(frozen=True)
 class _Siblings:
-    """The repo's files as model_info listed them: path -> (size, sha256)."""
+    """The repo's files as model_info listed them: path -> (size, sha256); None when it listed none.
 
-    files: Mapping[str, tuple[int | None, str | None]]
+    Entries whose path, size or sha256 do not have the Hub's format are kept apart in ``malformed``.
+    """
+
+    files: Mapping[str, tuple[int | None, str | None]] | None
+    malformed: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, info: ModelInfo) -> _Siblings:
-        files = {s.rfilename: (s.size, s.lfs.sha256 if s.lfs else None) for s in info.siblings or ()}
-        return cls(files)
+        if not isinstance(info.siblings, list):
+            return cls(None)
+        files: dict[str, tuple[int | None, str | None]] = {}
+        malformed: set[str] = set()
+        for sibling in info.siblings:
+            name = getattr(sibling, "rfilename", None)
+            size = getattr(sibling, "size", None)
+            lfs = getattr(sibling, "lfs", None)
+            sha256 = getattr(lfs, "sha256", None) if lfs is not None else None
+            fine = (
+                _valid(_PATH, name)
+                and (size is None or _valid(_SIZE, size))
+                and (sha256 is None or _valid(_SHA256, sha256))
+            )
+            if fine and isinstance(name, str):
+                files[name] = (size, sha256)
+            elif isinstance(name, str):
+                malformed.add(name)
+        return cls(files, frozenset(malformed))
 
     def has_folder(self, path: str) -> bool:
         prefix = f"{path}/"
-        return any(name.startswith(prefix) for name in self.files)
+        return any(name.startswith(prefix) for name in self.files or ())
 
     def path_of(self, sha256: str) -> str | None:
         """The one path holding this sha256 (None when absent or ambiguous)."""
-        paths = sorted(name for name, (_, digest) in self.files.items() if digest == sha256)
+        paths = sorted(name for name, (_, digest) in (self.files or {}).items() if digest == sha256)
         return paths[0] if len(paths) == 1 else None
 
 
@@ -165,15 +222,19 @@ def _link_finding(link: HfLink, base: Finding, siblings: _Siblings, known: Mappi
     if base.status == "disabled" or link.kind == "repo":
         return base
     assert link.path is not None
+    if siblings.files is None:
+        return malformed("no file list")
     if link.kind == "folder":
-        return base if siblings.has_folder(link.path) else replace(base, status="missing_file")
+        if siblings.has_folder(link.path):
+            return base
+        return malformed("file list") if siblings.malformed else replace(base, status="missing_file")
     if link.path in siblings.files:
         size, sha256 = siblings.files[link.path]
         return replace(base, size=size, sha256=sha256)
     previous = known.get(link.path)
     new_path = siblings.path_of(previous) if previous else None
     if new_path is None:
-        return replace(base, status="missing_file")
+        return malformed("file list") if siblings.malformed else replace(base, status="missing_file")
     size, sha256 = siblings.files[new_path]
     return replace(base, status="moved", size=size, sha256=sha256, new_path=new_path)
 

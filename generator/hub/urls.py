@@ -4,10 +4,19 @@ HEAD first; a server that refuses HEAD (403, 405, 501) gets a streamed GET whose
 Transient answers (408, 425, 429, 5xx) and connection failures are retried by urllib3's ``Retry`` with
 exponential backoff, honouring the server's wait up to the policy's cap; what still fails is
 *unverified*, never dead. Only 404 and 410 mean the page is gone.
+
+urllib3's timeouts bound each read, not a whole answer: a server sending its headers a byte at a time
+would never trip them. So each probe, retries included, runs in a daemon thread that the check stops
+waiting for after :attr:`Limits.total <generator.hub.client.Limits>` seconds (or at the run's deadline).
 """
 
 from __future__ import annotations
 
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
 from typing import Self
 
 import requests
@@ -16,8 +25,10 @@ from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from generator.hub.client import Limits
 from generator.hub.findings import Finding, unverified
-from generator.hub.retry import TRANSIENT_STATUSES, RetryPolicy, retry_after
+from generator.hub.retry import DEADLINE_REACHED, TRANSIENT_STATUSES, RetryPolicy, retry_after
+from generator.text import one_line
 
 USER_AGENT = "lora-alchemy-link-check/0.1 (+https://github.com/lora-alchemy)"
 HEAD_REFUSED = frozenset({403, 405, 501})
@@ -84,12 +95,25 @@ def url_session(policy: RetryPolicy) -> requests.Session:
 class UrlChecker:
     """Probes plain https links: HEAD, else a streamed GET; retries are the session's."""
 
-    def __init__(self, policy: RetryPolicy, session: requests.Session | None = None) -> None:
-        self.policy = policy
+    def __init__(
+        self, policy: RetryPolicy, limits: Limits | None = None, session: requests.Session | None = None
+    ) -> None:
+        self.policy, self.limits = policy, limits or Limits()
         self.session = session or url_session(policy)
 
     def check(self, url: str) -> Finding:
-        """The finding for one URL (any scheme the session speaks; the catalog only holds https)."""
+        """The finding for one URL, within the time limit (any scheme the session speaks)."""
+        ends = min(time.monotonic() + self.limits.total, self.limits.run_deadline or math.inf)
+        left = ends - time.monotonic()
+        if left <= 0:
+            return unverified(DEADLINE_REACHED)
+        found = _within(left, lambda: self._check(url))
+        if found is not None:
+            return found
+        late = ends < time.monotonic() + 1 and ends == self.limits.run_deadline
+        return unverified("the run's time limit was reached" if late else f"no answer within {left:g} s")
+
+    def _check(self, url: str) -> Finding:
         after = f"after {self.policy.attempts} attempts"
         try:
             return self._probe(url, after)
@@ -100,7 +124,7 @@ class UrlChecker:
                 return unverified(f"timeout ({after})")
             return unverified(f"connection error: {type(err).__name__} ({after})")
         except requests.RequestException as err:  # redirect loops, invalid URLs, broken bodies
-            return unverified(f"{type(err).__name__}: {err}")
+            return unverified(one_line(f"{type(err).__name__}: {err}"))
 
     def _probe(self, url: str, after: str) -> Finding:
         timeout = self.policy.timeout
@@ -109,6 +133,16 @@ class UrlChecker:
             with self.session.get(url, allow_redirects=True, timeout=timeout, stream=True) as streamed:
                 response = streamed
         return _url_finding(response.status_code, after)
+
+
+def _within(seconds: float, probe: Callable[[], Finding]) -> Finding | None:
+    """probe's finding, or None when it has not finished after seconds (its thread is left behind)."""
+    answers: queue.SimpleQueue[Finding] = queue.SimpleQueue()
+    threading.Thread(target=lambda: answers.put(probe()), daemon=True, name="url-probe").start()
+    try:
+        return answers.get(timeout=seconds)
+    except queue.Empty:
+        return None
 
 
 def _timed_out(err: requests.ConnectionError) -> bool:

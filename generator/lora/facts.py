@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from generator.text import refuse_unsafe
+from generator.vocabulary import ArchitectureId, Generation, NoiseLevel, SizeClass
 from generator.vocabulary import ArchitectureTask as Task
-from generator.vocabulary import Generation, NoiseLevel, SizeClass
+
+MAX_COUNT = 2**53
+"""Largest count, size or dimension stored (exact in JSON and JavaScript numbers alike)."""
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Line = Annotated[str, StringConstraints(max_length=2000), AfterValidator(refuse_unsafe)]
+"""One line of text: no line break, control or bidi character (it reaches pages and terminals)."""
+Share = Annotated[float, Field(ge=0, le=1)]
+Scalar = Annotated[float, Field(ge=-MAX_COUNT, le=MAX_COUNT)]
 
 KeyFormat = Literal[
     "comfyui", "diffusion-pipe", "kohya", "videox-fun", "diffusers", "peft-other", "unknown", "mixed"
@@ -27,7 +36,7 @@ VerdictKind = Literal["fits", "partial", "no"]
 Confidence = Literal["high", "medium", "low", "none"]
 GuessSource = Literal["shape", "metadata", "filename", "none"]
 
-FROZEN = ConfigDict(frozen=True, extra="forbid")
+FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class ModuleEvidence(BaseModel):
@@ -35,12 +44,12 @@ class ModuleEvidence(BaseModel):
 
     model_config = FROZEN
 
-    out_features: int | None
-    in_features: int | None
-    weight: tuple[int, ...] | None
-    bias: tuple[int, ...] | None
-    instances: int
-    keys: int
+    out_features: Count | None
+    in_features: Count | None
+    weight: tuple[Count, ...] | None
+    bias: tuple[Count, ...] | None
+    instances: Count
+    keys: Count
 
 
 class RankSummary(BaseModel):
@@ -49,14 +58,14 @@ class RankSummary(BaseModel):
     model_config = FROZEN
 
     kind: Literal["uniform", "adaptive", "none"]
-    nominal: int | None = None
-    min: int | None = None
-    max: int | None = None
-    mean: float | None = None
-    weighted_mean: float | None = None
-    median: float | None = None
-    modules: int = 0
-    capped: tuple[str, ...] = ()
+    nominal: Count | None = None
+    min: Count | None = None
+    max: Count | None = None
+    mean: Scalar | None = None
+    weighted_mean: Scalar | None = None
+    median: Scalar | None = None
+    modules: Count = 0
+    capped: tuple[Line, ...] = ()
 
 
 class PrecisionSummary(BaseModel):
@@ -64,8 +73,8 @@ class PrecisionSummary(BaseModel):
 
     model_config = FROZEN
 
-    label: str
-    shares: dict[str, float]
+    label: Line
+    shares: dict[Line, Share]
 
 
 class AlphaSummary(BaseModel):
@@ -73,12 +82,12 @@ class AlphaSummary(BaseModel):
 
     model_config = FROZEN
 
-    pairs: int
-    with_alpha: int
-    tensor_dtypes: tuple[str, ...]
-    metadata_alpha: float | None
-    scale: float | None
-    note: str
+    pairs: Count
+    with_alpha: Count
+    tensor_dtypes: tuple[Line, ...]
+    metadata_alpha: Scalar | None
+    scale: Scalar | None
+    note: Line
 
 
 class DimSignature(BaseModel):
@@ -86,12 +95,12 @@ class DimSignature(BaseModel):
 
     model_config = FROZEN
 
-    dim: int | None = None
-    ffn_dim: int | None = None
-    in_dim: int | None = None
-    out_dim: int | None = None
-    text_dim: int | None = None
-    freq_dim: int | None = None
+    dim: Count | None = None
+    ffn_dim: Count | None = None
+    in_dim: Count | None = None
+    out_dim: Count | None = None
+    text_dim: Count | None = None
+    freq_dim: Count | None = None
 
 
 class BlockCoverage(BaseModel):
@@ -99,10 +108,10 @@ class BlockCoverage(BaseModel):
 
     model_config = FROZEN
 
-    count: int
-    layers_seen: int
-    absent: tuple[int, ...]
-    vace_blocks: int
+    count: Count
+    layers_seen: Count
+    absent: tuple[Count, ...]
+    vace_blocks: Count
 
 
 class Verdict(BaseModel):
@@ -111,7 +120,7 @@ class Verdict(BaseModel):
     model_config = FROZEN
 
     verdict: VerdictKind
-    reason: str
+    reason: Line
 
 
 class BaseGuess(BaseModel):
@@ -119,13 +128,13 @@ class BaseGuess(BaseModel):
 
     model_config = FROZEN
 
-    architecture: str | None
-    candidates: tuple[str, ...]
-    shape_candidates: tuple[str, ...]
+    architecture: ArchitectureId | None
+    candidates: tuple[ArchitectureId, ...]
+    shape_candidates: tuple[ArchitectureId, ...]
     confidence: Confidence
     source: GuessSource
     noise_level: NoiseLevel | None
-    reason: str
+    reason: Line
 
 
 class HeaderFacts(BaseModel):
@@ -134,31 +143,31 @@ class HeaderFacts(BaseModel):
     model_config = FROZEN
 
     key_format: KeyFormat
-    format_votes: dict[str, int]
+    format_votes: dict[KeyFormat, Count]
     suffix_family: SuffixFamily
-    tensor_count: int
-    parameter_count: int
-    payload_bytes: int
-    unmatched_keys: int
+    tensor_count: Count
+    parameter_count: Count
+    payload_bytes: Count
+    unmatched_keys: Count
     rank: RankSummary
     precision: PrecisionSummary
     alpha: AlphaSummary
     dims: DimSignature
     blocks_covered: BlockCoverage
-    module_families: tuple[str, ...]
+    module_families: tuple[Line, ...]
     has_diff: bool
     has_diff_b: bool
-    i2v_keys: int
+    i2v_keys: Count
     has_flf: bool
     has_vace: bool
-    lone_halves: int
-    orphan_alphas: int
-    diff_overrides: int
-    duplicate_keys: int
-    modules: dict[str, tuple[ModuleEvidence, ...]]
-    fits: dict[str, Verdict]
+    lone_halves: Count
+    orphan_alphas: Count
+    diff_overrides: Count
+    duplicate_keys: Count
+    modules: dict[Line, tuple[ModuleEvidence, ...]]
+    fits: dict[ArchitectureId, Verdict]
     base_guess: BaseGuess
-    notes: tuple[str, ...]
+    notes: tuple[Line, ...]
 
 
 class Claims(BaseModel):
