@@ -47,7 +47,7 @@ __all__ = [
     "make_safetensors_header",
 ]
 
-FaultKind = Literal["429", "500", "502", "503", "reset", "slow", "truncated_json"]
+FaultKind = Literal["429", "500", "502", "503", "reset", "slow", "truncated_json", "answer"]
 RouteKind = Literal["model_info", "paths_info", "resolve", "cdn", "user", "other"]
 
 _LAST_MODIFIED = "2026-06-13T16:56:23.000Z"
@@ -64,19 +64,23 @@ class Fault:
     ``"429"`` answers Too Many Requests with ``RateLimit`` (r=0), ``RateLimit-Policy`` and ``Retry-After``
     (``retry_after`` seconds, default 1, rounded up); ``"500"``/``"502"``/``"503"`` answer that status with a
     JSON error body; ``"reset"`` drops the connection before answering; ``"slow"`` sleeps ``seconds`` and
-    then answers normally; ``"truncated_json"`` answers 200 with the normal body cut in half.
+    then answers normally; ``"truncated_json"`` answers 200 with the normal body cut in half;
+    ``"answer"`` answers ``status`` with ``body`` as JSON and none of the Hub's error headers.
     """
 
     kind: FaultKind
     retry_after: float | None = None
     seconds: float = 0.0
+    status: int = 500
+    body: Any = None
 
 
 @dataclass(frozen=True)
 class Hostility:
     """How a hostile repo owner (or a broken Hub) answers every request about one repo.
 
-    ``info`` rewrites the model-info JSON (drop ``siblings``, make a size a string ...); ``headers`` are
+    ``info`` rewrites the model-info JSON (drop ``siblings``, make a size a string ...), ``paths_info``
+    the paths-info JSON (a list of items); ``headers`` are
     added to every answer about the repo, its files' bytes included (``RateLimit: "api";r=0;t=999999``);
     ``trickle`` sends the model-info body and the file bytes one byte every that many seconds;
     ``ignore_range`` sends whole files with 200 whatever ``Range`` asks; ``pad_info`` appends that many
@@ -84,6 +88,7 @@ class Hostility:
     """
 
     info: Callable[[dict[str, Any]], Any] | None = None
+    paths_info: Callable[[list[dict[str, Any]]], Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     trickle: float = 0.0
     ignore_range: bool = False
@@ -617,6 +622,8 @@ class HubEmulator:
             )
         if kind == "reset":
             return _Response(0, reset=True)
+        if fault is not None and kind == "answer":
+            return _json_response(fault.body, fault.status)
         try:
             with self._lock:
                 response = self._route(req, route)
@@ -745,7 +752,9 @@ class HubEmulator:
         self._check_revision(repo, route.revision)
         form = parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True)
         paths = [path for path in dict.fromkeys(form.get("paths", [])) if path in repo.files]
-        return _json_response([self._entry(path, repo.files[path]) for path in paths])
+        items = [self._entry(path, repo.files[path]) for path in paths]
+        hostility = self._hostile.get(repo.repo_id)
+        return _json_response(hostility.paths_info(items) if hostility and hostility.paths_info else items)
 
     @staticmethod
     def _entry(path: str, file: _File) -> dict[str, Any]:

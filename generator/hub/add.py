@@ -3,23 +3,28 @@
 The Hub tells whether the file exists and its size and sha256; the file name tells generation, task,
 noise expert, rank and precision. The curator's comment is left to fill in. Facts (size, hash) are
 shown in a comment only: the link check records them in data/hub-snapshot.json.
+
+Everything from outside is untrusted: the URL is checked with the data files' own rules before any
+request, every value the Hub answers is checked before use, and the YAML is written by a serializer
+and read back before the file is written.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import re
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import yaml
 from pydantic import ValidationError
 
 from generator.catalog import models as m
+from generator.catalog.load import read_document
 from generator.catalog.validate import load_catalog
 from generator.errors import ExitCode
 from generator.files import write_atomic
@@ -28,17 +33,26 @@ from generator.hub.client import (
     HfHubHTTPError,
     RepoFile,
     RepositoryNotFoundError,
+    RevisionNotFoundError,
     TransportError,
     make_api,
 )
 from generator.lora.claims import claims_from_filename
 from generator.lora.facts import Claims
 from generator.settings import Settings
+from generator.text import character_name, one_line, printable, unsafe_character
+from generator.vocabulary import HUB_URL
 
 HUB_HOSTS = {"huggingface.co", "www.huggingface.co", "hf.co"}
 FAMILIES = ("Lightning", "lightx2v", "rCM", "FastWan", "FusionX", "Phantom", "CausVid", "AccVid", "Pusa")
 SLUG = re.compile(m.SLUG_PATTERN)
-_URL = re.compile(r"^/(?P<repo>[\w.\-]+/[\w.\-]+)/(?:blob|resolve)/(?P<rev>[^/]+)/(?P<path>.+)$")
+MAX_ID = 100  # the length limit of m.Slug
+MAX_SIZE = 2**53  # above this a size is not exact in JSON numbers read as doubles: not believable
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_DOWNLOAD_QUERIES = ("", "download=true", "download=1")  # what the Hub's download button appends
+_EXAMPLE = "https://huggingface.co/OWNER/REPO/blob/main/PATH.safetensors"
+_SCHEMA_LINE = "# yaml-language-server: $schema=../../schemas/lora.schema.json"
+Data = dict[str, object]
 
 
 class AddError(Exception):
@@ -54,66 +68,185 @@ class HubFile:
     path: str
 
 
+@dataclass(frozen=True)
+class HubFacts:
+    """What the Hub says about the file, checked: None where its answer is missing or not believable."""
+
+    size: int | None
+    sha256: str | None
+    lfs: bool
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Written:
+    """The data file written, and what the contributor should know about the Hub's answer."""
+
+    target: Path
+    notes: tuple[str, ...]
+
+
 def run(args: argparse.Namespace) -> int:
-    """Write data/loras/<id>.yaml; exit 2 with a message on any refusal."""
+    """Write data/loras/<id>.yaml; exit 2 with one `add: ` line on any refusal."""
     try:
-        target = write_entry(args.root, args.url, args.date or dt.date.today(), args.entry_id)
+        written = write_entry(args.root, args.url, args.date or dt.date.today(), args.entry_id)
     except AddError as err:
-        print(f"add: {err}", file=sys.stderr)
+        print(f"add: {printable(str(err))}", file=sys.stderr)
         return ExitCode.USAGE
-    print(
-        f"wrote {target.relative_to(args.root).as_posix()}: fill in 'comment', check the guesses, then open a PR"
-    )
-    return 0
+    for note in written.notes:
+        print(f"add: note: {note}", file=sys.stderr)
+    where = written.target.relative_to(args.root).as_posix()
+    print(f"wrote {where}: fill in 'comment', check the guesses, then open a PR")
+    return ExitCode.OK
 
 
-def parse_url(url: str) -> HubFile:
-    """The repo, revision and path of a Hub file URL; refuse anything else."""
-    parts = urlsplit(url.strip())
-    endpoint = urlsplit(Settings().hf_endpoint)  # the Hub in use (an emulator in the tests) is accepted too
-    if parts.hostname not in HUB_HOSTS | {endpoint.hostname} or parts.scheme not in (
-        "https",
-        endpoint.scheme,
-    ):
-        raise AddError(
-            f"not a Hugging Face URL: {url!r} (expected https://huggingface.co/OWNER/REPO/blob/main/FILE)"
-        )
-    match = _URL.match(parts.path)
-    if match is None:
-        raise AddError(f"not a file URL: {url!r} (expected …/OWNER/REPO/blob/REVISION/PATH or …/resolve/…)")
-    path = unquote(match["path"])
-    if not path.endswith(".safetensors"):
-        raise AddError(f"a LoRA is a .safetensors file, not {path.rsplit('/', 1)[-1]!r}")
-    return HubFile(match["repo"], unquote(match["rev"]), path)
-
-
-def write_entry(root: Path, url: str, added: dt.date, entry_id: str | None = None) -> Path:
+def write_entry(root: Path, url: str, added: dt.date, entry_id: str | None = None) -> Written:
     """Validate the URL, ask the Hub, and write the new data file atomically."""
-    file = parse_url(url)
-    entry_id = entry_id or slug(file.path)
-    if not SLUG.fullmatch(entry_id):
-        raise AddError(f"id {entry_id!r} is not valid: lower-case letters, digits, '-' and '.' only")
+    settings = Settings()
+    file = parse_url(url, settings.hf_endpoint)
+    entry_id = check_id(entry_id) if entry_id is not None else slug_for(file.path)
     _refuse_duplicates(root, file, entry_id)
-    remote = fetch(file)
-    text = entry_text(entry_id, file, remote, claims_from_filename(file.path), added)
-    _check_entry(text)
+    facts = hub_facts(fetch(file, settings))
+    claims = claims_from_filename(file.path)
+    data = entry_data(entry_id, file, claims, added)
+    text = entry_text(data, facts, claims)
+    _check_entry(text, data)
     target = root / "data" / "loras" / f"{entry_id}.yaml"
     write_atomic(target, text)
-    return target
+    return Written(target, facts.notes)
 
 
-def _check_entry(text: str) -> None:
-    """The written entry must validate like any contributed one (a guard against writing a broken file)."""
+# ----------------------------------------------------------------------------- the URL
+
+
+def parse_url(url: str, endpoint: str = HUB_URL) -> HubFile:
+    """The repo, revision and path of a Hub file URL, each checked; refuse anything else.
+
+    Accepted: https on huggingface.co (or www., hf.co) without a port, or the origin of ``endpoint``
+    (``HF_ENDPOINT``: how the tests point at the emulator); no user info, no fragment, no query but the
+    download button's ``?download=true``.
+    """
+    url = url.strip()
+    _refuse_unsafe(url, "the URL")
+    parts = _split(url)
+    _check_origin(parts, url, endpoint)
+    if parts.fragment or parts.query not in _DOWNLOAD_QUERIES:
+        raise AddError(f"the URL may not carry a query or a fragment ('?…', '#…'): '{printable(url)}'")
+    file = _file_from_path(parts.path, url)
+    _check_file(file)
+    return file
+
+
+def _split(url: str) -> SplitResult:
     try:
-        m.Lora.model_validate(yaml.safe_load(text))
+        parts = urlsplit(url)
+        _ = parts.port  # an invalid port raises only when read
+    except ValueError as err:
+        raise AddError(f"not a valid URL: '{printable(url)}' ({err})") from err
+    return parts
+
+
+def _origin(parts: SplitResult) -> tuple[str, str | None, int | None]:
+    return parts.scheme, parts.hostname, parts.port
+
+
+def _check_origin(parts: SplitResult, url: str, endpoint: str) -> None:
+    hub = _origin(urlsplit(endpoint))
+    if parts.scheme not in ("https", hub[0]):
+        raise AddError(f"not a Hugging Face URL: '{printable(url)}' (expected {_EXAMPLE})")
+    if not parts.hostname:
+        raise AddError(f"the URL has no host: '{printable(url)}' (expected {_EXAMPLE})")
+    if "@" in parts.netloc:
+        raise AddError(f"the URL may not hold a user name or password: '{printable(url)}'")
+    allowed = {("https", host, None) for host in HUB_HOSTS} | {hub}
+    if _origin(parts) not in allowed:
+        raise AddError(f"not a Hugging Face URL: '{printable(url)}' (expected {_EXAMPLE})")
+
+
+def _file_from_path(raw: str, url: str) -> HubFile:
+    """…/OWNER/REPO/blob|resolve/REVISION/PATH, each piece percent-decoded after splitting."""
+    segments = raw.split("/")
+    if len(segments) < 6 or segments[0] or segments[3] not in ("blob", "resolve"):
+        raise AddError(
+            f"not a file URL: '{printable(url)}' (expected …/OWNER/REPO/blob/REVISION/PATH or …/resolve/…)"
+        )
+    owner, name, revision = (_unquote(part, url) for part in (segments[1], segments[2], segments[4]))
+    _check_repo_id(f"{owner}/{name}")
+    return HubFile(f"{owner}/{name}", revision, _unquote("/".join(segments[5:]), url))
+
+
+def _unquote(part: str, url: str) -> str:
+    try:
+        return unquote(part, errors="strict")
+    except UnicodeDecodeError as err:
+        raise AddError(f"the URL's percent-encoding is not UTF-8: '{printable(url)}'") from err
+
+
+def _check_repo_id(repo: str) -> None:
+    """The Hub's own rules for a repo id, as data files follow them: ASCII names, no '--' or '..'."""
+    try:
+        m.check_hub_id(repo)
+    except ValueError as err:
+        raise AddError(f"the repo id '{printable(repo)}' is not valid: {err}") from err
+
+
+def _refuse_unsafe(value: str, what: str) -> None:
+    bad = unsafe_character(value)
+    if bad is not None:
+        raise AddError(f"{what} holds {character_name(bad)}: '{printable(value)}'")
+
+
+def _check_file(file: HubFile) -> None:
+    """Repo id and path follow the rules of a data file; the revision is one the Hub can name."""
+    _refuse_unsafe(file.path, "the file path")
+    _refuse_unsafe(file.revision, "the revision")
+    if any(part in ("", ".", "..") for part in file.revision.split("/")):
+        raise AddError(f"the revision '{printable(file.revision)}' is not valid")
+    if not file.path.endswith(".safetensors"):
+        raise AddError(f"a LoRA is a .safetensors file, not '{printable(file.path.rsplit('/', 1)[-1])}'")
+    try:
+        checked = m.LoraFile.model_validate({"repo": file.repo, "path": file.path})
     except ValidationError as err:
-        raise AddError(f"could not write a valid entry: {err.errors()[0]['msg']}") from err
+        error = err.errors(include_url=False)[0]
+        field = "repo id" if error["loc"][:1] == ("repo",) else "file path"
+        value = file.repo if field == "repo id" else file.path
+        reason = error["msg"].removeprefix("Value error, ")
+        raise AddError(f"the {field} '{printable(value)}' is not valid: {reason}") from err
+    if (checked.repo, checked.path) != (file.repo, file.path):
+        raise AddError(f"the file path '{printable(file.path)}' starts or ends with white space")
+
+
+# ----------------------------------------------------------------------------- the id
+
+
+def check_id(entry_id: str) -> str:
+    """A --id given by the contributor: a valid slug, so nothing is written outside data/loras/."""
+    if len(entry_id) > MAX_ID or not SLUG.fullmatch(entry_id):
+        raise AddError(
+            f"id '{printable(entry_id)}' is not valid: lower-case letters, digits, '-' and '.' only, "
+            f"at most {MAX_ID} characters"
+        )
+    return entry_id
+
+
+def slug_for(path: str) -> str:
+    """The id made from the file name; refuse a name that gives none."""
+    entry_id = slug(path)
+    if not entry_id:
+        name = path.rsplit("/", 1)[-1]
+        raise AddError(
+            f"cannot make an id from the file name '{printable(name)}' (no ASCII letter or digit); "
+            "choose one with --id"
+        )
+    return entry_id
 
 
 def slug(path: str) -> str:
-    """An id from the file name: lower case, '-' between words."""
+    """An id from the file name: lower case, one '-' or '.' between words, at most 100 characters."""
     stem = path.rsplit("/", 1)[-1].removesuffix(".safetensors").lower()
-    return re.sub(r"[^a-z0-9.]+", "-", stem).strip("-.")[:100]
+    words = re.sub(r"[^a-z0-9.]+", "-", stem)
+    single = re.sub(r"[-.]{2,}", "-", words)  # the id pattern allows one separator between words
+    return single.strip("-.")[:MAX_ID].rstrip("-.")  # cut first, then strip: no id ends in '-'
 
 
 def _refuse_duplicates(root: Path, file: HubFile, entry_id: str) -> None:
@@ -125,23 +258,66 @@ def _refuse_duplicates(root: Path, file: HubFile, entry_id: str) -> None:
         raise AddError(f"data/loras/{entry_id}.yaml already exists; choose another --id")
 
 
-def fetch(file: HubFile) -> RepoFile:
+# ----------------------------------------------------------------------------- the Hub
+
+
+def fetch(file: HubFile, settings: Settings | None = None) -> RepoFile:
     """The file's entry on the Hub (one paths-info call); refuse a missing file or repo."""
-    api = make_api()
+    api = make_api(settings)
     try:
         found = api.get_paths_info(file.repo, [file.path], revision=file.revision)
     except GatedRepoError as err:  # paths-info answers for gated repos; kept for safety
-        raise AddError(f"{file.repo} is gated: {err.server_message or err}") from err
+        raise AddError(f"{file.repo} is gated: {_hub_message(err)}") from err
     except RepositoryNotFoundError as err:
         raise AddError(f"no such repository on the Hub: {file.repo}") from err
+    except RevisionNotFoundError as err:
+        raise AddError(f"no revision '{printable(file.revision)}' in {file.repo} on the Hub") from err
     except HfHubHTTPError as err:
-        raise AddError(f"the Hub did not answer for {file.repo}: {err}") from err
+        status = err.response.status_code
+        raise AddError(
+            f"the Hub did not answer for {file.repo} (HTTP {status}): {_hub_message(err)}"
+        ) from err
     except TransportError as err:
-        raise AddError(f"cannot reach the Hub at {api.endpoint}: {err}") from err
-    files = [item for item in found if isinstance(item, RepoFile)]
+        raise AddError(f"cannot reach the Hub at {one_line(api.endpoint)}: {one_line(str(err))}") from err
+    except (KeyError, TypeError, ValueError) as err:  # the client indexes the JSON answer unchecked
+        raise AddError(f"the Hub's answer about {file.repo} is malformed ({type(err).__name__})") from err
+    files = [item for item in found if isinstance(item, RepoFile) and item.path == file.path]
     if not files:
-        raise AddError(f"no file {file.path!r} in {file.repo} at {file.revision}")
+        revision = printable(file.revision)
+        raise AddError(f"no file '{printable(file.path)}' in {file.repo} at {revision}")
     return files[0]
+
+
+def _hub_message(err: HfHubHTTPError) -> str:
+    """The server's error text as one printable line (it is untrusted)."""
+    return one_line(err.server_message or str(err))
+
+
+def hub_facts(remote: RepoFile) -> HubFacts:
+    """Size and sha256 as the Hub gives them, or None (with a note) when they are not believable."""
+    size = _byte_count(remote.size)
+    sha = _sha256(remote.lfs.sha256) if remote.lfs is not None else None
+    notes = []
+    if size is None:
+        notes.append("the Hub's size is not a whole number of bytes below 2**53: size unknown")
+    if remote.lfs is not None and sha is None:
+        notes.append("the Hub's sha256 is not 64 lower-case hex digits: sha256 unknown")
+    return HubFacts(size, sha, remote.lfs is not None, tuple(notes))
+
+
+def _byte_count(value: object) -> int | None:
+    """A size from JSON (typed int by the client, but unchecked): a non-negative int below 2**53."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_SIZE:
+        return value
+    return None
+
+
+def _sha256(value: object) -> str | None:
+    """A sha256 from JSON: exactly 64 lower-case hex digits (no newline, nothing around them)."""
+    return value if isinstance(value, str) and _SHA256.fullmatch(value) else None
+
+
+# ----------------------------------------------------------------------------- the entry
 
 
 def _family(path: str) -> str:
@@ -154,43 +330,85 @@ def _expert(path: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def entry_text(entry_id: str, file: HubFile, remote: RepoFile, claims: Claims, added: dt.date) -> str:
-    """The YAML text of the new entry, with the guesses marked for review."""
-    sha = remote.lfs.sha256 if remote.lfs else None
-    lines = [
-        "# yaml-language-server: $schema=../../schemas/lora.schema.json",
-        "# Written by `python -m generator add`: check every guessed field, then fill in the comment.",
-        f"# Hub: {remote.size:,} bytes, sha256 {sha or 'unknown (not an LFS file)'}",
-        f"id: {entry_id}",
-        "file:",
-        f"  repo: {file.repo}",
-        f"  path: {json.dumps(file.path, ensure_ascii=False)}",
-        f'generation: "{claims.generation or "2.1"}"  # {_guess_note(claims.generation)}',
-        f"task: {claims.task or 'T2V'}  # {_guess_note(claims.task)}",
-    ]
+def entry_data(entry_id: str, file: HubFile, claims: Claims, added: dt.date) -> Data:
+    """The fields of the new entry, in the order of the data files."""
+    data: Data = {
+        "id": entry_id,
+        "file": {"repo": file.repo, "path": file.path},
+        "generation": claims.generation or "2.1",
+        "task": claims.task or "T2V",
+    }
     expert = _expert(file.path)
     if expert:
-        lines.append(f"expert: {expert}")
-    lines.append(f"family: {_family(file.path)}  # guessed; e.g. Lightning, lightx2v, rCM, FastWan, FusionX")
-    lines += _claimed_lines(claims)
-    lines += [
-        "recommendation: listed",
-        '# comment: "what you found, e.g. good motion at strength 1.0"',
-        f"added: {added}",
-    ]
-    return "\n".join(lines) + "\n"
+        data["expert"] = expert
+    data["family"] = _family(file.path)
+    claimed = _claimed(claims)
+    if claimed:
+        data["claimed"] = claimed
+    data["recommendation"] = "listed"
+    data["added"] = added
+    return data
 
 
-def _guess_note(found: str | None) -> str:
-    return "guessed from the file name" if found else "NOT in the file name: please check"
-
-
-def _claimed_lines(claims: Claims) -> list[str]:
+def _claimed(claims: Claims) -> Data:
     rank = "adaptive" if claims.rank_adaptive else claims.rank
     precision = {"fp8_e4m3fn": "fp8_e4m3"}.get(claims.precision or "", claims.precision)
-    body = [f"  rank: {rank}"] if rank is not None else []
-    body += [f"  average_rank: {claims.average_rank}"] if claims.average_rank else []
-    body += (
-        [f"  precision: {precision}"] if precision in ("bf16", "fp16", "fp32", "fp8_e4m3", "fp8_e5m2") else []
-    )
-    return ["claimed:  # as the file name says; the header check verifies it", *body] if body else []
+    found: Data = {"rank": rank, "average_rank": claims.average_rank or None}
+    if precision in ("bf16", "fp16", "fp32", "fp8_e4m3", "fp8_e5m2"):
+        found["precision"] = precision
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def entry_text(data: Data, facts: HubFacts, claims: Claims) -> str:
+    """The YAML text: a header comment of checked facts and fixed words, then the serialized data."""
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096)
+    return "\n".join([*_header(facts, claims, data), body])
+
+
+def _header(facts: HubFacts, claims: Claims, data: Data) -> list[str]:
+    """Comment lines; the only values in them are a checked size (digits) and sha256 (hex)."""
+    from_name = {"generation": claims.generation, "task": claims.task}
+    guessed = [name for name, found in from_name.items() if found]
+    guessed += [name for name in ("expert", "claimed") if name in data]
+    defaults = [name for name, found in from_name.items() if not found]
+    lines = [
+        _SCHEMA_LINE,
+        "# Written by `python -m generator add`: check every guessed field, then fill in the comment.",
+        f"# Hub: {_size_text(facts)}, sha256 {_sha_text(facts)}",
+        f"# Guessed from the file name: {', '.join(guessed) or 'nothing'} (the header check verifies claimed).",
+    ]
+    if defaults:
+        lines.append(f"# NOT in the file name, so a default: please check {' and '.join(defaults)}.")
+    return [
+        *lines,
+        "# family is guessed: e.g. Lightning, lightx2v, rCM, FastWan, FusionX, or other.",
+        '# Add what you found: comment: "e.g. good motion at strength 1.0"',
+    ]
+
+
+def _size_text(facts: HubFacts) -> str:
+    return f"{facts.size:,} bytes" if facts.size is not None else "size unknown (not a valid byte count)"
+
+
+def _sha_text(facts: HubFacts) -> str:
+    if facts.sha256 is not None:
+        return facts.sha256
+    return "unknown (not 64 lower-case hex digits)" if facts.lfs else "unknown (not an LFS file)"
+
+
+def _check_entry(text: str, data: Data) -> None:
+    """The text reads back as the data meant, through the project's own loader, and validates."""
+    try:
+        round_trip = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise AddError("could not write a valid entry: the YAML does not read back") from err
+    with tempfile.TemporaryDirectory(prefix="lora-alchemy-add-") as folder:
+        file = Path(folder) / "entry.yaml"
+        file.write_text(text, encoding="utf-8")
+        doc, problems = read_document(file, "entry.yaml")
+    if round_trip != data or doc is None or problems or doc.data != data:
+        raise AddError("could not write a valid entry: the YAML does not read back as meant")
+    try:
+        m.Lora.model_validate(doc.data)
+    except ValidationError as err:
+        raise AddError(f"could not write a valid entry: {err.errors()[0]['msg']}") from err
