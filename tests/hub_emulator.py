@@ -82,7 +82,8 @@ class Hostility:
     ``info`` rewrites the model-info JSON (drop ``siblings``, make a size a string ...), ``paths_info``
     the paths-info JSON (a list of items); ``headers`` are
     added to every answer about the repo, its files' bytes included (``RateLimit: "api";r=0;t=999999``);
-    ``trickle`` sends the model-info body and the file bytes one byte every that many seconds;
+    ``trickle_info`` and ``trickle_files`` send the model-info body or the file bytes one byte every that
+    many seconds;
     ``ignore_range`` sends whole files with 200 whatever ``Range`` asks; ``pad_info`` appends that many
     bytes of white space to the model-info JSON (still valid JSON), produced lazily.
     """
@@ -90,7 +91,8 @@ class Hostility:
     info: Callable[[dict[str, Any]], Any] | None = None
     paths_info: Callable[[list[dict[str, Any]]], Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    trickle: float = 0.0
+    trickle_info: float = 0.0
+    trickle_files: float = 0.0
     ignore_range: bool = False
     pad_info: int = 0
 
@@ -600,7 +602,9 @@ class HubEmulator:
         hostility = self._hostile.get(_cdn_repo(req.path) if is_cdn else route.repo_id)
         if hostility is not None and route.kind in ("model_info", "resolve", "cdn"):
             response.headers.update(hostility.headers)
-            response.trickle = hostility.trickle
+            response.trickle = (
+                hostility.trickle_info if route.kind == "model_info" else hostility.trickle_files
+            )
         if not response.reset:
             with self._lock:
                 self.status_counts[response.status] += 1

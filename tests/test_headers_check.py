@@ -10,6 +10,7 @@ import pytest
 from generator.catalog.snapshot import facts_of, load_snapshot, unreadable_of
 from generator.catalog.validate import load_catalog
 from generator.hub.check import CheckOptions, check_catalog
+from generator.hub.headers import FIRST_READ
 from generator.hub.retry import RetryPolicy
 from generator.lora.claims import lora_contradictions
 from tests.catalog_scenario import header_for, populate
@@ -37,8 +38,8 @@ def _served(hub: HubEmulator, root: Path) -> HubEmulator:
 
 
 def reads(header: bytes) -> int:
-    """Range requests needed to parse a header: the client asks for 100,001 bytes, then for the rest."""
-    return 1 if len(header) <= 100_001 else 2
+    """Range requests needed to parse a header: the check asks for FIRST_READ bytes, then for the rest."""
+    return 1 if len(header) <= FIRST_READ else 2
 
 
 def _check(root: Path, now: str = "2026-11-26T10:00:00Z") -> tuple[int, str]:

@@ -111,7 +111,7 @@ class UrlChecker:
         if found is not None:
             return found
         late = ends < time.monotonic() + 1 and ends == self.limits.run_deadline
-        return unverified("the run's time limit was reached" if late else f"no answer within {left:g} s")
+        return unverified("the run's time limit was reached" if late else f"no answer within {left:.3g} s")
 
     def _check(self, url: str) -> Finding:
         after = f"after {self.policy.attempts} attempts"
