@@ -198,6 +198,26 @@ def timeout_violations(job: Job) -> list[str]:
     return []
 
 
+DEADLINE_MARGIN = 5  # minutes for setup, in-flight requests (at most 2) and the report after the deadline
+
+
+def deadline_violations(job: Job) -> list[str]:
+    """Every `generator check` ends (its --deadline, 30 by default) well before the job's timeout."""
+    timeout = job.get("timeout-minutes")
+    found = []
+    for step in steps(job):
+        for match in GENERATOR_CALL.finditer(str(step.get("run", ""))):
+            if match["command"] != "check":
+                continue
+            given = re.search(r"--deadline[ =](\d+(?:\.\d+)?)", match["args"])
+            deadline = float(given[1]) if given else 30.0
+            if not isinstance(timeout, int) or deadline + DEADLINE_MARGIN > timeout:
+                found.append(
+                    f"check --deadline {deadline:g} + {DEADLINE_MARGIN} min > timeout-minutes {timeout}"
+                )
+    return found
+
+
 def run_expression_violations(job: Job) -> list[str]:
     """`${{ }}` reaches a shell script only through `env:`, never pasted into the script (injection)."""
     return [
@@ -574,6 +594,10 @@ class TestEveryJob:
         """`timeout-minutes` is set, and bounded."""
         assert_none(timeout_violations(load(workflow)["jobs"][job_id]))
 
+    def test_check_ends_before_the_job_times_out(self, workflow: Path, job_id: str) -> None:
+        """A hostile server makes `check` stop at its deadline and report, never the job's timeout kill it."""
+        assert_none(deadline_violations(load(workflow)["jobs"][job_id]))
+
     def test_no_expressions_in_run_scripts(self, workflow: Path, job_id: str) -> None:
         """`${{ }}` goes through `env:`, never straight into a shell script."""
         assert_none(run_expression_violations(load(workflow)["jobs"][job_id]))
@@ -670,6 +694,14 @@ def test_checkout_and_timeout_rules_catch_a_mutated_job() -> None:
     del job["timeout-minutes"]
     assert checkout_violations(job)
     assert timeout_violations(job)
+
+
+def test_deadline_rule_catches_a_check_outliving_its_job() -> None:
+    """The default deadline (30 min) in a 15-minute job is caught; an explicit short one is not."""
+    job: Job = {"timeout-minutes": 15, "steps": [{"run": ".venv/bin/python -m generator check --dry-run"}]}
+    assert deadline_violations(job)
+    job["steps"] = [{"run": ".venv/bin/python -m generator check --deadline 10 --dry-run"}]
+    assert deadline_violations(job) == []
 
 
 def test_run_expression_rule_catches_injection() -> None:
