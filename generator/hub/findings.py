@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from generator.catalog.snapshot import Status
+from generator.text import one_line
 
 
 @dataclass(frozen=True)
@@ -29,5 +30,5 @@ class Finding:
 
 
 def unverified(error: str, http_status: int | None = None) -> Finding:
-    """A finding for a link that could not be checked."""
-    return Finding("unverified", http_status=http_status, error=error)
+    """A finding for a link that could not be checked; the error (often a server's words) made one safe line."""
+    return Finding("unverified", http_status=http_status, error=one_line(error))

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 
 from generator.catalog.snapshot import DEAD
 from generator.hub.findings import Finding
+from generator.text import code_span
 
 MARKDOWN_LIMIT = 60_000
 SECTIONS: tuple[tuple[str, frozenset[str]], ...] = (
@@ -86,7 +87,7 @@ def _warning_lines(warnings: Sequence[FileWarning]) -> Iterable[str]:
     if warnings:
         yield f"\n### File contents disagree or could not be read ({len(warnings)})\n\n"
         for item in sorted(warnings, key=lambda w: (w.source, w.message)):
-            yield f"- `{item.label}` in `{item.source}`: {item.message}\n"
+            yield f"- {code_span(item.label)} in {code_span(item.source)}: {code_span(item.message)}\n"
 
 
 def _order(row: Row) -> tuple[str, str]:
@@ -113,21 +114,22 @@ def _fit(lines: list[str], budget: int) -> str:
 
 def _line(row: Row) -> str:
     finding = row.finding
-    where = ", ".join(f"`{source}`" for source in row.sources)
+    where = ", ".join(code_span(source) for source in row.sources)
     detail = _detail(finding)
-    return f"- **{finding.status}** [`{row.label}`]({row.url}) in {where}{' — ' + detail if detail else ''}\n"
+    link = f"[{code_span(row.label)}](<{row.url}>)"
+    return f"- **{finding.status}** {link} in {where}{' — ' + detail if detail else ''}\n"
 
 
 def _detail(finding: Finding) -> str:
     parts: list[str] = []
     if finding.new_path:
-        parts.append(f"now at `{finding.new_path}`")
+        parts.append(f"now at {code_span(finding.new_path)}")
     if finding.new_repo:
-        parts.append(f"repo now `{finding.new_repo}`")
+        parts.append(f"repo now {code_span(finding.new_repo)}")
     if finding.gated:
         parts.append(f"gated ({finding.gated})")
     if finding.error:
-        parts.append(finding.error)
+        parts.append(code_span(finding.error))
     elif finding.http_status and finding.status != "ok":
         parts.append(f"HTTP {finding.http_status}")
     return "; ".join(parts)
