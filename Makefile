@@ -61,6 +61,7 @@ bench: $(STAMP)  ## print the benchmarks' figures (build vs mkdocs, render scale
 	$(PY) -m bench.bench_render
 	$(PY) -m bench.bench_check
 	$(PY) -m bench.bench_header
+	$(PY) -m bench.bench_hostile
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf site $(SITE_TMP) site-screenshots

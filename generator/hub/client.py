@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpcore2
@@ -78,7 +78,7 @@ class Limits:
     """
 
     total: float = 120.0
-    max_bytes: int = 32_000_000
+    max_bytes: int = 16_000_000  # the largest model-info answers are a few MB; headers under 1 MB
     run_deadline: float | None = None
 
 
@@ -95,7 +95,8 @@ class _Budget:
     @classmethod
     def start(cls, limits: Limits) -> _Budget:
         ends = [time.monotonic() + limits.total, limits.run_deadline or math.inf]
-        return cls(limits, min(ends))
+        wanted = _WANTED_BYTES.get()  # a range read may need more than an API answer
+        return cls(replace(limits, max_bytes=max(limits.max_bytes, wanted)), min(ends))
 
     def timeout(self, asked: float | None) -> float:
         """The time a read may wait: what the caller asked, within what is left of the budget."""
@@ -120,6 +121,8 @@ class _Budget:
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("lora_alchemy_http_budget", default=None)
+_WANTED_BYTES: ContextVar[int] = ContextVar("lora_alchemy_wanted_bytes", default=0)
+_HTTP_OVERHEAD = 65_536  # status line, headers and chunk framing around the bytes a range read wants
 _LIMITS = [Limits()]
 _INSTALLED = threading.Event()
 
@@ -253,6 +256,14 @@ def read_range(
         "Range": f"bytes={start}-{start + length - 1}",
         "Accept-Encoding": "identity",
     }
+    wanted = _WANTED_BYTES.set(start + length + _HTTP_OVERHEAD)  # start too: Range may be ignored
+    try:
+        return _read_range(url, headers, start, length)
+    finally:
+        _WANTED_BYTES.reset(wanted)
+
+
+def _read_range(url: str, headers: dict[str, str], start: int, length: int) -> RangeAnswer:
     with get_session().stream("GET", url, headers=headers) as response:
         answer_headers = dict(response.headers.items())
         if response.status_code >= 400:

@@ -84,6 +84,14 @@ def read_header(api: HfApi, retrier: Retrier, target: HeaderTarget) -> HeaderFac
         return Unread(one_line(f"header not read: HTTP {err.status}"), lasting=False)
 
 
+def _read_safely(api: HfApi, retrier: Retrier, target: HeaderTarget) -> HeaderFacts | Unread:
+    """read_header, where a failure nobody foresaw leaves this file unread, not the whole run ended."""
+    try:
+        return read_header(api, retrier, target)
+    except Exception as err:  # one file's surprise must not cost every other file's facts
+        return Unread(one_line(f"header not read: {type(err).__name__}: {err}"), lasting=False)
+
+
 def header_bytes(api: HfApi, retrier: Retrier, target: HeaderTarget) -> bytes:
     """The file's first 8 + N bytes (the length prefix and the JSON header), and not a byte more."""
 
@@ -111,7 +119,7 @@ def read_headers(
     entries: dict[str, StoredHeader] = {}
     problems: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(lambda target: read_header(api, retrier, target), wanted)
+        results = pool.map(lambda target: _read_safely(api, retrier, target), wanted)
         for target, result in zip(wanted, results, strict=True):
             if isinstance(result, HeaderFacts):
                 entries[target.sha256] = result

@@ -111,6 +111,8 @@ class HubChecker:
             if err.response.status_code == 404:
                 return False
             raise
+        except (ValueError, TypeError, KeyError, AttributeError) as err:  # an answer the client cannot read
+            raise Unverified(f"the Hub's answer is malformed ({type(err).__name__})") from err
         return True
 
     def _model_info(self, query: RepoQuery) -> ModelInfo:
