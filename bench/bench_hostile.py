@@ -5,7 +5,7 @@
    server-requested wait, 30 min per run): wall time (target < 10 min), exit status (never 2), and
    whether every healthy link and header fact survived.
 2. Peak RSS of `check` in its own process against a server that ignores ``Range`` on a 1 GiB file
-   (target < 200 MB; it was 2.16 GB).
+   (target < 200 MB; it was 2.16 GB), and against a 300 MB model-info answer (it was 3.0 GB).
 3. Peak RSS of `validate` on an oversized data file, a sparse 4 GB file (target < 200 MB; it was 4.2 GB).
 
 Run: ``.venv/bin/python -m bench.bench_hostile`` (about five minutes: the tricks are waited out).
@@ -98,20 +98,34 @@ def peak_rss_mb(command: list[str], env: dict[str, str] | None = None) -> tuple[
     return child.returncode, usage.ru_maxrss / 1024
 
 
-def range_ignored(emu: HubEmulator) -> float:
-    """Item 2: `check` against a server that sends the whole 1 GiB file whatever Range asks."""
+def check_rss(emu: HubEmulator, hostility: Hostility, *, big_file: bool) -> tuple[int, float]:
+    """Exit status and peak RSS of `check` in its own process, with the FusionX repo hostile."""
     emu.reset()
     root = project()
     catalog = load_catalog(root / "data", root)
     populate(emu, catalog)
-    victim = catalog.lora("fusionx-t2v-14b").file
-    header = make_safetensors_header({"a": {"dtype": "BF16", "shape": [4], "data_offsets": [0, 8]}})
-    emu.add_lfs_file(victim.repo, victim.path, size=2**30, header=header)
-    emu.make_hostile(FUSIONX, Hostility(ignore_range=True))
+    if big_file:
+        victim = catalog.lora("fusionx-t2v-14b").file
+        header = make_safetensors_header({"a": {"dtype": "BF16", "shape": [4], "data_offsets": [0, 8]}})
+        emu.add_lfs_file(victim.repo, victim.path, size=2**30, header=header)
+    emu.make_hostile(FUSIONX, hostility)
     env = {**os.environ, "HF_ENDPOINT": emu.endpoint}
-    code, rss = peak_rss_mb([sys.executable, "-c", _CHECK, str(root)], env)
-    print(f"2. check, 1 GiB file with Range ignored: peak RSS {rss:.0f} MB (target < 200 MB), exit {code}")
+    found = peak_rss_mb([sys.executable, "-c", _CHECK, str(root)], env)
     shutil.rmtree(root)
+    return found
+
+
+def range_ignored(emu: HubEmulator) -> float:
+    """Item 2: `check` against a server that sends the whole 1 GiB file whatever Range asks."""
+    code, rss = check_rss(emu, Hostility(ignore_range=True), big_file=True)
+    print(f"2. check, 1 GiB file with Range ignored: peak RSS {rss:.0f} MB (target < 200 MB), exit {code}")
+    return rss
+
+
+def huge_model_info(emu: HubEmulator) -> float:
+    """Item 2b: `check` against a model-info answer of 300 MB (it reached 3.0 GB)."""
+    code, rss = check_rss(emu, Hostility(pad_info=300_000_000), big_file=False)
+    print(f"   check, a 300 MB model-info answer: peak RSS {rss:.0f} MB (target < 200 MB), exit {code}")
     return rss
 
 
@@ -132,7 +146,7 @@ def main() -> int:
     with HubEmulator() as emu:
         os.environ["HF_ENDPOINT"] = emu.endpoint
         safe = hostile_run(emu)
-        rss_check = range_ignored(emu)
+        rss_check = max(range_ignored(emu), huge_model_info(emu))
     rss_validate = oversized_data_file()
     return 0 if safe and rss_check < 200 and rss_validate < 200 else 1
 
