@@ -23,10 +23,11 @@ from typing import Any
 
 import pytest
 
-from generator.catalog.snapshot import facts_of, load_snapshot, unreadable_of
+from generator.catalog.snapshot import Snapshot, facts_of, load_snapshot, unreadable_of
 from generator.catalog.validate import Catalog, load_catalog
 from generator.hub.check import CheckOptions, Outcome, check_catalog
 from generator.hub.client import LimitExceeded, Limits, make_api, read_range
+from generator.hub.merge import merge_snapshot, save_snapshot
 from generator.hub.pacing import Pacer, Timer
 from generator.hub.retry import RetryPolicy
 from generator.hub.urls import UrlChecker
@@ -397,6 +398,35 @@ def test_trickled_headers_end_at_the_limit_for_plain_links(trickler: str) -> Non
     finding = checker.check(trickler)
     assert time.monotonic() - started < 3
     assert (finding.status, finding.error) == ("unverified", "no answer within 1 s")
+
+
+@pytest.fixture(name="odd_status")
+def _odd_status() -> Iterator[str]:
+    """An HTTP server answering every request with status 999 and a hostile reason phrase."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 999 [x](javascript:alert(1))\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/page"
+    server.close()
+
+
+def test_an_odd_status_is_recorded_not_a_crash(odd_status: str, tmp_path: Path) -> None:
+    """Any three-digit status a server sends becomes a valid snapshot fact (unverified, never dead)."""
+    finding = UrlChecker(RetryPolicy(attempts=1)).check(odd_status)
+    assert (finding.status, finding.http_status) == ("unverified", 999)
+    snapshot = merge_snapshot(Snapshot(), {"url:https://example.org/page": finding}, T1, prune=True)
+    save_snapshot(tmp_path / "snapshot.json", snapshot)
+    assert load_snapshot(tmp_path / "snapshot.json") == snapshot
 
 
 # --- the combined hostile Hub (Done when) ------------------------------------------------------------------

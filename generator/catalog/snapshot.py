@@ -88,7 +88,7 @@ class LinkFact(_Fact):
     gated: Literal["auto", "manual"] | None = None
     new_repo: m.RepoId | None = Field(default=None, description="the repo's new id when renamed")
     new_path: m.RepoPath | None = Field(default=None, description="the file's new path when moved")
-    http_status: int | None = Field(default=None, ge=100, le=599)
+    http_status: int | None = Field(default=None, ge=100, le=999)  # any three-digit status a server sends
     error: Line | None = Field(default=None, description="why the last check could not verify the link")
     error_at: UtcTime | None = None
     verified_at: UtcTime | None = Field(default=None, description="last time the link was actually verified")
