@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Literal, TextIO
 
+from generator.text import printable
+
 
 class ExitCode(IntEnum):
     """Exit status of every stage of ``python -m generator`` (:data:`EXIT_CODE_HELP` says what each means)."""
@@ -30,7 +32,11 @@ EXIT_CODE_HELP: dict[ExitCode, str] = {
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with the data, printed as `path:line:col: message`."""
+    """One thing wrong with the data, printed as `path:line:col: message`.
+
+    Path and message may hold what a data file holds (its name, a key): both are printed through
+    :func:`~generator.text.printable`, so no control character or line break reaches a terminal or a CI log.
+    """
 
     path: str
     line: int
@@ -38,16 +44,16 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+        return f"{printable(self.path)}:{self.line}:{self.col}: {printable(self.message)}"
 
     def github(self) -> str:
-        """The problem as a GitHub Actions annotation on the file and line."""
+        """The problem as a GitHub Actions annotation on the file and line (one line, whatever it holds)."""
         return f"::error file={_escape(self.path, True)},line={self.line},col={self.col}::{_escape(self.message)}"
 
 
 def _escape(value: str, property_value: bool = False) -> str:
-    """Workflow-command escaping: %, CR, LF always; ':' and ',' too inside a property."""
-    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Workflow-command escaping: line breaks and controls shown as escapes, '%' encoded; ':' and ',' in a property."""
+    value = printable(value).replace("%", "%25")
     return value.replace(":", "%3A").replace(",", "%2C") if property_value else value
 
 

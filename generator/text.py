@@ -13,7 +13,7 @@ import re
 import unicodedata
 
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029\ufeff]")
 # unicodedata names no control character: their Unicode name aliases (C0, DEL and the C1 codes terminals obey)
 _C0_NAMES = (
@@ -99,7 +99,7 @@ def refuse_unsafe(value: str, *, multiline: bool = False) -> str:
 
 def is_line_break(char: str) -> bool:
     """True for the characters that end a line somewhere (Markdown, terminals, JavaScript)."""
-    return char in _LINE_BREAKS
+    return char in LINE_BREAKS
 
 
 def printable(value: str) -> str:
@@ -114,6 +114,18 @@ def _escape(match: re.Match[str]) -> str:
         return special[char]
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def code_span(value: str) -> str:
+    """value as a Markdown code span: printable, on one line, unable to close early or hold a link.
+
+    The span's fence is longer than any backtick run inside, as CommonMark requires.
+    """
+    flat = printable(value)
+    longest = max((len(run) for run in re.findall("`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def one_line(value: str, limit: int = 300) -> str:

@@ -89,10 +89,12 @@ def test_user_strings_are_escaped(tmp_path: Path) -> None:
         (630_697_104, "631 MB"),
         (1_253_192_432, "1.25 GB"),
         (2_923_503_944, "2.92 GB"),
+        (999_500 * 10**9, "1,000 TB"),
+        (10**400, "more than 10^100 TB"),  # a float would overflow: integer arithmetic picks the unit
     ],
 )
 def test_human_size(size: int | None, text: str) -> None:
-    """Sizes are shown in decimal units, as the Hub shows them; unknown stays unknown."""
+    """Sizes are shown in decimal units, as the Hub shows them; unknown stays unknown, absurd stays shown."""
     assert human_size(size) == text
 
 

@@ -6,7 +6,9 @@ duplicate keys, aliases and odd tags become errors with a line and column instea
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,13 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from generator.errors import Problem
+from generator.text import character_name
 
 _STR = "tag:yaml.org,2002:str"
-MAX_BYTES = 1_000_000
-MAX_DEPTH = 20  # the deepest data file needs 5 levels  # a data file is a few hundred bytes; refuse anything absurd before parsing
+MAX_BYTES = 1_000_000  # a data file is a few hundred bytes; refuse anything absurd before reading it
+MAX_DEPTH = 20  # the deepest data file needs 5 levels
+# a link is not followed; opening a FIFO does not wait for a writer (fstat then refuses it)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 Loc = tuple[str | int, ...]
 Pos = tuple[int, int]
 
@@ -64,16 +69,39 @@ def read_document(file: Path, display: str) -> tuple[Document | None, list[Probl
     A document is still returned after problems that leave its structure readable (duplicate keys,
     aliases), so that the remaining fields are validated in the same run.
     """
-    raw = file.read_bytes()
-    if len(raw) > MAX_BYTES:
-        return None, [Problem(display, 1, 1, f"file is larger than {MAX_BYTES:,} bytes")]
-    text, problem = _decode(raw, display)
+    raw, problem = _read_bytes(file, display)
+    text, problem = _decode(raw, display) if problem is None else ("", problem)
     if problem is not None:
         return None, [problem]
     problems = _tab_problems(text, display)
     if problems:
         return None, problems
     return _parse(text, display)
+
+
+def not_regular(display: str, *, symlink: bool) -> Problem:
+    """The problem of a data path that is a symbolic link or a special file (never followed, never read)."""
+    if symlink:
+        return Problem(display, 1, 1, "symbolic links are not allowed in data/; put the file itself here")
+    return Problem(display, 1, 1, "not a regular file; data/ holds plain files and folders only")
+
+
+def _read_bytes(file: Path, display: str) -> tuple[bytes, Problem | None]:
+    """The file's bytes, at most MAX_BYTES of them: its size is known before reading, links are not followed."""
+    try:
+        handle = os.open(file, _OPEN_FLAGS)
+    except OSError as err:
+        if file.is_symlink():
+            return b"", not_regular(display, symlink=True)
+        return b"", Problem(display, 1, 1, f"cannot read the file: {err.strerror}")
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            return b"", not_regular(display, symlink=False)
+        raw = stream.read(MAX_BYTES + 1) if info.st_size <= MAX_BYTES else b""
+    if info.st_size > MAX_BYTES or len(raw) > MAX_BYTES:
+        return b"", Problem(display, 1, 1, f"file is larger than {MAX_BYTES:,} bytes")
+    return raw, None
 
 
 def _decode(raw: bytes, display: str) -> tuple[str, Problem | None]:
@@ -118,10 +146,9 @@ def _parse(text: str, display: str) -> tuple[Document | None, list[Problem]]:
         return None, [Problem(display, line, col, f"YAML syntax error: {err.problem or err.context}")]
     except yaml.reader.ReaderError as err:  # a control character the YAML reader refuses
         line, col = _offset_pos(text, err.position)
-        code = err.character if isinstance(err.character, int) else ord(err.character)
-        return None, [
-            Problem(display, line, col, f"control character U+{code:04X} is not allowed; remove it")
-        ]
+        char = chr(err.character) if isinstance(err.character, int) else err.character
+        message = f"control character {character_name(char)} is not allowed; remove it"
+        return None, [Problem(display, line, col, message)]
     except RecursionError:
         return None, [Problem(display, 1, 1, "the file is nested too deeply to be a data file")]
     finally:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
+from collections.abc import Callable
 from functools import cached_property
 from typing import Annotated, Literal, Self
 from urllib.parse import quote, urlsplit
@@ -25,35 +27,134 @@ from pydantic import (
 )
 
 from generator import vocabulary
+from generator.text import character_name, refuse_unsafe
 from generator.vocabulary import HUB_URL, Expert, Precision, Task
 from generator.vocabulary import ArchitectureId as Architecture
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
+HUB_NAME_MAX = 96
+"""The Hub's limit on one name (a user, an organisation or a repo's name)."""
+_HUB_NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_.")
+_HUB_NAME = r"[A-Za-z0-9_.\-]+"  # for editors' JSON Schema only: check_hub_id decides, with a message
+
+
+def _checked_input(check: Callable[[str], str] | None = None, *, multiline: bool = False) -> BeforeValidator:
+    """Checks a raw string before any other rule (type, pattern), so that the message names the fault.
+
+    First no unsafe character (trailing newlines aside: YAML's `>` and `|` blocks end with one, and
+    stripping removes it), then the check on the stripped value.
+    """
+
+    def validate(value: object) -> object:
+        if isinstance(value, str):
+            refuse_unsafe(value.rstrip("\n"), multiline=multiline)
+            if check is not None:
+                check(value.strip())
+        return value
+
+    return BeforeValidator(validate)
+
+
+# Markdown block constructs a line of prose could open; the md filter escapes the others (# > - + * | and <,
+# so that raw HTML stays text)
+_BLOCK_STARTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r" {4}"), "starts with 4 or more spaces, which Markdown shows as a code block"),
+    (re.compile(r" {0,3}(?:```|~~~)"), "starts a fenced code block (``` or ~~~)"),
+    (re.compile(r" {0,3}(?:\?\?\?|!!!)"), "starts a collapsible or admonition block (??? or !!!)"),
+    (re.compile(r" {0,3}=+ *$"), "is a row of '=', which makes the line above a heading"),
+)
+
+
+def check_prose(value: str) -> str:
+    """Prose keeps its lines and paragraphs, but no line may open a Markdown block: ValueError naming the line."""
+    for number, line in enumerate(value.split("\n"), start=1):
+        for pattern, problem in _BLOCK_STARTS:
+            if pattern.match(line):
+                raise ValueError(f"line {number} of the text {problem}; write plain sentences")
+    return value
+
+
+def check_hub_id(value: str) -> str:
+    """A Hub id by the Hub's own rules: 'owner/name' or one user or organisation name; ValueError naming the fault.
+
+    Each name holds only ASCII letters, digits, '-', '_' and '.' (so no look-alike letter from another
+    script), at most 96 of them, no '--' or '..', and neither starts nor ends with '-' or '.'.
+    """
+    names = value.split("/")
+    if len(names) > 2:
+        raise ValueError("a Hub id is 'owner/name' or a user or organisation name: at most one '/'")
+    start = 1
+    for name in names:
+        _check_hub_name(name, start)
+        start += len(name) + 1
+    if value.endswith(".git"):
+        raise ValueError("a Hub id may not end in '.git'")
+    return value
+
+
+def check_repo_id(value: str) -> str:
+    """A Hub repo id 'owner/name' (see :func:`check_hub_id`); ValueError naming the fault."""
+    if value.count("/") != 1:
+        raise ValueError("a repo id is 'owner/name', with exactly one '/'")
+    return check_hub_id(value)
+
+
+def _check_hub_name(name: str, start: int) -> None:
+    """One name of a Hub id, whose first character is at (1-based) position start of the id."""
+    for position, char in enumerate(name, start=start):
+        if char not in _HUB_NAME_CHARACTERS:
+            raise ValueError(
+                f"character {character_name(char)} at position {position} is not allowed in a Hub id; "
+                "use ASCII letters, digits, '-', '_' and '.'"
+            )
+    if not name:
+        raise ValueError("a Hub id may not have an empty name (a leading, trailing or double '/')")
+    if len(name) > HUB_NAME_MAX:
+        raise ValueError(f"a name of a Hub id has at most {HUB_NAME_MAX} characters, not {len(name)}")
+    if "--" in name or ".." in name:
+        raise ValueError("a Hub id may not contain '--' or '..'")
+    if name[0] in "-." or name[-1] in "-.":
+        raise ValueError("a name of a Hub id may not start or end with '-' or '.'")
+
+
+_LINE = _checked_input()
 Slug = Annotated[
     str,
     StringConstraints(pattern=SLUG_PATTERN, max_length=100),
+    _LINE,
     Field(description="lower-case id: letters, digits, '-' and '.', e.g. wan22-t2v-high-lightning"),
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), _LINE]
+"""Text on one line: names, titles, labels (they reach table cells, headings and terminals)."""
+Prose = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    _checked_input(multiline=True),
+    AfterValidator(check_prose),
+    Field(
+        description="text; may hold several lines and paragraphs, but no Markdown block (code, fence, ???, !!!)"
+    ),
+]
+"""Free text in sentences, possibly in paragraphs (comments, notes, descriptions)."""
 RepoId = Annotated[
     str,
-    StringConstraints(pattern=r"^[\w.\-]+/[\w.\-]+$", max_length=96),
-    AfterValidator(lambda v: _check_repo_id(v)),
+    StringConstraints(pattern=f"^{_HUB_NAME}/{_HUB_NAME}$", max_length=2 * HUB_NAME_MAX + 1),
+    _checked_input(check_repo_id),
     Field(description="Hugging Face repo id 'owner/name'"),
 ]
-HubName = Annotated[str, StringConstraints(pattern=r"^[\w.\-]+$", max_length=96)]
+HubId = Annotated[
+    str,
+    StringConstraints(pattern=f"^{_HUB_NAME}(?:/{_HUB_NAME})?$", max_length=2 * HUB_NAME_MAX + 1),
+    _checked_input(check_hub_id),
+    Field(description="'owner/name' for file/folder/repo; the user or org name for user"),
+]
 RepoPath = Annotated[
     str,
     StringConstraints(pattern=r"^[^/\s][^\n\r\t]*[^/\s]$|^[^/\s]$", max_length=500),
+    _LINE,
     AfterValidator(lambda v: _check_repo_path(v)),
     Field(description="path inside the repo, no leading or trailing '/'"),
 ]
-
-
-def _check_repo_id(value: str) -> str:
-    if "--" in value or ".." in value or value.endswith(".git"):
-        raise ValueError("a repo id may not contain '--' or '..' nor end in '.git'")
-    return value
 
 
 def _check_repo_path(value: str) -> str:
@@ -73,7 +174,7 @@ def _https_url(value: str) -> str:
     return value
 
 
-HttpsUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_https_url)]
+HttpsUrl = Annotated[str, StringConstraints(max_length=2000), _LINE, AfterValidator(_https_url)]
 
 
 def _version_string(value: object) -> object:
@@ -97,9 +198,7 @@ class HfLink(Strict):
     kind: Literal["file", "folder", "repo", "user"] = Field(
         description="file or folder inside a repo, a whole repo, or a user/organisation page"
     )
-    repo: RepoId | HubName = Field(
-        description="'owner/name' for file/folder/repo; the user or org name for user"
-    )
+    repo: HubId
     path: RepoPath | None = Field(default=None, description="path inside the repo (file and folder only)")
 
     @model_validator(mode="after")
@@ -196,12 +295,12 @@ class Lora(Strict):
     generation: Generation = Field(description="Wan generation the LoRA was made for")
     task: Task
     expert: Expert | None = Field(default=None, description="noise expert, when the name says it")
-    family: Text = Field(
+    family: Line = Field(
         description="distillation or style family: Lightning, lightx2v, rCM, FastWan, FusionX …"
     )
     claimed: Claimed = Claimed()
     recommendation: Recommendation = "listed"
-    comment: Text | None = Field(default=None, description="the curator's comment")
+    comment: Prose | None = Field(default=None, description="the curator's comment")
     added: dt.date = Field(description="date the entry was added to the catalog")
 
 
@@ -216,12 +315,12 @@ class BaseModelEntry(Strict):
     """A base model or checkpoint (data/models/<id>.yaml)."""
 
     id: Slug
-    name: Text
+    name: Line
     generation: Generation
     task: Task
     expert: Expert | None = None
     architecture: Architecture = Field(description="tensor layout, for the compatibility matrix")
-    description: Text | None = None
+    description: Prose | None = None
     source: Link | None = Field(default=None, description="the official repo or page of the model")
     downloads: tuple[ModelDownload, ...] = ()
     added: dt.date
@@ -240,7 +339,7 @@ class ExpertSetup(Strict):
     model: Slug | None = Field(
         default=None, description="id of a base model in data/models/; omit if unknown"
     )
-    model_note: Text | None = Field(
+    model_note: Line | None = Field(
         default=None, description="free text when the model is vague ('some Wan 2.2')"
     )
     loras: tuple[LoraUse, ...] | None = Field(
@@ -260,10 +359,10 @@ class Combination(Strict):
     """An 'allegedly good' LoRA/model combination (data/combinations/<id>.yaml)."""
 
     id: Slug
-    title: Text
+    title: Line
     high: ExpertSetup | None = None
     low: ExpertSetup | None = None
-    notes: Text | None = None
+    notes: Prose | None = None
     downloads: tuple[ComboDownload, ...] = ()
     added: dt.date
 
@@ -278,15 +377,15 @@ class Combination(Strict):
 class Trivia(Strict):
     """data/notes/trivia.yaml."""
 
-    title: Text
-    items: tuple[Text, ...] = Field(min_length=1)
+    title: Line
+    items: tuple[Prose, ...] = Field(min_length=1)
 
 
 class Quote(Strict):
     """A quotation with its author."""
 
-    text: Text
-    author: Text
+    text: Prose
+    author: Line
     source: Link | None = None
 
 
@@ -294,14 +393,14 @@ class Point(Strict):
     """One advantage or drawback."""
 
     kind: Literal["pro", "con"]
-    text: Text
+    text: Prose
 
 
 class Approach(Strict):
     """One way of applying LoRAs, with its pros and cons."""
 
-    name: Text
-    qualifier: Text | None = None
+    name: Line
+    qualifier: Line | None = None
     points: tuple[Point, ...] = Field(min_length=1)
 
     @property
@@ -318,7 +417,7 @@ class Approach(Strict):
 class MergingNotes(Strict):
     """data/notes/merging.yaml: merged vs unmerged LoRAs."""
 
-    title: Text
+    title: Line
     quote: Quote
     approaches: tuple[Approach, ...] = Field(min_length=1)
 
@@ -326,15 +425,15 @@ class MergingNotes(Strict):
 class NamedLink(Strict):
     """A link with the text shown for it."""
 
-    label: Text
+    label: Line
     link: Link
 
 
 class RcmNote(Strict):
     """data/notes/rcm.yaml."""
 
-    title: Text
-    summary: Text
+    title: Line
+    summary: Prose
     links: tuple[NamedLink, ...] = ()
     loras: tuple[Slug, ...] = Field(default=(), description="ids of the extracted LoRAs in data/loras/")
 
@@ -343,8 +442,8 @@ class SpecialUse(Strict):
     """A special-use resource (data/special-use/<id>.yaml)."""
 
     id: Slug
-    purpose: Text
-    label: Text
+    purpose: Line
+    label: Line
     link: Link
     added: dt.date
 
@@ -352,9 +451,9 @@ class SpecialUse(Strict):
 class Site(Strict):
     """data/site.yaml: texts of the site that are not entries."""
 
-    title: Text
-    tagline: Text
-    combinations_intro: tuple[Text, ...] = ()
+    title: Line
+    tagline: Line
+    combinations_intro: tuple[Prose, ...] = ()
     new_days: int = Field(
         default=30,
         ge=1,

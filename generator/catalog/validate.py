@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,9 +20,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from generator.catalog import models as m
-from generator.catalog.load import Document, Loc, read_document
+from generator.catalog.load import Document, Loc, not_regular, read_document
 from generator.catalog.snapshot import SNAPSHOT_FILE, load_snapshot
 from generator.errors import DataError, Problem
+from generator.text import unsafe_character, unsafe_message
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -98,8 +100,13 @@ def load_catalog(data_dir: Path, root: Path | None = None) -> Catalog:
 
 
 def _snapshot_problems(data_dir: Path, root: Path) -> list[Problem]:
-    """The committed Hub snapshot must load too (the site build reads it)."""
+    """The committed Hub snapshot must load too (the site build reads it).
+
+    A snapshot that is a symbolic link or a special file is never read: _files_under reported it.
+    """
     path = data_dir / SNAPSHOT_FILE
+    if os.path.lexists(path) and not stat.S_ISREG(path.lstat().st_mode):
+        return []
     try:
         load_snapshot(path, _display(path, root))
     except DataError as err:
@@ -128,25 +135,38 @@ def _join_display(under: str, rel: str) -> str:
     return rel if under == "." else f"{under}/{rel}"
 
 
-def _files_under(data_dir: Path, prefix: str = "") -> list[str]:
-    """Every file below data_dir as a relative POSIX path, in path order (no Path object per file)."""
+def _files_under(data_dir: Path, refused: list[str], prefix: str = "") -> list[str]:
+    """Every regular file below data_dir as a relative POSIX path, in path order (no Path object per file).
+
+    Symbolic links and special files are never followed: their paths go to refused (hidden names, such
+    as an editor's lock links, are skipped).
+    """
     found: list[str] = []
     with os.scandir(data_dir) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.is_dir(follow_symlinks=False):
-                found.extend(_files_under(Path(entry.path), f"{prefix}{entry.name}/"))
-            elif entry.is_file():
+                found.extend(_files_under(Path(entry.path), refused, f"{prefix}{entry.name}/"))
+            elif entry.is_file(follow_symlinks=False):
                 found.append(prefix + entry.name)
+            elif not entry.name.startswith("."):
+                refused.append(prefix + entry.name)
     return found
 
 
 def _expected_files(
     data_dir: Path, problems: list[Problem], under: str
 ) -> Iterator[tuple[str, type[BaseModel]]]:
-    for rel in _files_under(data_dir):
+    refused: list[str] = []
+    files = _files_under(data_dir, refused)
+    for rel in refused:
+        problems.append(not_regular(_join_display(under, rel), symlink=(data_dir / rel).is_symlink()))
+    for rel in files:
         folder, _, name = rel.rpartition("/")
         top = rel.split("/", 1)[0]
-        if rel in SINGLE_FILES:
+        if (char := unsafe_character(rel)) is not None:
+            message = f"file name: {unsafe_message(char)}; rename the file"
+            problems.append(Problem(_join_display(under, rel), 1, 1, message))
+        elif rel in SINGLE_FILES:
             yield rel, SINGLE_FILES[rel]
         elif top in ENTRY_FOLDERS and folder == top and rel.endswith(".yaml"):
             yield rel, ENTRY_FOLDERS[top]

@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +30,7 @@ from generator.files import write_atomic
 from generator.lora.architectures import ARCHITECTURES
 from generator.lora.claims import lora_contradictions
 from generator.lora.facts import HeaderFacts, Verdict
+from generator.text import LINE_BREAKS
 from generator.vocabulary import HUB_URL
 
 MANIFEST = ".generated"
@@ -48,11 +49,14 @@ LORA_PAGE = "lora.md.j2"
 CATALOG_JSON = "catalog.json"
 HUB_DOWNLOAD = HUB_URL + "/{repo}/resolve/main/{path}?download=true"
 NOT_INSPECTED = "not yet inspected"
+_MAX_DIGITS = 100  # a number with more digits than this comes from a broken snapshot: not printed in full
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
-# HTML-escape and turn Markdown's active characters into numeric entities: safe in HTML and in Markdown alike
+# HTML-escape and turn Markdown's active characters into numeric entities: safe in HTML and in Markdown alike;
+# a line break (which would end a table row or start a block) becomes a space
 _ENTITIES = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"}
     | {c: f"&#{ord(c)};" for c in "\\`*_[]()!|{}"}
+    | dict.fromkeys(LINE_BREAKS, " ")
 )
 STATUS_LABELS = {
     "ok": "ok",
@@ -73,7 +77,7 @@ def md(value: object) -> Markup:
 
 
 def text(value: object) -> Markup:
-    """Escape a user string for any context (HTML, Markdown prose, Markdown table cells) with entities."""
+    """Escape a one-line string for any context (HTML, Markdown prose, Markdown table cells) with entities."""
     return Markup(str(value).translate(_ENTITIES))  # noqa: S704 - every special character is an entity
 
 
@@ -91,17 +95,30 @@ def a(link: m.HfLink | str, label_text: object = None) -> Markup:
 
 
 def human_size(size: int | None) -> str:
-    """Decimal units with three significant digits, as the Hub shows them: 631 MB, 1.25 GB."""
+    """Decimal units with three significant digits, as the Hub shows them: 631 MB, 1.25 GB.
+
+    Integer arithmetic picks the unit, so an absurd size (10**400) is shown, never a float overflow.
+    """
     if size is None:
         return "unknown"
     if size < 1000:
         return f"{size} B"
-    value = float(size)
-    for unit in ("kB", "MB", "GB", "TB"):
-        value /= 1000
-        if value < 999.5 or unit == "TB":
-            return f"{value:.3g} {unit}"
-    raise AssertionError("unreachable")
+    for power, unit in enumerate(("kB", "MB", "GB", "TB"), start=1):
+        if size * 1000 < 999_500 * 1000**power:  # under 999.5 of this unit, which rounds below 1000
+            return f"{size / 1000**power:.3g} {unit}"
+    return f"{grouped((size + 500 * 1000**3) // 1000**4)} TB"
+
+
+def grouped(number: int) -> str:
+    """An integer with thousands separators (1,253,192,432); one too long to print is said to be so."""
+    if abs(number) >= 10**_MAX_DIGITS:
+        return f"{'less than -' if number < 0 else 'more than '}10^{_MAX_DIGITS}"
+    return f"{number:,}"
+
+
+def status_label(status: str) -> Markup:
+    """The words shown for a link status of the snapshot, escaped (an unknown status is shown as it is)."""
+    return text(STATUS_LABELS.get(status, status))
 
 
 def download_url(file: m.LoraFile) -> str:
@@ -283,7 +300,13 @@ def environment() -> Environment:
         **_ENVIRONMENT_OPTIONS,
     )
     env.filters.update(
-        md=md, text=text, https=https, human_size=human_size, status_label=STATUS_LABELS.get, fenced=fenced
+        md=md,
+        text=text,
+        https=https,
+        human_size=human_size,
+        grouped=grouped,
+        status_label=status_label,
+        fenced=fenced,
     )
     env.globals.update(
         HfLink=m.HfLink,
@@ -395,20 +418,41 @@ def write_pages(docs_dir: Path, pages: dict[str, str]) -> list[str]:
     written = [
         rel for rel, text in sorted(pages.items()) if write_atomic(docs_dir / rel, text, durable=False)
     ]
-    manifest = docs_dir / MANIFEST
-    previous = set(manifest.read_text(encoding="utf-8").split()) if manifest.exists() else set()
-    for stale in sorted(previous - set(pages)):
-        (docs_dir / stale).unlink(missing_ok=True)
-    write_atomic(manifest, "".join(f"{rel}\n" for rel in sorted(pages)))
+    for stale in sorted(set(_manifest(docs_dir)) - set(pages)):
+        _remove(docs_dir / stale)
+    write_atomic(docs_dir / MANIFEST, "".join(f"{rel}\n" for rel in sorted(pages)))
     return written
 
 
 def clean_pages(docs_dir: Path) -> Iterable[str]:
     """Remove every generated file listed in the manifest; yield their paths."""
-    manifest = docs_dir / MANIFEST
-    if not manifest.exists():
-        return
-    for rel in manifest.read_text(encoding="utf-8").split():
-        (docs_dir / rel).unlink(missing_ok=True)
+    for rel in _manifest(docs_dir):
+        _remove(docs_dir / rel)
         yield rel
-    manifest.unlink()
+    (docs_dir / MANIFEST).unlink(missing_ok=True)
+
+
+def _manifest(docs_dir: Path) -> list[str]:
+    """The files the last build wrote, from its manifest: only paths inside docs_dir, the rest is ignored.
+
+    The manifest is a file in the working tree, so anyone can edit it: a path such as ../README.md, an
+    absolute path or one through a symbolic link leading out of docs/ is never deleted.
+    """
+    manifest = docs_dir / MANIFEST
+    if manifest.is_symlink() or not manifest.is_file():
+        return []
+    return [rel for rel in manifest.read_text(encoding="utf-8").split() if _inside(docs_dir, rel)]
+
+
+def _remove(path: Path) -> None:
+    """Delete a generated file, or the link in its place; a folder of that name is left alone."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+
+
+def _inside(docs_dir: Path, rel: str) -> bool:
+    """True if rel is a relative path without '..' whose folder really is docs_dir or below it."""
+    path = PurePosixPath(rel)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        return False
+    return (docs_dir / path).parent.resolve().is_relative_to(docs_dir.resolve())
