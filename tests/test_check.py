@@ -142,22 +142,36 @@ def test_moved_after_a_previous_run(served: HubEmulator, root: Path) -> None:
 
 
 def test_unverified_keeps_previous_facts(served: HubEmulator, root: Path) -> None:
-    """A run where every model_info fails: exit 3, facts kept, error and time added; nothing is dead."""
-    first = run_check(root).snapshot.links[MOE_KEY]
+    """A run where every model_info fails: exit 3, nothing dead, the error in the report only."""
+    run_check(root)
+    before = (root / "data" / "hub-snapshot.json").read_bytes()
     served.inject("model_info", *[Fault("503")] * 100)
     outcome = run_check(root, now=T2)
     assert outcome.exit_code == 3
-    fact = outcome.snapshot.links[MOE_KEY]
-    assert (fact.status, fact.sha256, fact.verified_at) == ("ok", first.sha256, T1)
-    assert (fact.error_at, "503" in (fact.error or "")) == (T2, True)
-    assert load_snapshot(root / "data" / "hub-snapshot.json") == outcome.snapshot
+    assert not outcome.written
+    assert (root / "data" / "hub-snapshot.json").read_bytes() == before
+    row = next(row for row in outcome.rows if row.key == MOE_KEY)
+    assert row.finding.status == "unverified"
+    assert "503" in (row.finding.error or "")
 
 
-def test_never_checked_link_becomes_unverified(served: HubEmulator, root: Path) -> None:
-    """No previous facts and no verdict: status unverified with the error."""
+def test_an_unreachable_hub_leaves_the_snapshot_byte_identical(
+    served: HubEmulator, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12: with a healthy snapshot, an outage exits 3 and rewrites nothing (no junk PR)."""
+    run_check(root)
+    before = (root / "data" / "hub-snapshot.json").read_bytes()
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
+    assert main(["--root", str(root), "check", "--hub-only", "--attempts", "1"]) == 3
+    assert (root / "data" / "hub-snapshot.json").read_bytes() == before
+
+
+def test_a_never_checked_link_stays_absent_when_unverified(served: HubEmulator, root: Path) -> None:
+    """No previous facts and no verdict: nothing is recorded (the site says "not yet checked")."""
     served.inject("model_info", *[Fault("reset")] * 100)
-    fact = run_check(root).snapshot.links[MOE_KEY]
-    assert (fact.status, fact.error_at) == ("unverified", T1)
+    outcome = run_check(root)
+    assert MOE_KEY not in outcome.snapshot.links
+    assert next(row for row in outcome.rows if row.key == MOE_KEY).finding.status == "unverified"
 
 
 def test_exit_3_through_main(served: HubEmulator, root: Path) -> None:

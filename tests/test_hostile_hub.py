@@ -277,12 +277,7 @@ def test_endless_429s_end_at_the_run_deadline_and_keep_the_last_good_facts(
     took = time.monotonic() - started
     assert took < 3.0 + 2 * options.limits.total, took
     assert outcome.exit_code == 3
-    after = load_snapshot(root / "data" / "hub-snapshot.json")
-    for key, fact in after.links.items():
-        assert fact.status == before.links[key].status
-        assert (fact.size, fact.sha256) == (before.links[key].size, before.links[key].sha256)
-        assert fact.error is not None
-    assert after.headers == before.headers
+    assert load_snapshot(root / "data" / "hub-snapshot.json") == before  # the last good facts, untouched
 
 
 # --- item 6: bounded memory ---------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ Snapshot stability rule (a repeated run on an unchanged Hub writes nothing):
   at (a new commit that changed nothing about the file is not news);
 * when the facts differ, the fact is replaced: ``verified_at`` is the time of this run and ``checked_at``
   the time the current *status* was first seen (kept while the status stays the same);
-* an ``unverified`` result keeps the previous facts and status and adds ``error`` and ``error_at`` (the
-  start of the current failure streak, so a repeated failure with the same error changes nothing); a
-  link never verified gets status ``unverified``; the next verified result clears the error;
+* an ``unverified`` result is no fact: the previous fact stays byte for byte and a link never verified
+  stays absent; why it failed goes to the report (so an outage of the Hub changes nothing in the file,
+  and opens neither a snapshot pull request nor a dead-links issue);
 * the top-level ``checked_at`` is the time of the last run that changed anything; facts of links no
   longer in the catalog are dropped (only on a full run, not with ``--changed-since``).
 

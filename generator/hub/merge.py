@@ -10,13 +10,17 @@ from generator.files import write_atomic
 from generator.hub.findings import Finding
 
 _NOT_COMPARED = frozenset({"checked_at", "verified_at", "error", "error_at", "commit"})
-"""Fields that do not make a fact news: times, the last error, the commit it was seen at."""
+"""Fields that do not make a fact news: times, the commit it was seen at."""
 
 
-def merge_fact(previous: LinkFact | None, finding: Finding, now: str) -> LinkFact:
-    """The new fact of one link, following the stability rule of the module docstring."""
+def merge_fact(previous: LinkFact | None, finding: Finding, now: str) -> LinkFact | None:
+    """The new fact of one link, following the stability rule of :mod:`generator.hub.check`.
+
+    An unverified result is no fact: it never overwrites a verified one (the previous fact stays, byte
+    for byte) and a link never verified stays absent. Why it failed goes to the report only.
+    """
     if not finding.verified:
-        return _unverified_fact(previous, finding, now)
+        return previous
     since = previous.checked_at if previous is not None and previous.status == finding.status else now
     fresh = LinkFact(
         status=finding.status,
@@ -31,7 +35,7 @@ def merge_fact(previous: LinkFact | None, finding: Finding, now: str) -> LinkFac
         http_status=finding.http_status,
     )
     if previous is not None and previous.verified_at and _facts(previous) == _facts(fresh):
-        return previous.model_copy(update={"error": None, "error_at": None})
+        return previous
     return fresh
 
 
@@ -39,19 +43,13 @@ def _facts(fact: LinkFact) -> dict[str, object]:
     return fact.model_dump(exclude=set(_NOT_COMPARED))
 
 
-def _unverified_fact(previous: LinkFact | None, finding: Finding, now: str) -> LinkFact:
-    if previous is None:
-        return LinkFact(status="unverified", checked_at=now, error=finding.error, error_at=now)
-    error_at = previous.error_at if previous.error_at and previous.error == finding.error else now
-    return previous.model_copy(update={"error": finding.error, "error_at": error_at})
-
-
 def merge_snapshot(snapshot: Snapshot, findings: Mapping[str, Finding], now: str, *, prune: bool) -> Snapshot:
     """The snapshot with this run's findings merged in; unchanged facts keep every byte."""
-    kept = {key: fact for key, fact in snapshot.links.items() if not prune or key in findings}
-    links = dict(kept)
+    links = {key: fact for key, fact in snapshot.links.items() if not prune or key in findings}
     for key, finding in findings.items():
-        links[key] = merge_fact(snapshot.links.get(key), finding, now)
+        fact = merge_fact(snapshot.links.get(key), finding, now)
+        if fact is not None:
+            links[key] = fact
     links = dict(sorted(links.items()))
     if links == snapshot.links:
         return snapshot
