@@ -29,6 +29,7 @@ from generator.hub.check import CheckOptions, Outcome, check_catalog
 from generator.hub.client import LimitExceeded, Limits, make_api, read_range
 from generator.hub.merge import merge_snapshot, save_snapshot
 from generator.hub.pacing import Pacer, Timer
+from generator.hub.report import markdown
 from generator.hub.retry import RetryPolicy
 from generator.hub.urls import UrlChecker
 from tests.catalog_scenario import populate
@@ -422,6 +423,22 @@ def test_an_odd_status_is_recorded_not_a_crash(odd_status: str, tmp_path: Path) 
     snapshot = merge_snapshot(Snapshot(), {"url:https://example.org/page": finding}, T1, prune=True)
     save_snapshot(tmp_path / "snapshot.json", snapshot)
     assert load_snapshot(tmp_path / "snapshot.json") == snapshot
+
+
+def test_a_servers_words_reach_the_report_as_inert_text(
+    hub: HubEmulator, root: Path, catalog: Catalog
+) -> None:
+    """An error message with Markdown, a mention and a workflow command stays one code span on one line."""
+    populate(hub, catalog)
+    words = "no [x](javascript:alert(1)) @lora-alchemy/maintainers `\n::error::forged"
+    hub.inject("model_info", *[Fault("answer", status=403, body={"error": words})] * 50)
+    outcome = _run(root)
+    text = markdown(outcome.rows, checked_at=outcome.checked_at, warnings=outcome.warnings)
+    lines = [line for line in text.splitlines() if "javascript" in line]
+    assert lines
+    assert not any(line.startswith("::") for line in text.splitlines())
+    span = "``HTTP 403: no [x](javascript:alert(1)) @lora-alchemy/maintainers `\\n::error::forged``"
+    assert all(span in line for line in lines), lines  # one code span: no link, no mention, no command
 
 
 # --- the combined hostile Hub (Done when) ------------------------------------------------------------------
