@@ -13,22 +13,14 @@ Run: ``.venv/bin/python -m bench.bench_check``
 
 from __future__ import annotations
 
+import bench.hub_env  # noqa: F401 - sets the Hub switches before huggingface_hub is imported
+
+# isort: split
+
 import math
 import os
-import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.update(
-    HF_HUB_DISABLE_TELEMETRY="1",
-    HF_HUB_DISABLE_IMPLICIT_TOKEN="1",  # noqa: S106 - a switch, not a password
-    HF_HUB_DISABLE_XET="1",
-    HF_HOME=tempfile.mkdtemp(prefix="bench-hf-home-"),
-)
-os.environ.pop("HF_TOKEN", None)
 
 from huggingface_hub import get_hf_file_metadata, hf_hub_url
 

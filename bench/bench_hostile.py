@@ -13,6 +13,10 @@ Run: ``.venv/bin/python -m bench.bench_hostile`` (about five minutes: the tricks
 
 from __future__ import annotations
 
+import bench.hub_env  # noqa: F401 - sets the Hub switches before huggingface_hub is imported
+
+# isort: split
+
 import os
 import shutil
 import subprocess
@@ -20,15 +24,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.update(
-    HF_HUB_DISABLE_TELEMETRY="1",
-    HF_HUB_DISABLE_IMPLICIT_TOKEN="1",  # noqa: S106 - a switch, not a password
-    HF_HUB_DISABLE_XET="1",
-    HF_HOME=tempfile.mkdtemp(prefix="bench-hf-home-"),
-)
-os.environ.pop("HF_TOKEN", None)
 
 from generator.catalog.snapshot import facts_of, load_snapshot, unreadable_of
 from generator.catalog.validate import load_catalog
