@@ -5,10 +5,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+SITE_STAMP := $(VENV)/.site-installed-stamp
+# What validate, render, site, serve and check need: a full install (make venv) when there is one, else
+# only requirements/site.txt, so `make site` on a fresh clone (and in CI's site, Pages and link-check
+# jobs) installs no dev tools. `make test` adds them.
+SITE_READY := $(if $(wildcard $(STAMP)),$(STAMP),$(SITE_STAMP))
 SITE_TMP := .site-tmp
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help venv validate render site serve check test test-fast bench lint typecheck pytest schema clean
+.PHONY: help venv venv-site validate render site serve check test test-fast bench lint typecheck pytest schema clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,12 +23,19 @@ $(STAMP): requirements/site.txt requirements/dev.txt constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -c constraints.txt
 	touch $@
 
-venv: $(STAMP)  ## create .venv with the pinned dependencies
+$(SITE_STAMP): requirements/site.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/site.txt -c constraints.txt
+	touch $@
 
-validate: $(STAMP)  ## validate data/ (errors as path:line:col)
+venv: $(STAMP)  ## create .venv with the pinned dependencies (site and dev tools)
+
+venv-site: $(SITE_READY)  ## create .venv with only what validate, check and the site build need
+
+validate: $(SITE_READY)  ## validate data/ (errors as path:line:col)
 	$(PY) -m generator validate
 
-render: $(STAMP)  ## validate, then render the Markdown pages into docs/
+render: $(SITE_READY)  ## validate, then render the Markdown pages into docs/
 	$(PY) -m generator build
 
 site: render  ## validate, render and build site/ (offline); a failure leaves site/ untouched
@@ -32,20 +44,20 @@ site: render  ## validate, render and build site/ (offline); a failure leaves si
 	rm -rf site && mv $(SITE_TMP) site
 	@echo "site/ built: open site/index.html or run 'make serve'"
 
-serve: $(STAMP)  ## preview with live reload; edits in data/ re-render without a restart
+serve: $(SITE_READY)  ## preview with live reload; edits in data/ re-render without a restart
 	$(PY) -m generator serve
 
-check: $(STAMP)  ## check every link against the Hugging Face Hub and refresh data/hub-snapshot.json
+check: $(SITE_READY)  ## check every link against the Hugging Face Hub and refresh data/hub-snapshot.json
 	$(PY) -m generator check
 
-schema: $(STAMP)  ## write the JSON Schemas of the data files into schemas/
+schema: $(SITE_READY)  ## write the JSON Schemas of the data files into schemas/
 	$(PY) -m generator schema
 
 lint: $(STAMP)  ## ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(STAMP)  ## mypy --strict
+typecheck: $(SITE_READY)  ## mypy --strict
 	$(VENV)/bin/mypy
 
 pytest: $(STAMP)  ## the whole test suite, on every core (pytest-xdist)

@@ -99,6 +99,33 @@ def _link_issue_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _snapshot_pr_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--changed",
+        choices=("true", "false"),
+        required=True,
+        help="whether `check` changed data/hub-snapshot.json (the new file is already in place when true)",
+    )
+    parser.add_argument("--exit-code", type=int, required=True, help="exit status of `check` (0, 1 or 3)")
+    parser.add_argument(
+        "--branch", required=True, help="this run's fresh branch: link-check/hub-snapshot-RUN_ID-ATTEMPT"
+    )
+    parser.add_argument("--base", required=True, help="branch the pull request targets (the run's branch)")
+    parser.add_argument("--repo", help="OWNER/NAME (default: $GITHUB_REPOSITORY, else gh's own choice)")
+    parser.add_argument(
+        "--app-token", action="store_true", help="GH_TOKEN is a GitHub App's, so its pull requests run CI"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the git and gh commands instead of running them"
+    )
+    parser.add_argument(
+        "--pulls-json", type=Path, help="read the open pull requests from this JSON file instead of gh"
+    )
+    parser.add_argument(
+        "--branches-json", type=Path, help="read the link-check/ branch refs from this file instead of gh"
+    )
+
+
 @dataclass(frozen=True)
 class Stage:
     """One subcommand: its help, its options, and the function that runs it (imported when it runs)."""
@@ -158,6 +185,12 @@ STAGES: tuple[Stage, ...] = (
         "create, update or close the one rolling link-check issue",
         "generator.github.rolling_issue:run",
         _link_issue_arguments,
+    ),
+    Stage(
+        "snapshot-pr",
+        "open the refreshed snapshot as a pull request from a fresh branch; close superseded ones",
+        "generator.github.snapshot_pr:run",
+        _snapshot_pr_arguments,
     ),
 )
 

@@ -23,7 +23,7 @@ class ExitCode(IntEnum):
 
 EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.OK: "success; check: every link alive",
-    ExitCode.PROBLEMS: "data errors; check: dead links; link-issue: a gh command failed",
+    ExitCode.PROBLEMS: "data errors; check: dead links; link-issue, snapshot-pr: a git or gh command failed",
     ExitCode.USAGE: "usage error, a data error during check, or an internal error (never 1)",
     ExitCode.INCOMPLETE: "check only: some links could not be verified, none is dead",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         return SecretStr(token) if token else None
 
     @property
+    def repository_url(self) -> str | None:
+        """The address of the repository the workflow runs in, when GitHub says it."""
+        parts = (self.github_server_url, self.github_repository)
+        return "{}/{}".format(*parts) if all(parts) else None
+
+    @property
     def run_url(self) -> str | None:
         """The address of the current Actions run, when all three variables are set."""
         parts = (self.github_server_url, self.github_repository, self.github_run_id)

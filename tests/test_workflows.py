@@ -3,7 +3,9 @@
 GitHub cannot be reached from here, so the workflows are proven by static checks: zizmor (security),
 actionlint (expressions, shell scripts through shellcheck when installed), the JSON Schemas that
 check-jsonschema ships, and property tests of the rules those tools do not enforce: least privilege,
-pinned Node 24 actions, bounded jobs, per-PR concurrency, one honest required check.
+pinned Node 24 actions, bounded jobs, per-PR concurrency, one honest required check, schedules that are
+switched on by one repository variable, run only on main and keep themselves alive, no push that rewrites a
+branch, the dev toolchain only where tests run, and a maintainer's guide naming every setting they read.
 
 Each rule is a function that returns its violations (an empty list when the rule holds). The tests run
 it on every workflow, job or step of the real files, parametrized so that a failure names the place, and
@@ -27,6 +29,8 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
+from generator.cli import build_parser
+
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / ".github"
 WORKFLOWS = sorted([*(GITHUB / "workflows").glob("*.yml"), *(GITHUB / "workflows").glob("*.yaml")])
@@ -35,6 +39,10 @@ PAGES = GITHUB / "workflows" / "pages.yml"
 LINK_CHECK = GITHUB / "workflows" / "link-check.yml"
 DEPENDABOT = GITHUB / "dependabot.yml"
 PRE_COMMIT = ROOT / ".pre-commit-config.yaml"
+MAINTAINING = ROOT / "MAINTAINING.md"
+MKDOCS = ROOT / "mkdocs.yml"
+ISSUE_CONFIG = GITHUB / "ISSUE_TEMPLATE" / "config.yml"
+PR_TEMPLATES = sorted([GITHUB / "PULL_REQUEST_TEMPLATE.md", *(GITHUB / "PULL_REQUEST_TEMPLATE").glob("*.md")])
 BIN = Path(sys.executable).parent
 ZIZMOR = ["--offline", "--persona", "auditor", "--color", "never", "--no-progress"]
 
@@ -46,9 +54,18 @@ Job = dict[str, Any]
 # Every `write` scope a job may hold, with why that job needs it. Any other job gets read or nothing,
 # so a new write grant fails the tests until it is added here with its reason.
 WRITE_GRANTS: dict[tuple[str, str, str], str] = {
-    ("link-check.yml", "snapshot", "contents"): "pushes the refreshed snapshot branch",
-    ("link-check.yml", "snapshot", "pull-requests"): "opens (or refreshes) the snapshot pull request",
+    (
+        "link-check.yml",
+        "snapshot",
+        "contents",
+    ): "pushes the run's new snapshot branch, deletes superseded ones",
+    (
+        "link-check.yml",
+        "snapshot",
+        "pull-requests",
+    ): "opens the snapshot pull request, closes superseded ones",
     ("link-check.yml", "issue", "issues"): "creates, edits or closes the rolling link-check issue",
+    ("link-check.yml", "keepalive", "actions"): "re-enables the scheduled workflow (60-day inactivity rule)",
     ("pages.yml", "deploy", "pages"): "deploy-pages publishes the site artifact",
     ("pages.yml", "deploy", "id-token"): "deploy-pages proves the run's identity to Pages (OIDC)",
 }
@@ -72,12 +89,16 @@ NODE24_ACTIONS: frozenset[tuple[str, int]] = frozenset(
     }
 )
 
-# Workflows still pinning Node 20 actions; each is an expected (strict) failure until issue 12 lands.
-NODE20_TODAY: dict[str, str] = {
-    "ci.yml": "upload-artifact v4.6.2",
-    "link-check.yml": "upload-artifact v4.6.2, download-artifact v4.3.0",
-    "pages.yml": "upload-pages-artifact v4.0.0, configure-pages v5.0.0, deploy-pages v4.0.5",
+# The jobs that install the whole dev toolchain (pytest, mypy, ruff, zensical, playwright, zizmor …), with
+# why. Every other job installs requirements/site.txt only (`make venv-site`, or `make site`), above all
+# the Pages build and the jobs that hold a secret or a write grant.
+DEV_INSTALLS: dict[tuple[str, str], str] = {
+    ("ci.yml", "test"): "runs `make test`: ruff, mypy and pytest",
 }
+
+# Workflows whose setup-python keeps a pip cache. Only CI: a cache written by one run is read by the next,
+# so the Pages build and the jobs that hold secrets install from the registry each time.
+CACHED_WORKFLOWS = frozenset({"ci.yml"})
 
 # Branch protection requires a check of this name, and CONTRIBUTING.md tells contributors to wait for it.
 REQUIRED_CHECK = "CI OK"
@@ -265,11 +286,25 @@ def aggregate_condition_violations(job: Job) -> list[str]:
     return []
 
 
+SCHEDULE_SWITCH = re.compile(
+    r"vars\.(?P<variable>[A-Z][A-Z0-9_]*)\s*==\s*'true'|github\.repository(?:_owner)?\s*=="
+)
+MAIN_GUARD = re.compile(r"github\.ref_name\s*==\s*'main'|github\.ref\s*==\s*'refs/heads/main'")
+STATUS_OVERRIDE = re.compile(r"\b(?:always|cancelled|failure)\(\)")
+
+
+def scheduled(workflow: Workflow) -> bool:
+    """Whether the workflow has a `schedule:` trigger."""
+    return "schedule" in triggers(workflow)
+
+
 def schedule_violations(workflow: Workflow) -> list[str]:
-    """A scheduled workflow can also be run by hand, fires off the hour, and does nothing in a fork:
-    each job is guarded by the repository name, directly or through a guarded job it needs."""
+    """A scheduled workflow can also be run by hand, fires off the hour, is switched on by a repository
+    variable (a fork has none, and schedule payloads carry no github.event.repository to test for a fork)
+    and runs only on main: each job is guarded directly, or through guarded jobs it needs (a job
+    skipped by its guard skips its dependents unless they override with always()/cancelled()/failure())."""
     on = workflow["on"]
-    if not isinstance(on, dict) or "schedule" not in on:
+    if not scheduled(workflow):
         return []
     found = [] if "workflow_dispatch" in on else ["scheduled without workflow_dispatch"]
     for entry in on["schedule"]:
@@ -281,12 +316,120 @@ def schedule_violations(workflow: Workflow) -> list[str]:
         condition = str(job.get("if", ""))
         needs = job.get("needs", [])
         needs = [needs] if isinstance(needs, str) else needs
-        if re.search(r"github\.repository(?:_owner)?\s*==", condition) or (
-            needs and set(needs) <= guarded and "always()" not in condition
-        ):
+        if needs and set(needs) <= guarded and not STATUS_OVERRIDE.search(condition):
             guarded.add(job_id)
+            continue
+        missing = [
+            text
+            for pattern, text in (
+                (SCHEDULE_SWITCH, "would run in every fork (no `vars.NAME == 'true'` switch)"),
+                (MAIN_GUARD, "would run off main (no `github.ref_name == 'main'` guard)"),
+            )
+            if not pattern.search(condition)
+        ]
+        if missing:
+            found.append(f"job {job_id!r} " + " and ".join(missing))
         else:
-            found.append(f"job {job_id!r} would run in every fork (no `github.repository ==` guard)")
+            guarded.add(job_id)
+    return found
+
+
+def schedule_payload_violations(workflow: Workflow) -> list[str]:
+    """A scheduled workflow never reads `github.event.repository`: schedule payloads do not carry it, so
+    e.g. a base branch taken from it is empty. `github.ref_name` and `github.repository` are always set."""
+    if not scheduled(workflow):
+        return []
+    return [
+        f"{text.strip()!r} reads github.event.repository"
+        for text in strings(workflow)
+        if "github.event.repository" in text
+    ]
+
+
+ENABLE_CALL = re.compile(r"gh\s+api\s+(?:--method|-X)\s+PUT\s+\S*/actions/workflows/\S+/enable\b")
+
+
+def keepalive_violations(workflow: Workflow) -> list[str]:
+    """A scheduled workflow keeps itself alive: one job, needing no other (a failed check must not skip
+    it) and running no action or checkout, calls `PUT …/actions/workflows/<file>/enable` with
+    `actions: write` as its only grant."""
+    if not scheduled(workflow):
+        return []
+    keepers = [
+        (job_id, job)
+        for job_id, job in jobs(workflow)
+        if any(ENABLE_CALL.search(str(step.get("run", ""))) for step in steps(job))
+    ]
+    if not keepers:
+        return ["no job re-enables the workflow (gh api --method PUT …/actions/workflows/<file>/enable)"]
+    found = []
+    for job_id, job in keepers:
+        if job.get("permissions") != {"actions": "write"}:
+            found.append(
+                f"job {job_id!r}: permissions {job.get('permissions')!r}, expected {{actions: write}}"
+            )
+        if job.get("needs"):
+            found.append(f"job {job_id!r} needs {job['needs']!r}: a failed check would skip the keepalive")
+        found += [f"job {job_id!r} runs {step['uses']}" for step in steps(job) if "uses" in step]
+    return found
+
+
+def environment_violations(job: Job) -> list[str]:
+    """A job that uses an environment only for its secrets says `deployment: false`, so no deployment
+    record is created every run; only the Pages deployment (deploy-pages needs one) records one."""
+    environment = job.get("environment")
+    if environment is None:
+        return []
+    name = environment.get("name") if isinstance(environment, dict) else environment
+    if name == "github-pages":
+        return []
+    if not isinstance(environment, dict) or environment.get("deployment") is not False:
+        return [f"environment {name!r} without `deployment: false` records a deployment every run"]
+    return []
+
+
+FORCED_PUSH = re.compile(r"\bgit\b[^\n]*\spush\b[^\n]*?\s(?:--force(?:-with-lease)?\b|-f\b|\+\S)")
+
+
+def force_push_violations(job: Job) -> list[str]:
+    """No script force-pushes (`--force`, `--force-with-lease`, `-f`, a `+` refspec): a rewritten branch
+    that carries older workflow files is refused to any token without the `workflows` permission."""
+    return [
+        f"step {step.get('name')!r} force-pushes: {match[0].strip()!r}"
+        for step in steps(job)
+        for match in FORCED_PUSH.finditer(str(step.get("run", "")))
+    ]
+
+
+DEV_INSTALL = re.compile(
+    r"\bmake\s+(?:venv|test|test-fast|lint|typecheck|pytest|bench)(?![\w-])|\.ci/run\b|requirements/dev\.txt"
+)
+
+
+def dev_install_violations(workflow_name: str, job_id: str, job: Job) -> list[str]:
+    """The dev toolchain is installed only by the jobs DEV_INSTALLS names; the rest install the site's."""
+    if (workflow_name, job_id) in DEV_INSTALLS:
+        return []
+    return [
+        f"step {step.get('name')!r} installs the dev toolchain ({match[0]!r}); use `make venv-site`"
+        for step in steps(job)
+        for match in DEV_INSTALL.finditer(str(step.get("run", "")))
+    ]
+
+
+def cache_violations(workflow_name: str, job: Job) -> list[str]:
+    """setup-python keeps a pip cache in CACHED_WORKFLOWS (always) and nowhere else; no actions/cache."""
+    found = []
+    for step in steps(job):
+        uses = str(step.get("uses", ""))
+        cache = (step.get("with") or {}).get("cache")
+        if uses.startswith("actions/cache"):
+            found.append(f"{uses}: caches are kept to setup-python's pip cache in CI")
+        elif uses.startswith("actions/setup-python@"):
+            if workflow_name in CACHED_WORKFLOWS and cache != "pip":
+                found.append(f"setup-python has `cache: {cache!r}`, expected pip")
+            elif workflow_name not in CACHED_WORKFLOWS and cache:
+                found.append(f"setup-python caches ({cache!r}) outside CI")
     return found
 
 
@@ -526,9 +669,20 @@ class TestEveryWorkflow:
         assert isinstance(concurrency, dict), "no concurrency group"
         assert "${{ github.workflow }}" in str(concurrency.get("group")), concurrency
 
-    def test_scheduled_workflows_dispatchable_off_the_hour_and_not_in_forks(self, workflow: Path) -> None:
-        """A schedule comes with workflow_dispatch, an off-the-hour cron, and a repository guard on every job."""
+    def test_scheduled_workflows_dispatchable_off_the_hour_switched_on_and_main_only(
+        self, workflow: Path
+    ) -> None:
+        """A schedule comes with workflow_dispatch, an off-the-hour cron, and on every job a repository
+        variable that switches it on (none in forks) and a main guard."""
         assert_none(schedule_violations(load(workflow)))
+
+    def test_scheduled_workflows_read_no_repository_payload(self, workflow: Path) -> None:
+        """Schedule payloads carry no github.event.repository: a scheduled workflow never reads it."""
+        assert_none(schedule_payload_violations(load(workflow)))
+
+    def test_scheduled_workflows_keep_themselves_alive(self, workflow: Path) -> None:
+        """A scheduled workflow re-enables itself through the API every run (60-day inactivity rule)."""
+        assert_none(keepalive_violations(load(workflow)))
 
     def test_generator_calls_exist(self, workflow: Path) -> None:
         """Every `python -m generator COMMAND --option` in a `run:` script is one the CLI has (scheduled
@@ -537,25 +691,7 @@ class TestEveryWorkflow:
         assert_none([v for script in scripts for v in generator_call_violations(script)])
 
 
-@pytest.mark.parametrize(
-    "workflow",
-    [
-        pytest.param(
-            path,
-            id=path.name,
-            marks=[
-                pytest.mark.xfail(
-                    strict=True,
-                    raises=AssertionError,
-                    reason=f"issue 12: {NODE20_TODAY[path.name]} still run on Node 20",
-                )
-            ]
-            if path.name in NODE20_TODAY
-            else [],
-        )
-        for path in WORKFLOWS
-    ],
-)
+@workflow_param
 def test_only_node24_actions(workflow: Path) -> None:
     """Every pinned action is a release known to run on Node 24 (NODE24_ACTIONS)."""
     assert_none(node24_violations(workflow.read_text(encoding="utf-8")))
@@ -602,6 +738,22 @@ class TestEveryJob:
         """`${{ }}` goes through `env:`, never straight into a shell script."""
         assert_none(run_expression_violations(load(workflow)["jobs"][job_id]))
 
+    def test_environment_without_deployment_record(self, workflow: Path, job_id: str) -> None:
+        """An environment used for its secrets says `deployment: false` (only Pages records deployments)."""
+        assert_none(environment_violations(load(workflow)["jobs"][job_id]))
+
+    def test_never_force_pushes(self, workflow: Path, job_id: str) -> None:
+        """No `git push --force` (or lease, `-f`, `+refspec`): pushes only create branches."""
+        assert_none(force_push_violations(load(workflow)["jobs"][job_id]))
+
+    def test_dev_toolchain_only_where_tests_run(self, workflow: Path, job_id: str) -> None:
+        """Only DEV_INSTALLS jobs install requirements/dev.txt; the others install the site's only."""
+        assert_none(dev_install_violations(workflow.name, job_id, load(workflow)["jobs"][job_id]))
+
+    def test_pip_cache_in_ci_only(self, workflow: Path, job_id: str) -> None:
+        """CI's setup-python caches pip; Pages and the link check (secrets, publishing) never cache."""
+        assert_none(cache_violations(workflow.name, load(workflow)["jobs"][job_id]))
+
 
 def test_write_grants_table_has_no_stale_entry() -> None:
     """Each WRITE_GRANTS entry is still granted, so the table cannot silently allow more than is used."""
@@ -624,11 +776,6 @@ def test_ci_runs_on_pull_requests() -> None:
     assert "pull_request" in triggers(load(CI))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 12: CI's concurrency group is keyed on github.head_ref, so fork PRs (all patch-1) cancel each other",
-)
 def test_ci_concurrency_is_per_pull_request() -> None:
     """CI's concurrency group is unique per PR or run (PR number, ref or run id), not the branch name alone."""
     assert_none(pr_concurrency_violations(load(CI)))
@@ -642,11 +789,6 @@ def test_ci_has_one_aggregate_required_check() -> None:
     assert found[1].get("name", found[0]) == REQUIRED_CHECK
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 12: the aggregate job uses if: always(), so fork-cancelled runs show red/green wrongly",
-)
 def test_ci_aggregate_runs_unless_cancelled() -> None:
     """The aggregate job's `if:` is `!cancelled()`: it runs after a failure, not after a cancellation."""
     found = aggregate_job(load(CI))
@@ -752,14 +894,137 @@ def test_aggregate_rule_catches_a_job_left_out() -> None:
 
 
 def test_schedule_rule_catches_an_unguarded_job() -> None:
-    """Removing the repository guard lets the scheduled jobs run in forks, which the rule reports."""
+    """Without the check job's guard, every job that needs it runs in forks and off main; a keepalive that
+    lost its main guard, a job that overrides a skipped guard, a bad cron and no dispatch are all caught."""
     workflow = load(LINK_CHECK)
     assert schedule_violations(workflow) == []
     del workflow["jobs"]["check"]["if"]
-    assert len(schedule_violations(workflow)) == len(workflow["jobs"])
+    flagged = schedule_violations(workflow)
+    assert [v.split("'")[1] for v in flagged] == ["check", "snapshot", "issue"]
+    assert all("every fork" in v and "off main" in v for v in flagged)
+
+    workflow = load(LINK_CHECK)
+    workflow["jobs"]["keepalive"]["if"] = "vars.LINK_CHECK_ENABLED == 'true'"
+    workflow["jobs"]["issue"]["if"] = "${{ !cancelled() }}"
+    assert schedule_violations(workflow) == [
+        "job 'issue' would run in every fork (no `vars.NAME == 'true'` switch) and would run off main"
+        " (no `github.ref_name == 'main'` guard)",
+        "job 'keepalive' would run off main (no `github.ref_name == 'main'` guard)",
+    ]
+
+    workflow = load(LINK_CHECK)
     workflow["on"]["schedule"] = [{"cron": "0 5 * * 1"}]
     del workflow["on"]["workflow_dispatch"]
-    assert len(schedule_violations(workflow)) == len(workflow["jobs"]) + 2
+    assert len(schedule_violations(workflow)) == 2
+
+
+@pytest.mark.parametrize(
+    ("condition", "ok"),
+    [
+        ("github.ref_name == 'main' && vars.LINK_CHECK_ENABLED == 'true'", True),
+        ("github.ref == 'refs/heads/main' && github.repository == 'o/r'", True),
+        ("vars.LINK_CHECK_ENABLED == 'true'", False),
+        ("github.ref_name == 'main'", False),
+        ("github.event.repository.fork == false && github.ref_name == 'main'", False),
+        (None, False),
+    ],
+)
+def test_schedule_guard_rule(condition: str | None, ok: bool) -> None:
+    """The guard needs both a switch (variable or repository name) and a main-branch test."""
+    workflow = load(LINK_CHECK)
+    workflow["jobs"]["check"].pop("if")
+    if condition is not None:
+        workflow["jobs"]["check"]["if"] = condition
+    assert ("job 'check'" not in " ".join(schedule_violations(workflow))) is ok
+
+
+def test_schedule_payload_rule_catches_event_repository() -> None:
+    """The base branch taken from github.event.repository (empty on a schedule) is caught."""
+    workflow = load(LINK_CHECK)
+    assert schedule_payload_violations(workflow) == []
+    workflow["jobs"]["snapshot"]["steps"][-1]["env"]["BASE_BRANCH"] = (
+        "${{ github.event.repository.default_branch }}"
+    )
+    assert schedule_payload_violations(workflow)
+    workflow["on"] = {"workflow_dispatch": None}  # not scheduled: the payload has it
+    assert schedule_payload_violations(workflow) == []
+
+
+def test_keepalive_rule_catches_a_missing_or_overprivileged_keepalive() -> None:
+    """No keepalive, a keepalive with more than actions: write, one that needs the check, or one that
+    runs an action are each caught."""
+    workflow = load(LINK_CHECK)
+    assert keepalive_violations(workflow) == []
+    keepalive = workflow["jobs"]["keepalive"]
+    keepalive["permissions"]["contents"] = "write"
+    keepalive["needs"] = "check"
+    keepalive["steps"].insert(0, {"uses": PIN, "with": {"persist-credentials": False}})
+    assert len(keepalive_violations(workflow)) == 3
+    del workflow["jobs"]["keepalive"]
+    assert keepalive_violations(workflow) == [
+        "no job re-enables the workflow (gh api --method PUT …/actions/workflows/<file>/enable)"
+    ]
+
+
+def test_environment_rule_catches_a_deployment_record() -> None:
+    """An environment named as a string, or a mapping without `deployment: false`, is caught; Pages is not."""
+    job = load(LINK_CHECK)["jobs"]["check"]
+    assert environment_violations(job) == []
+    job["environment"] = "link-check"
+    assert environment_violations(job)
+    job["environment"] = {"name": "link-check", "deployment": True}
+    assert environment_violations(job)
+    assert environment_violations(load(PAGES)["jobs"]["deploy"]) == []
+
+
+@pytest.mark.parametrize(
+    ("script", "ok"),
+    [
+        ('git push origin "HEAD:refs/heads/$BRANCH"', True),
+        ("git -c a=b push origin HEAD:refs/heads/x", True),
+        ('git push --force origin "HEAD:refs/heads/$SNAPSHOT_BRANCH"', False),
+        ("git push --force-with-lease origin HEAD:x", False),
+        ("git push -f origin HEAD:x", False),
+        ("git push origin +HEAD:refs/heads/x", False),
+        ("echo 'no push' && git fetch --force origin", True),
+    ],
+)
+def test_force_push_rule(script: str, ok: bool) -> None:
+    """The force-push rule catches every way of rewriting a branch, and only those."""
+    assert (force_push_violations({"steps": [{"name": "push", "run": script}]}) == []) is ok
+
+
+@pytest.mark.parametrize(
+    ("script", "ok"),
+    [
+        ("make venv-site", True),
+        ("make site", True),
+        (".venv/bin/python -m generator validate", True),
+        ("make venv", False),
+        ("make test", False),
+        ("bash .ci/run", False),
+        ("pip install -r requirements/dev.txt -c constraints.txt", False),
+    ],
+)
+def test_dev_install_rule(script: str, ok: bool) -> None:
+    """Outside DEV_INSTALLS, a dev install in any form is caught; the site install is not."""
+    job: Job = {"steps": [{"name": "Install", "run": script}]}
+    assert (dev_install_violations("link-check.yml", "check", job) == []) is ok
+    assert dev_install_violations("ci.yml", "test", job) == []
+
+
+def test_cache_rule_catches_a_cache_outside_ci_and_a_ci_job_without() -> None:
+    """A pip cache in the Pages build, or a CI setup-python without one, is caught."""
+    build = load(PAGES)["jobs"]["build"]
+    assert cache_violations("pages.yml", build) == []
+    build["steps"][1]["with"]["cache"] = "pip"
+    assert cache_violations("pages.yml", build)
+    site = load(CI)["jobs"]["site"]
+    assert cache_violations("ci.yml", site) == []
+    del site["steps"][1]["with"]["cache"]
+    assert cache_violations("ci.yml", site)
+    site["steps"].append({"uses": "actions/cache@" + "0" * 40})
+    assert len(cache_violations("ci.yml", site)) == 2
 
 
 def test_pr_secret_rule_catches_a_secret() -> None:
@@ -814,6 +1079,223 @@ def test_generator_call_rule_catches_unknown_commands_and_options() -> None:
     )
     assert generator_call_violations(".venv/bin/python -m generator check --no-such-option")
     assert generator_call_violations(".venv/bin/python -m generator no-such-command")
+
+
+# --- the link check's own steps, run with stand-ins for gh and python ------------------------------
+
+
+def step_named(job: Job, needle: str) -> dict[str, Any]:
+    """The one step of `job` whose `run:` script contains `needle`."""
+    found = [step for step in steps(job) if needle in str(step.get("run", ""))]
+    assert len(found) == 1, f"{len(found)} steps run {needle!r}"
+    return found[0]
+
+
+def run_step(step: dict[str, Any], cwd: Path, env: dict[str, str], bin_dir: Path) -> int:
+    """Run a step's script as GitHub does with no `shell:` (`bash -e`), stand-ins first on PATH."""
+    script = cwd / "step.sh"
+    script.write_text(str(step["run"]), encoding="utf-8")
+    path = f"{bin_dir}:/usr/bin:/bin"
+    done = subprocess.run(
+        ["bash", "-e", str(script)],
+        cwd=cwd,
+        env={"PATH": path, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode
+
+
+def recorder(path: Path, log: Path, status: int = 0) -> None:
+    """An executable that appends its arguments (one line per call) to `log` and exits with `status`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexit {status}\n', encoding="utf-8")
+    path.chmod(0o755)
+
+
+needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+
+
+@needs_bash
+def test_keepalive_step_enables_its_own_workflow_file(tmp_path: Path) -> None:
+    """The keepalive script, given GitHub's GITHUB_WORKFLOW_REF, calls the enable API for this very file."""
+    step = step_named(load(LINK_CHECK)["jobs"]["keepalive"], "/enable")
+    assert set(step["env"]) == {"GH_TOKEN"}
+    log = tmp_path / "gh.log"
+    recorder(tmp_path / "bin" / "gh", log)
+    env = {
+        "GH_TOKEN": "token",
+        "GITHUB_REPOSITORY": "o/r",
+        "GITHUB_WORKFLOW_REF": f"o/r/.github/workflows/{LINK_CHECK.name}@refs/heads/main",
+    }
+    assert run_step(step, tmp_path, env, tmp_path / "bin") == 0
+    assert log.read_text().splitlines() == [
+        f"api --method PUT repos/o/r/actions/workflows/{LINK_CHECK.name}/enable"
+    ]
+
+
+@needs_bash
+@pytest.mark.parametrize(("changed", "with_app"), [("true", True), ("false", False)])
+def test_snapshot_step_passes_the_run_facts_to_snapshot_pr(
+    tmp_path: Path, changed: str, with_app: bool
+) -> None:
+    """The snapshot step puts the new snapshot in place only when it changed, lets git use gh's token,
+    and calls `snapshot-pr` with the run's own fresh branch, the run's branch as base and --app-token only
+    with the App's token; the arguments parse with the real CLI."""
+    step = step_named(load(LINK_CHECK)["jobs"]["snapshot"], "snapshot-pr")
+    assert set(step["env"]) == {"GH_TOKEN", "APP_TOKEN", "BASE_BRANCH", "CHANGED", "EXIT_CODE"}
+    gh_log, py_log = tmp_path / "gh.log", tmp_path / "python.log"
+    recorder(tmp_path / "bin" / "gh", gh_log)
+    recorder(tmp_path / ".venv" / "bin" / "python", py_log)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "hub-snapshot.json").write_text("old", encoding="utf-8")
+    (tmp_path / "temp" / "link-check").mkdir(parents=True)
+    (tmp_path / "temp" / "link-check" / "hub-snapshot.json").write_text("new", encoding="utf-8")
+    env = {
+        "GH_TOKEN": "token",
+        "APP_TOKEN": str(with_app).lower(),
+        "BASE_BRANCH": "main",
+        "CHANGED": changed,
+        "EXIT_CODE": "3",
+        "RUNNER_TEMP": str(tmp_path / "temp"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_RUN_ATTEMPT": "2",
+    }
+    assert run_step(step, tmp_path, env, tmp_path / "bin") == 0
+    assert (tmp_path / "data" / "hub-snapshot.json").read_text() == ("new" if changed == "true" else "old")
+    assert gh_log.read_text().splitlines() == ["auth setup-git"]
+    [call] = py_log.read_text().splitlines()
+    argv = call.split()
+    assert argv[:3] == ["-m", "generator", "snapshot-pr"]
+    args = build_parser().parse_args(argv[2:])
+    assert (args.changed, args.exit_code, args.base) == (changed, 3, "main")
+    assert args.branch == "link-check/hub-snapshot-4242-2"
+    assert args.app_token is with_app
+
+
+@needs_bash
+def test_snapshot_step_fails_when_snapshot_pr_fails(tmp_path: Path) -> None:
+    """A failing `snapshot-pr` fails the step, even though its output is piped into the job summary."""
+    step = step_named(load(LINK_CHECK)["jobs"]["snapshot"], "snapshot-pr")
+    recorder(tmp_path / "bin" / "gh", tmp_path / "gh.log")
+    recorder(tmp_path / ".venv" / "bin" / "python", tmp_path / "python.log", status=1)
+    env = {"CHANGED": "false", "APP_TOKEN": "false", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+    assert run_step(step, tmp_path, env, tmp_path / "bin") != 0
+
+
+def test_snapshot_pr_token_is_the_apps_when_configured_else_the_workflows() -> None:
+    """The App token step runs only when its client id variable is set, asks for exactly contents and
+    pull-requests, and the PR step falls back to the workflow token; the job runs whether or not the
+    snapshot changed (an unchanged run closes a stale PR)."""
+    job = load(LINK_CHECK)["jobs"]["snapshot"]
+    [app] = [
+        step
+        for step in steps(job)
+        if str(step.get("uses", "")).startswith("actions/create-github-app-token@")
+    ]
+    switch = re.fullmatch(r"vars\.(?P<name>[A-Z_]+) != ''", str(app["if"]).strip())
+    assert switch is not None, app["if"]
+    inputs = app["with"]
+    assert inputs["client-id"] == f"${{{{ vars.{switch['name']} }}}}"
+    assert re.fullmatch(r"\$\{\{ secrets\.[A-Z_]+ \}\}", inputs["private-key"])
+    assert {k: v for k, v in inputs.items() if k.startswith("permission-")} == {
+        "permission-contents": "write",
+        "permission-pull-requests": "write",
+    }
+    env = step_named(job, "snapshot-pr")["env"]
+    assert env["GH_TOKEN"] == f"${{{{ steps.{app['id']}.outputs.token || github.token }}}}"
+    assert env["APP_TOKEN"] == f"${{{{ steps.{app['id']}.outcome == 'success' }}}}"
+    assert env["BASE_BRANCH"] == "${{ github.ref_name }}"
+    assert "snapshot-changed" not in str(job.get("if", ""))
+
+
+# --- the maintainer's guide and the repository address -----------------------------------------------
+
+SETTING_REFERENCE = re.compile(r"\b(?P<kind>vars|secrets)\.(?P<name>[A-Z][A-Z0-9_]*)")
+
+
+def settings_read(workflows: dict[str, Workflow]) -> set[str]:
+    """Every repository variable, secret and environment the workflows read (GITHUB_TOKEN is GitHub's)."""
+    found = {
+        match["name"]
+        for workflow in workflows.values()
+        for text in strings(workflow)
+        for match in SETTING_REFERENCE.finditer(text)
+        if match["name"] != "GITHUB_TOKEN"
+    }
+    for workflow in workflows.values():
+        for _, job in jobs(workflow):
+            environment = job.get("environment")
+            if environment is not None:
+                found.add(environment.get("name") if isinstance(environment, dict) else environment)
+    return found
+
+
+def undocumented(workflows: dict[str, Workflow], guide: str) -> list[str]:
+    """The settings the workflows read that the guide does not name (as `NAME`)."""
+    return sorted(name for name in settings_read(workflows) if f"`{name}`" not in guide)
+
+
+def test_maintainers_guide_names_every_setting_the_workflows_read() -> None:
+    """MAINTAINING.md names each variable, secret and environment the workflows read, the required check,
+    the pull-request setting and the Pages source; the README links to it."""
+    guide = MAINTAINING.read_text(encoding="utf-8")
+    workflows = {path.name: load(path) for path in WORKFLOWS}
+    assert settings_read(workflows) >= {"LINK_CHECK_ENABLED", "HF_TOKEN", "link-check", "github-pages"}
+    assert undocumented(workflows, guide) == []
+    for text in (
+        f'"{REQUIRED_CHECK}"',
+        "Allow GitHub Actions to create and approve pull requests",
+        "GitHub Actions",
+    ):
+        assert text in guide, text
+    assert "(MAINTAINING.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_guide_rule_catches_a_new_secret() -> None:
+    """A secret added to a workflow but not to the guide is reported."""
+    workflows = {path.name: load(path) for path in WORKFLOWS}
+    guide = MAINTAINING.read_text(encoding="utf-8")
+    workflows["ci.yml"]["jobs"]["test"]["env"] = {"X": "${{ secrets.NEW_SECRET }}"}
+    assert undocumented(workflows, guide) == ["NEW_SECRET"]
+
+
+def repository_address() -> tuple[str, str]:
+    """(owner, name) of the repository, from its one documented place: mkdocs.yml's footer link."""
+    config = yaml.safe_load(MKDOCS.read_text(encoding="utf-8"))
+    links = [item["link"] for item in config["extra"]["social"] if "github.com" in item["link"]]
+    assert len(links) == 1, links
+    match = re.fullmatch(r"https://github\.com/(?P<owner>[\w.-]+)/(?P<name>[\w.-]+)", links[0])
+    assert match is not None, links[0]
+    return match["owner"], match["name"]
+
+
+def test_repository_address_in_one_place() -> None:
+    """mkdocs.yml names the repository; site_url and the issue chooser's link agree with it; the workflows,
+    CONTRIBUTING.md and the PR templates never name it (relative links, variables, github.repository)."""
+    owner, name = repository_address()
+    config = yaml.safe_load(MKDOCS.read_text(encoding="utf-8"))
+    assert config["site_url"] == f"https://{owner.lower()}.github.io/{name}/"
+    chooser = yaml.safe_load(ISSUE_CONFIG.read_text(encoding="utf-8"))
+    for link in chooser.get("contact_links", []):
+        if "github.com" in link["url"]:
+            assert link["url"].startswith(f"https://github.com/{owner}/{name}/"), link["url"]
+    for path in [*WORKFLOWS, ROOT / "CONTRIBUTING.md", *PR_TEMPLATES]:
+        text = path.read_text(encoding="utf-8")
+        assert f"{owner}/{name}" not in text, path.name
+        assert f"github.com/{owner}" not in text, path.name
+    assert "site_url" in MAINTAINING.read_text(encoding="utf-8")
+
+
+def test_pr_templates_name_the_required_check() -> None:
+    """A template that asks for a green check names it as branch protection does ("CI OK")."""
+    for path in PR_TEMPLATES:
+        text = path.read_text(encoding="utf-8")
+        assert '"CI" check' not in text, path.name
+        if "check is green" in text:
+            assert f'"{REQUIRED_CHECK}" check is green' in text, path.name
 
 
 # --- Dependabot and pre-commit ------------------------------------------------------------------

@@ -28,9 +28,11 @@ from urllib3.util.retry import Retry
 from generator.hub.client import Limits
 from generator.hub.findings import Finding, unverified
 from generator.hub.retry import DEADLINE_REACHED, TRANSIENT_STATUSES, RetryPolicy, retry_after
+from generator.settings import Settings
 from generator.text import one_line
 
-USER_AGENT = "lora-alchemy-link-check/0.1 (+https://github.com/lora-alchemy)"
+USER_AGENT = "lora-alchemy-link-check/0.1"
+"""Our probe's name; in a workflow run the repository's address is added (never a guessed one)."""
 HEAD_REFUSED = frozenset({403, 405, 501})
 _RETRIED = TRANSIENT_STATUSES | frozenset(range(500, 600))
 
@@ -88,7 +90,8 @@ def url_session(policy: RetryPolicy) -> requests.Session:
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    session.headers["User-Agent"] = USER_AGENT
+    repository = Settings().repository_url
+    session.headers["User-Agent"] = f"{USER_AGENT} (+{repository})" if repository else USER_AGENT
     return session
 
 
