@@ -4,14 +4,21 @@ The bytes are what a real file starts with: u64le ``N``, then ``N`` bytes of com
 multiple of 8, with ``data_offsets`` laid out in the serializer's order (dtype descending, then name). Nothing
 after the header is produced; :func:`file_size` gives the size the whole file would have, so an emulator can serve
 a header-only file with its true declared size.
+
+:func:`make_lora_header` builds its shapes from :func:`~generator.lora.architectures.expected_shape`, the table the
+inspector judges against; :func:`load_key_list` and :func:`fixture_header` read the independent key lists of
+``tests/fixtures/headers/``, transcribed from the writers' public code.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from generator.lora.architectures import Architecture, expected_shape, get_architecture
@@ -249,4 +256,102 @@ def make_lora_header(
         adaptive_ranks=adaptive_ranks,
     )
     tensors.update({name: (dtype, tuple(shape)) for name, (dtype, shape) in (extra or {}).items()})
+    return serialize_header(tensors, metadata)
+
+
+# -------------------------------------------------------------------------------- key-list fixtures
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "headers"
+"""Key lists transcribed from public writer code (format: ``tests/fixtures/headers/README.md``)."""
+_MIN = re.compile(r"min\((.+),(.+)\)")
+_RANGE = re.compile(r"(\d+)\.\.(\d+)")
+_PLACEHOLDER = re.compile(r"\{([a-z])\}")
+
+
+@dataclass
+class _KeyList:
+    """What a key-list file declares, as it is read."""
+
+    values: dict[str, int]
+    overrides: Mapping[str, int]
+    each: dict[str, list[str]] = field(default_factory=dict)
+    tensors: TensorTable = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+
+def _evaluate(expr: str, values: Mapping[str, int]) -> int:
+    """An integer expression of a key list: a number, a name, ``A*B`` or ``min(A, B)``."""
+    expr = expr.strip()
+    smallest = _MIN.fullmatch(expr)
+    if smallest is not None:
+        return min(_evaluate(smallest.group(1), values), _evaluate(smallest.group(2), values))
+    if "*" in expr:
+        return math.prod(_evaluate(term, values) for term in expr.split("*"))
+    return int(expr) if expr.isdigit() else values[expr]
+
+
+def _assignment(rest: str) -> tuple[str, str]:
+    name, _, value = rest.partition("=")
+    return name.strip(), value.strip()
+
+
+def _expand(name: str, each: Mapping[str, list[str]]) -> list[str]:
+    """Every key a pattern stands for: one per combination of its ``{i}``-style placeholders."""
+    names = [name]
+    for placeholder in sorted(set(_PLACEHOLDER.findall(name))):
+        names = [n.replace("{" + placeholder + "}", v) for n in names for v in each[placeholder]]
+    return names
+
+
+def _read_key_list(path: Path, state: _KeyList) -> None:
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line.startswith("# source:"):
+            state.sources.append(line)
+        if not line or line.startswith("#"):
+            continue
+        word, _, rest = line.partition(" ")
+        if word == "include":
+            _read_key_list(path.parent / rest.strip(), state)
+        elif word == "set":
+            name, expr = _assignment(rest)
+            state.values[name] = state.overrides.get(name, _evaluate(expr, state.values))
+        elif word == "each":
+            name, spec = _assignment(rest)
+            bounds = _RANGE.fullmatch(spec)
+            if bounds is not None:
+                state.each[name] = [str(v) for v in range(int(bounds.group(1)), int(bounds.group(2)) + 1)]
+            else:
+                state.each[name] = [v.strip() for v in spec.split(",")]
+        elif word == "meta":
+            key, value = _assignment(rest)
+            state.metadata[key] = value
+        elif word == "metajson":
+            key, value = _assignment(rest)
+            state.metadata[key] = json.dumps(json.loads(value), indent=2, sort_keys=True)
+        else:
+            dtype, _, shape = rest.strip().partition(" ")
+            dims = shape.strip().removeprefix("[").removesuffix("]")
+            parsed = tuple(_evaluate(d, state.values) for d in dims.split(",") if d.strip())
+            for name in _expand(word, state.each):
+                state.tensors[name] = (dtype, parsed)
+
+
+def load_key_list(name: str, **overrides: int) -> tuple[TensorTable, dict[str, str] | None]:
+    """``(tensors, metadata)`` of ``tests/fixtures/headers/<name>``; ``overrides`` replace ``set`` values.
+
+    ``metadata`` is ``None`` when the file declares none (the writer stores no ``__metadata__``).
+    """
+    state = _KeyList(values={}, overrides=overrides)
+    _read_key_list(FIXTURES / name, state)
+    assert state.sources, f"{name} cites no public source (a '# source:' line)"
+    unknown = set(overrides) - set(state.values)
+    assert not unknown, f"{name} has no variable {sorted(unknown)}"
+    return state.tensors, state.metadata or None
+
+
+def fixture_header(name: str, **overrides: int) -> bytes:
+    """Serialized header of a key-list fixture (see :func:`load_key_list`)."""
+    tensors, metadata = load_key_list(name, **overrides)
     return serialize_header(tensors, metadata)

@@ -199,13 +199,16 @@ class TestExampleA:
     """diffusion-pipe (format A′) on the 14B T2V-type shapes."""
 
     def test_format_and_size(self, example_a: tuple[bytes, HeaderFacts]) -> None:
-        """800 tensors with PEFT suffixes after ``diffusion_model.`` and no alpha: A′; header ≈ 100 KB."""
+        """800 tensors with PEFT suffixes after ``diffusion_model.`` and no alpha: A′ (``comfyui-peft``, a layout
+        three tools write, so no single writer is named without metadata); header ≈ 100 KB."""
         header, facts = example_a
         assert (facts.key_format, facts.suffix_family, facts.tensor_count) == (
-            "diffusion-pipe",
+            "comfyui-peft",
             "lora_A/lora_B",
             800,
         )
+        assert facts.writer is None
+        assert "diffusion-pipe, musubi-tuner's convert_lora.py --target other, or ai-toolkit" in facts.layout
         assert 90_000 < len(header) < 110_000
 
     def test_rank_precision_dims(self, example_a: tuple[bytes, HeaderFacts]) -> None:
@@ -216,7 +219,7 @@ class TestExampleA:
         assert (facts.dims.dim, facts.dims.ffn_dim, facts.dims.in_dim) == (5120, 13824, None)
         assert (facts.blocks_covered.count, facts.blocks_covered.layers_seen) == (40, 40)
         assert facts.i2v_keys == 0
-        assert (facts.alpha.scale, facts.alpha.note) == (1.0, "1.0 (no alpha)")
+        assert (facts.alpha.scale, facts.alpha.note) == (1.0, "1.0 (no alpha tensors)")
         assert facts.module_families == ("cross_attn", "ffn", "self_attn")
 
     def test_fits(self, example_a: tuple[bytes, HeaderFacts]) -> None:
@@ -460,7 +463,7 @@ class TestExampleE:
     ("fmt", "alpha", "key_format", "suffix_family"),
     [
         ("comfyui", False, "comfyui", "lora_down/lora_up"),
-        ("diffusion-pipe", False, "diffusion-pipe", "lora_A/lora_B"),
+        ("diffusion-pipe", False, "comfyui-peft", "lora_A/lora_B"),
         ("diffusion-pipe", True, "comfyui", "lora_A/lora_B"),
         ("kohya", True, "kohya", "lora_down/lora_up"),
         ("videox-fun", True, "videox-fun", "lora_down/lora_up"),
@@ -794,7 +797,8 @@ def test_base_guess_hints(
 
 
 def test_lycoris_is_classified_without_rank_math() -> None:
-    """LoHa keys are recognised as Wan modules but get no rank, and rank claims are not judged."""
+    """LoHa keys are recognised as Wan modules and labelled LyCORIS (not by their prefix), but get no rank, and rank
+    claims are not judged."""
     tensors = {
         f"lycoris_blocks_0_self_attn_q.hada_{part}": ("BF16", shape)
         for part, shape in (
@@ -805,7 +809,7 @@ def test_lycoris_is_classified_without_rank_math() -> None:
         )
     }
     facts = analyse(serialize_header(tensors))
-    assert (facts.key_format, facts.suffix_family, facts.rank.kind) == ("peft-other", "lycoris", "none")
+    assert (facts.key_format, facts.suffix_family, facts.rank.kind) == ("lycoris", "lycoris", "none")
     assert set(facts.modules) == {"blocks.*.self_attn.q"}
     assert contradictions(facts, Claims(rank=8)) == []
 

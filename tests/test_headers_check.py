@@ -13,6 +13,7 @@ from generator.hub.check import CheckOptions, check_catalog
 from generator.hub.headers import FIRST_READ
 from generator.hub.retry import RetryPolicy
 from generator.lora.claims import lora_contradictions
+from generator.lora.facts import ANALYSER_VERSION
 from tests.catalog_scenario import header_for, populate
 from tests.hub_emulator import HubEmulator
 from tests.safetensors_factory import file_size
@@ -159,5 +160,35 @@ def test_a_file_that_is_not_safetensors_is_reported_and_not_fetched_again(
     assert facts_of(snapshot, lora) is None
     assert "not a readable safetensors header" in (unreadable_of(snapshot, lora) or "")
     assert json.loads((root / "data" / "hub-snapshot.json").read_text())["headers"]["cd" * 32] == {
-        "unreadable": unreadable_of(snapshot, lora)
+        "unreadable": unreadable_of(snapshot, lora),
+        "analyser": ANALYSER_VERSION,
     }
+
+
+def test_facts_of_an_older_analyser_are_read_once_more(served: HubEmulator, root: Path) -> None:
+    """Issue 11: a corrected analysis reaches old snapshots: older facts are re-read, once."""
+    assert _check(root)[0] == 0
+    path = root / "data" / "hub-snapshot.json"
+    data = json.loads(path.read_text())
+    old = sorted(data["headers"])[0]
+    del data["headers"][old]["analyser"]  # as written before analyser versions existed
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    before = served.range_requests
+    _check(root, now="2026-11-27T10:00:00Z")
+    assert served.range_requests > before
+    assert load_snapshot(path).headers[old].analyser == ANALYSER_VERSION
+    again = served.range_requests
+    _check(root, now="2026-11-28T10:00:00Z")
+    assert served.range_requests == again
+
+
+def test_tensors_larger_than_the_file_are_flagged(hub: HubEmulator, root: Path) -> None:
+    """Issue 11: a header whose tensors need more bytes than the Hub's size is a warning, not a fact."""
+    catalog = load_catalog(root / "data", root)
+    populate(hub, catalog)
+    lora = catalog.lora(LIGHTNING)
+    header = header_for(lora)
+    hub.add_lfs_file(lora.file.repo, lora.file.path, size=len(header) + 1000, header=header, sha256="ef" * 32)
+    _code, warnings = _check(root)
+    assert "the header's tensors need" in warnings
+    assert f"but the file on the Hub has {len(header) + 1000:,}" in warnings

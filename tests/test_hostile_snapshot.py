@@ -82,7 +82,7 @@ ATTACKS: dict[str, tuple[Change, str]] = {
     ),
     "an unknown architecture key": (
         lambda data: _first_header(data)["fits"].__setitem__("wan9-t2v", {"verdict": "fits", "reason": "x"}),
-        '.fits["wan9-t2v"]: Input should be',
+        ".fits[\"wan9-t2v\"]: unknown architecture 'wan9-t2v'",
     ),
     "a missing fits": (lambda data: _first_header(data).pop("fits"), "missing required field 'fits'"),
     "a note with an escape": (

@@ -29,7 +29,7 @@ from generator.catalog import models as m
 from generator.catalog.models import HfLink
 from generator.catalog.positions import json_position, line_col, position_in_message
 from generator.errors import DataError, Problem
-from generator.lora.facts import MAX_COUNT, HeaderFacts, Line
+from generator.lora.facts import ANALYSER_VERSION, MAX_COUNT, Count, HeaderFacts, Line
 from generator.text import refuse_unsafe
 
 SNAPSHOT_FORMAT: Literal[1] = 1
@@ -98,6 +98,12 @@ class UnreadableHeader(_Fact):
     """A file whose bytes are not a readable safetensors header, and why (kept until its sha256 changes)."""
 
     unreadable: Line
+    analyser: Count = Field(default=0, description="ANALYSER_VERSION that judged the bytes unreadable")
+
+
+def is_current(stored: HeaderFacts | UnreadableHeader) -> bool:
+    """True when the stored result comes from today's analyser (older ones are read once more)."""
+    return stored.analyser >= ANALYSER_VERSION
 
 
 def _header_kind(value: object) -> str:

@@ -65,7 +65,7 @@ from generator.hub.report import FileWarning, Row, json_report, markdown
 from generator.hub.repos import HubChecker, RepoQuery, group_by_repo
 from generator.hub.retry import Retrier, RetryPolicy
 from generator.hub.urls import UrlChecker
-from generator.lora.claims import lora_contradictions
+from generator.lora.claims import file_contradictions
 
 
 def utc_now() -> str:
@@ -239,7 +239,8 @@ def file_warnings(
     for lora in catalog.loras:
         source, label = catalog.sources[f"loras/{lora.id}"], lora.file.filename
         facts = facts_of(snapshot, lora)
-        messages = lora_contradictions(facts, lora) if facts else []
+        fact = snapshot.fact(link_key(lora.file.link))
+        messages = file_contradictions(facts, lora, fact.size if fact else None) if facts else []
         unread = problems.get(lora.id) or unreadable_of(snapshot, lora)
         messages += [unread] if unread else []
         warnings.extend(FileWarning(source, label, message) for message in messages)

@@ -17,11 +17,18 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from generator.catalog import models as m
-from generator.catalog.snapshot import LinkFact, Snapshot, StoredHeader, UnreadableHeader, link_key
+from generator.catalog.snapshot import (
+    LinkFact,
+    Snapshot,
+    StoredHeader,
+    UnreadableHeader,
+    is_current,
+    link_key,
+)
 from generator.hub.client import HfApi, read_range
 from generator.hub.retry import HttpFailure, Retrier, Unverified
 from generator.lora.analyse import analyse_header
-from generator.lora.facts import HeaderFacts
+from generator.lora.facts import ANALYSER_VERSION, HeaderFacts
 from generator.lora.parse import HeaderError, declared_length, header_from_bytes
 from generator.text import one_line
 
@@ -40,13 +47,17 @@ class HeaderTarget:
 
 
 def targets(
-    loras: tuple[m.Lora, ...], links: Mapping[str, LinkFact], known: Mapping[str, object]
+    loras: tuple[m.Lora, ...], links: Mapping[str, LinkFact], known: Mapping[str, StoredHeader]
 ) -> list[HeaderTarget]:
-    """The files whose header is not yet in the snapshot (one per sha256), following moves and renames."""
+    """The files whose header is not in the snapshot, or was analysed by an older analyser (one per
+    sha256), following moves and renames."""
     found: dict[str, HeaderTarget] = {}
     for lora in loras:
         fact = links.get(link_key(lora.file.link))
-        if fact is None or fact.status not in READABLE or not fact.sha256 or fact.sha256 in known:
+        if fact is None or fact.status not in READABLE or not fact.sha256:
+            continue
+        stored = known.get(fact.sha256)
+        if stored is not None and is_current(stored):
             continue
         repo = fact.new_repo or lora.file.repo
         path = fact.new_path or lora.file.path
@@ -126,7 +137,9 @@ def read_headers(
                 continue
             problems[target.lora_id] = result.message
             if result.lasting:
-                entries[target.sha256] = UnreadableHeader(unreadable=result.message)
+                entries[target.sha256] = UnreadableHeader(
+                    unreadable=result.message, analyser=ANALYSER_VERSION
+                )
     return entries, problems
 
 

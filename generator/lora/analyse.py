@@ -15,11 +15,12 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from generator.lora.architectures import ARCHITECTURES, is_image_branch
-from generator.lora.compatibility import judge
-from generator.lora.facts import HeaderFacts
+from generator.lora.architectures import is_image_branch
+from generator.lora.compatibility import judge_all
+from generator.lora.facts import ANALYSER_VERSION, HeaderFacts
 from generator.lora.guess import guess_base
 from generator.lora.keys import Key, classify_key
+from generator.lora.layout import describe_layout
 from generator.lora.measure import (
     alpha_summary,
     block_coverage,
@@ -35,7 +36,6 @@ from generator.lora.measure import (
 from generator.lora.modules import Module, group_modules, module_family
 from generator.lora.notes import header_notes
 from generator.lora.parse import TensorSpec
-from generator.vocabulary import ARCHITECTURE_IDS
 
 
 def analyse_header(
@@ -50,11 +50,16 @@ def analyse_header(
     pairs = lora_pairs(modules)
     rank = rank_summary(pairs)
     structure = _structure(modules)
+    layout, writer = describe_layout(key_format, suffix_family, keys, metadata)
     facts = HeaderFacts.model_validate(
         {
+            "analyser": ANALYSER_VERSION,
             "key_format": key_format,
             "format_votes": votes,
             "suffix_family": suffix_family,
+            "layout": layout,
+            "writer": writer,
+            "diffusers_named_keys": sum(1 for k in recognised if k.diffusers_named),
             **_sizes(keys, recognised),
             "rank": rank,
             "precision": precision_summary(keys),
@@ -92,16 +97,18 @@ def _structure(modules: Mapping[str, Module]) -> dict[str, Any]:
         "i2v_keys": sum(m.keys for m in modules.values() if is_image_branch(m.name)),
         "has_flf": "img_emb.emb_pos" in modules,
         "has_vace": any(m.startswith("vace") for m in modules),
-        "fits": {a: judge(evidence, dims, blocks, ARCHITECTURES[a]) for a in sorted(ARCHITECTURE_IDS)},
+        "fits": judge_all(evidence, dims, blocks),
     }
 
 
 def _integrity(modules: Mapping[str, Module], recognised: list[Key]) -> dict[str, int]:
     """Lone ups/downs, alphas without a pair, diffs next to a pair, keys mapping to the same slot (§5 step 5)."""
-    slots = Counter((k.module, k.role) for k in recognised)
+    slots = Counter((k.module, k.role, k.part) for k in recognised)
     return {
         "lone_halves": sum(1 for m in modules.values() if ("down" in m.roles) != ("up" in m.roles)),
-        "orphan_alphas": sum(1 for m in modules.values() if "alpha" in m.roles and m.rank is None),
+        "orphan_alphas": sum(
+            1 for m in modules.values() if "alpha" in m.roles and m.rank is None and not m.lycoris
+        ),
         "diff_overrides": sum(1 for m in modules.values() if "diff" in m.roles and m.rank is not None),
         "duplicate_keys": sum(n - 1 for n in slots.values()),
     }

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from generator.catalog import models as m
 from generator.lora.architectures import ARCHITECTURES
 from generator.lora.facts import Claims, HeaderFacts, PrecisionSummary, RankSummary
-from generator.vocabulary import HEADER_PRECISION, SizeClass
+from generator.vocabulary import HEADER_PRECISION, NoiseLevel, SizeClass
 from generator.vocabulary import ArchitectureTask as Task
 
 _B = r"(?<![a-z0-9])"
@@ -24,10 +24,17 @@ _GEN = {
 }
 _TASK = re.compile(rf"{_B}(ti2v|i2v|t2v|flf2v){_E}", re.IGNORECASE)
 _SIZE = re.compile(rf"(?<![a-z0-9.])(1[._]3b|a?14b|5b){_E}", re.IGNORECASE)
-_NOISE = {
-    "high": re.compile(r"(?<![a-z])(?:high_noise|high)(?![a-z])|(?<![a-z])HN(?![a-z])|_H(?![a-z0-9])", re.I),
-    "low": re.compile(r"(?<![a-z])(?:low_noise|low)(?![a-z])|(?<![a-z])LN(?![a-z])|_L(?![a-z0-9])", re.I),
+_NOISE_WORDS: dict[str, NoiseLevel] = {"high": "high", "low": "low"}
+_NOISE_CAPS: dict[str, NoiseLevel] = {
+    "HIGH": "high",
+    "HN": "high",
+    "H": "high",
+    "LOW": "low",
+    "LN": "low",
+    "L": "low",
 }
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_EXTENSION = re.compile(r"\.(?:safetensors|ckpt|pt|pth|bin)$", re.IGNORECASE)
 _PRECISION_ALIASES = {"float16": "fp16", "float32": "fp32"}
 _TASKS: dict[str, Task] = {"t2v": "T2V", "i2v": "I2V", "flf2v": "I2V", "ti2v": "TI2V"}
 _SIZES: dict[str, SizeClass] = {"1.3b": "1.3B", "1_3b": "1.3B", "14b": "14B", "a14b": "14B", "5b": "5B"}
@@ -55,7 +62,7 @@ def claims_from_text(text: str, source: str = "name") -> Claims:
     generations = [g for g, pattern in _GEN.items() if pattern.search(text)]
     task = _only(_TASKS[t.lower()] for t in _TASK.findall(text))
     size = _only(_SIZES[s.lower()] for s in _SIZE.findall(text))
-    noise = [n for n, pattern in _NOISE.items() if pattern.search(text)]
+    noise = sorted(noise_levels(text))
     return Claims.model_validate(
         {
             "source": source,
@@ -69,6 +76,23 @@ def claims_from_text(text: str, source: str = "name") -> Claims:
             "noise_level": noise[0] if len(noise) == 1 else None,
         }
     )
+
+
+def noise_levels(text: str) -> set[NoiseLevel]:
+    """Expert levels a name states as whole tokens: ``high_noise``/``low-noise``/``HighNoise``, ``HIGH``/``LOW``
+    (also ``HN``/``LN``, and ``H``/``L`` after a separator) in capitals, or ``high``/``low`` as the last word of a
+    path segment (``…/high_noise_model``, ``lora_low.safetensors``); ``high_quality`` or ``low_light`` say nothing."""
+    found: set[NoiseLevel] = set()
+    for segment in _EXTENSION.sub("", text).split("/"):
+        tokens = _TOKEN.findall(segment)
+        for index, token in enumerate(tokens):
+            word = _NOISE_WORDS.get(token.lower().removesuffix("noise"))
+            following = tokens[index + 1].lower() if index + 1 < len(tokens) else None
+            if token in _NOISE_CAPS:
+                found.add(_NOISE_CAPS[token])
+            elif word is not None and (token.lower().endswith("noise") or following in (None, "noise")):
+                found.add(word)
+    return found
 
 
 def claims_from_filename(filename: str) -> Claims:
@@ -155,7 +179,7 @@ def _base_contradictions(facts: HeaderFacts, claims: Claims) -> list[str]:
     if claims.generation is None and claims.task is None and claims.size_class is None:
         return []
     claimed = claimed_architectures(claims)
-    if any(facts.fits[a].verdict == "fits" for a in claimed if a in facts.fits):
+    if any(facts.fits[a].verdict in ("fits", "unknown") for a in claimed if a in facts.fits):
         return []
     who, label = claims.source, _claim_label(claims)
     if facts.i2v_keys and not any(ARCHITECTURES[a].has_clip_branch for a in claimed):
@@ -190,3 +214,14 @@ def lora_contradictions(facts: HeaderFacts, lora: m.Lora) -> list[str]:
         if message.replace("catalog says", "name says", 1) not in by_name
     ]
     return [*by_name, *by_catalog]
+
+
+def file_contradictions(facts: HeaderFacts, lora: m.Lora, size: int | None) -> list[str]:
+    """lora_contradictions, plus numbers that cannot be: tensors needing more bytes than the file holds."""
+    found = lora_contradictions(facts, lora)
+    if size is not None and facts.payload_bytes > size:
+        found.append(
+            f"the header's tensors need {facts.payload_bytes:,} bytes but the file on the Hub has "
+            f"{size:,}: the header or the size is wrong"
+        )
+    return found

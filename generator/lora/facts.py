@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from generator.text import refuse_unsafe
-from generator.vocabulary import ArchitectureId, Generation, NoiseLevel, SizeClass
+from generator.vocabulary import ARCHITECTURE_IDS, ArchitectureId, Generation, NoiseLevel, SizeClass
 from generator.vocabulary import ArchitectureTask as Task
 
 MAX_COUNT = 2**53
@@ -16,11 +16,32 @@ Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Line = Annotated[str, StringConstraints(max_length=2000), AfterValidator(refuse_unsafe)]
 """One line of text: no line break, control or bidi character (it reaches pages and terminals)."""
 Share = Annotated[float, Field(ge=0, le=1)]
+
+
+def _known_architecture(value: str) -> str:
+    if value not in ARCHITECTURE_IDS:
+        raise ValueError(f"unknown architecture {value!r}; known: {', '.join(ARCHITECTURE_IDS)}")
+    return value
+
+
+ArchitectureKey = Annotated[str, AfterValidator(_known_architecture)]
+"""An architecture id used as a mapping key (typed ``str`` so that any id string can look it up)."""
 Scalar = Annotated[float, Field(ge=-MAX_COUNT, le=MAX_COUNT)]
 
 KeyFormat = Literal[
-    "comfyui", "diffusion-pipe", "kohya", "videox-fun", "diffusers", "peft-other", "unknown", "mixed"
+    "comfyui",
+    "comfyui-peft",
+    "kohya",
+    "videox-fun",
+    "diffusers",
+    "peft-other",
+    "lycoris",
+    "unknown",
+    "mixed",
 ]
+"""Key layout family: ``comfyui`` = ``diffusion_model.`` + lora_down/lora_up; ``comfyui-peft`` = the same names with
+PEFT lora_A/lora_B and no alpha (written by diffusion-pipe, musubi-tuner's converter and ai-toolkit alike);
+``lycoris`` = LoHa/LoKr factors under any prefix."""
 SuffixFamily = Literal[
     "lora_down/lora_up",
     "lora_A/lora_B",
@@ -32,7 +53,8 @@ SuffixFamily = Literal[
     "mixed",
 ]
 Role = Literal["down", "up", "mid", "alpha", "diff", "diff_b", "diff_m", "dora_scale", "lycoris"]
-VerdictKind = Literal["fits", "partial", "no"]
+VerdictKind = Literal["fits", "partial", "no", "unknown"]
+"""``unknown``: the header's shapes cannot decide (they match several size classes, or some modules show none)."""
 Confidence = Literal["high", "medium", "low", "none"]
 GuessSource = Literal["shape", "metadata", "filename", "none"]
 
@@ -137,14 +159,25 @@ class BaseGuess(BaseModel):
     reason: Line
 
 
+ANALYSER_VERSION = 2
+"""Raised whenever the analysis changes what it concludes: stored facts of an older version are re-read
+(once), so a corrected verdict reaches the snapshot although unchanged files are otherwise never read."""
+
+
 class HeaderFacts(BaseModel):
     """Everything the header says about a LoRA; JSON round-trips via ``model_validate``."""
 
     model_config = FROZEN
 
+    analyser: Count = Field(
+        default=0, description="ANALYSER_VERSION that produced these facts (0: before versions)"
+    )
     key_format: KeyFormat
     format_votes: dict[KeyFormat, Count]
     suffix_family: SuffixFamily
+    layout: Line
+    writer: Line | None
+    diffusers_named_keys: Count
     tensor_count: Count
     parameter_count: Count
     payload_bytes: Count
@@ -165,7 +198,7 @@ class HeaderFacts(BaseModel):
     diff_overrides: Count
     duplicate_keys: Count
     modules: dict[Line, tuple[ModuleEvidence, ...]]
-    fits: dict[ArchitectureId, Verdict]
+    fits: dict[ArchitectureKey, Verdict]
     base_guess: BaseGuess
     notes: tuple[Line, ...]
 

@@ -37,19 +37,58 @@ def _narrow(candidates: tuple[str, ...], claims: Claims) -> tuple[str, ...]:
 
 _GUESS_METADATA_KEYS = ("ss_sd_model_name", "modelspec.title")
 """Metadata values that name the base checkpoint a LoRA was trained on."""
+_NAME_METADATA_KEYS = ("ss_output_name", "modelspec.title")
+"""Metadata values that name the LoRA itself (musubi-tuner ``--output_name`` and the ModelSpec title)."""
+HIGH_NOISE_FROM = 875
+"""Lowest timestep (of 1000) of a high-noise expert: the Wan 2.2 T2V boundary (I2V: 900), musubi-tuner
+``docs/wan.md``."""
+LOW_NOISE_UNTIL = 900
+"""Highest timestep of a low-noise expert: the Wan 2.2 I2V boundary (T2V: 875)."""
 
 
 def guess_base(dims: DimSignature, i2v_keys: int, metadata: Mapping[str, str], filename: str) -> BaseGuess:
     """Shape first, then metadata (``ss_sd_model_name``, ``modelspec.title``), then filename tokens."""
     shape = _shape_candidates(dims, i2v_keys)
     hints = _hints(metadata, filename)
-    noise = next((c.noise_level for _, c in reversed(hints) if c.noise_level), None)
+    noise = noise_level(metadata, filename)
     if len(shape) > 1:
         for source, claims in hints:
             narrowed = _narrow(shape, claims)
             if len(narrowed) == 1:
                 return _guess(narrowed, shape, source, noise)
     return _guess(shape, shape, "shape", noise)
+
+
+def noise_level(metadata: Mapping[str, str], filename: str) -> NoiseLevel | None:
+    """The Wan 2.2 expert a LoRA is for, when a name or the metadata states it; ``None`` otherwise.
+
+    Trusted in order: the file name, the LoRA's own name in the metadata, ModelSpec's ``modelspec.timestep_range``
+    (musubi-tuner writes ``--min_timestep,--max_timestep``), then ``ss_sd_model_name`` only when it names the
+    high-noise model: musubi-tuner stores ``--dit`` there, and a LoRA trained on both experts passes the low-noise
+    model as ``--dit`` (``--dit_high_noise`` is not recorded), so a low-noise name does not tell (musubi-tuner
+    ``docs/wan.md``; ``training/trainer_base.py``).
+    """
+    for text in (filename, *(metadata.get(k, "") for k in _NAME_METADATA_KEYS)):
+        level = claims_from_text(text).noise_level
+        if level is not None:
+            return level
+    timesteps = _timestep_range(metadata.get("modelspec.timestep_range", ""))
+    if timesteps is not None:
+        if timesteps[0] >= HIGH_NOISE_FROM:
+            return "high"
+        if timesteps[1] <= LOW_NOISE_UNTIL:
+            return "low"
+    dit = claims_from_text(metadata.get("ss_sd_model_name", "")).noise_level
+    return "high" if dit == "high" else None
+
+
+def _timestep_range(value: str) -> tuple[int, int] | None:
+    """``(min, max)`` from ModelSpec's ``"875,1000"``, else ``None``."""
+    parts = value.split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() and len(p.strip()) <= 4 for p in parts):
+        return None
+    low, high = (int(p) for p in parts)
+    return (low, high) if low <= high else None
 
 
 def _hints(metadata: Mapping[str, str], filename: str) -> tuple[tuple[GuessSource, Claims], ...]:

@@ -38,7 +38,14 @@ _PLAIN_SUFFIXES: tuple[tuple[str, Role], ...] = (
 _SUFFIXES: tuple[tuple[str, Role, SuffixFamily | None], ...] = tuple(
     sorted([*_PAIR_SUFFIXES, *((s, r, None) for s, r in _PLAIN_SUFFIXES)], key=lambda t: -len(t[0]))
 )
-_LYCORIS = re.compile(r"\.(?:hada_(?:w[12]_[ab]|t[12])|lokr_(?:w[12](?:_[ab])?|t2))$")
+_LYCORIS = re.compile(r"\.(hada_(?:w[12]_[ab]|t[12])|lokr_(?:w[12](?:_[ab])?|t[12]))$")
+"""LyCORIS LoHa/LoKr factor names (KohakuBlueleaf/LyCORIS ``lycoris/modules/loha.py``, ``lokr.py`` weight lists)."""
+
+
+def lycoris_part(name: str) -> str | None:
+    """The LyCORIS factor a key holds (``hada_w1_a``, ``lokr_w2_b`` …), else ``None``."""
+    match = _LYCORIS.search(name)
+    return match.group(1) if match is not None else None
 
 
 def split_key(name: str) -> tuple[str, Role, SuffixFamily | None] | None:
@@ -110,7 +117,20 @@ _DIFFUSERS_TOP: dict[str, str] = {
     _IMAGE_EMBEDDER + "norm2": "img_emb.proj.4",
     _IMAGE_EMBEDDER + "pos_embed": "img_emb.emb_pos",
 }
-_DIFFUSERS_BLOCK_PATH = re.compile(r"blocks\.(\d+)\.(.+)")
+_HYBRID_BLOCK: dict[str, str] = {"self_attn.to_out.0": "self_attn.o", "cross_attn.to_out.0": "cross_attn.o"}
+"""Original attention names with the diffusers output projection: ai-toolkit renames ``attn1``/``attn2`` and
+``to_q``/``to_k``/``to_v`` in underscore keys but leaves ``to_out_0`` (ostris/ai-toolkit
+``toolkit/models/wan21/wan_lora_convert.py``, ``convert_to_original``)."""
+
+
+def _flat(name: str) -> str:
+    """A module path with every separator as ``_``: dotted, underscored and mixed spellings compare equal."""
+    return name.replace(".", "_")
+
+
+_DIFFUSERS_BLOCK_FLAT = {_flat(k): v for k, v in {**_DIFFUSERS_BLOCK, **_HYBRID_BLOCK}.items()}
+_DIFFUSERS_TOP_FLAT = {_flat(k): v for k, v in _DIFFUSERS_TOP.items()}
+_DIFFUSERS_BLOCK_PATH = re.compile(rf"blocks{_S}(\d+){_S}(.+)")
 
 _PREFIXES: tuple[tuple[str, str], ...] = (
     ("model.diffusion_model.", "diffusion_model"),
@@ -141,35 +161,54 @@ def _original_name(path: str, *, modulation_owner: bool = False) -> str | None:
 
 
 def _diffusers_name(path: str) -> str | None:
-    """Canonical Wan name of a diffusers ``WanTransformer3DModel`` path, else ``None``."""
+    """Canonical Wan name of a diffusers ``WanTransformer3DModel`` path (dots, underscores or both), else ``None``.
+
+    LyCORIS (``lycoris_blocks_0_attn1_to_q``), raw PEFT (``base_model.model.blocks.0.attn1.to_q``) and musubi-tuner's
+    ``--target default`` conversion (``lora_unet_blocks_0_attn1_to_q``) keep diffusers names under other prefixes.
+    """
     block = _DIFFUSERS_BLOCK_PATH.fullmatch(path)
     if block is not None:
-        local = _DIFFUSERS_BLOCK.get(block.group(2))
+        local = _DIFFUSERS_BLOCK_FLAT.get(_flat(block.group(2)))
         return f"blocks.{block.group(1)}.{local}" if local else None
-    return _DIFFUSERS_TOP.get(path)
+    return _DIFFUSERS_TOP_FLAT.get(_flat(path))
 
 
-def canonicalise(stem: str, *, modulation_owner: bool = False) -> tuple[str, str | None]:
-    """Return ``(format vote, canonical module)`` for a key stem; unknown modules vote ``"unknown"``."""
+def canonicalise(stem: str, *, modulation_owner: bool = False) -> tuple[str, str | None, bool]:
+    """Return ``(format vote, canonical module, spelled with diffusers names)`` for a key stem.
+
+    Unknown modules vote ``"unknown"``. Original Wan names are tried first, then diffusers names, except after
+    ``transformer.`` (the diffusers prefix), where diffusers names come first.
+    """
     for prefix, vote in _PREFIXES:
         if not stem.startswith(prefix):
             continue
         path = stem[len(prefix) :]
+        diffusers = None if modulation_owner else _diffusers_name(path)
         if vote == "transformer":
-            diffusers = None if modulation_owner else _diffusers_name(path)
             if diffusers is not None:
-                return "diffusers", diffusers
+                return "diffusers", diffusers, True
             vote = "peft-other"
         module = _original_name(path, modulation_owner=modulation_owner)
         if module is not None:
-            return vote, module
-        return "unknown", None
-    return "unknown", None  # pragma: no cover - the bare prefix always matches
+            return vote, module, False
+        if diffusers is not None:
+            return vote, diffusers, True
+        return "unknown", None, False
+    return "unknown", None, False  # pragma: no cover - the bare prefix always matches
+
+
+def key_prefix(name: str) -> str:
+    """The format prefix a key starts with (``diffusion_model.``, ``lora_unet_``, ``lycoris_`` …; ``""`` if bare)."""
+    return next((prefix for prefix, _vote in _PREFIXES if name.startswith(prefix)), "")
 
 
 @dataclass(frozen=True)
 class Key:
-    """One header key after suffix split and canonicalisation."""
+    """One header key after suffix split and canonicalisation.
+
+    ``part`` names the LyCORIS factor (``hada_w1_a`` …) of a ``lycoris`` key; ``diffusers_named`` is true when the
+    module was recognised by its diffusers name (``attn1.to_q``, ``ffn.net.0.proj`` …).
+    """
 
     name: str
     vote: str
@@ -177,6 +216,8 @@ class Key:
     role: Role | None
     family: SuffixFamily | None
     spec: TensorSpec
+    part: str | None = None
+    diffusers_named: bool = False
 
 
 def classify_key(name: str, spec: TensorSpec) -> Key:
@@ -185,5 +226,6 @@ def classify_key(name: str, spec: TensorSpec) -> Key:
     if split is None:
         return Key(name, "unknown", None, None, None, spec)
     stem, role, family = split
-    vote, module = canonicalise(stem, modulation_owner=role == "diff_m")
-    return Key(name, vote, module, "diff" if role == "diff_m" else role, family, spec)
+    vote, module, diffusers = canonicalise(stem, modulation_owner=role == "diff_m")
+    part = lycoris_part(name) if role == "lycoris" else None
+    return Key(name, vote, module, "diff" if role == "diff_m" else role, family, spec, part, diffusers)

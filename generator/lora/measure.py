@@ -26,7 +26,7 @@ from generator.lora.parse import TensorSpec
 
 _VOTED_FORMATS: dict[str, KeyFormat] = {
     "comfyui": "comfyui",
-    "diffusion-pipe": "diffusion-pipe",
+    "comfyui-peft": "comfyui-peft",
     "kohya": "kohya",
     "videox-fun": "videox-fun",
     "diffusers": "diffusers",
@@ -36,15 +36,20 @@ _VOTED_FORMATS: dict[str, KeyFormat] = {
 
 
 def key_format_of(keys: list[Key], suffix_family: SuffixFamily) -> tuple[KeyFormat, dict[str, int]]:
-    """Majority vote over key prefixes (§5 step 3); ``diffusion_model.`` splits into A and A′."""
+    """Majority vote over key prefixes (§5 step 3); ``diffusion_model.`` splits into A and A′.
+
+    A file of LyCORIS factors is ``lycoris`` whatever its prefix (the votes still show the prefix).
+    """
     has_alpha = any(k.role == "alpha" for k in keys)
     peft_suffixes = suffix_family == "lora_A/lora_B"
-    a_format = "diffusion-pipe" if peft_suffixes and not has_alpha else "comfyui"
+    a_format = "comfyui-peft" if peft_suffixes and not has_alpha else "comfyui"
     votes = Counter(a_format if k.vote == "diffusion_model" else k.vote for k in keys)
     known = {v: n for v, n in votes.items() if v != "unknown"}
     ordered = {v: votes[v] for v in sorted(votes)}
     if not known or votes["unknown"] > sum(known.values()):
         return "unknown", ordered
+    if suffix_family == "lycoris":
+        return "lycoris", ordered
     top, top_count = max(sorted(known.items()), key=lambda item: item[1])
     if len(known) > 1 and top_count < 0.9 * sum(known.values()):
         return "mixed", ordered
@@ -159,13 +164,24 @@ def precision_summary(keys: list[Key]) -> PrecisionSummary:
     return PrecisionSummary(label=real[0] if len(real) == 1 else "mixed", shares=shares)
 
 
-def _metadata_json(metadata: Mapping[str, str], key: str) -> dict[str, object]:
+def metadata_json(metadata: Mapping[str, str], key: str) -> dict[str, object]:
     """A JSON-object metadata value (e.g. ``lora_adapter_metadata``), ``{}`` when absent or unreadable."""
     try:
         value = json.loads(metadata.get(key, "{}"))
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _adapter_config(metadata: Mapping[str, str], field: str) -> object:
+    """A ``LoraConfig`` field of diffusers' ``lora_adapter_metadata``.
+
+    diffusers prefixes each field with the component (``{"transformer.r": 32, "transformer.lora_alpha": 16}``,
+    huggingface/diffusers ``src/diffusers/loaders/lora_base.py``, ``_save_lora_weights``); a bare field is accepted
+    too.
+    """
+    config = metadata_json(metadata, "lora_adapter_metadata")
+    return config.get(f"transformer.{field}", config.get(field))
 
 
 def _number(value: object) -> float | None:
@@ -180,26 +196,36 @@ def _number(value: object) -> float | None:
 
 
 def _metadata_alpha(metadata: Mapping[str, str]) -> float | None:
-    """Alpha hinted by kohya ``ss_network_alpha`` or diffusers ``lora_adapter_metadata.lora_alpha``."""
+    """Alpha hinted by kohya ``ss_network_alpha`` or diffusers ``lora_adapter_metadata`` ``lora_alpha``."""
     if "ss_network_alpha" in metadata:
         return _number(metadata["ss_network_alpha"])
-    return _number(_metadata_json(metadata, "lora_adapter_metadata").get("lora_alpha"))
+    return _number(_adapter_config(metadata, "lora_alpha"))
 
 
 def metadata_rank(metadata: Mapping[str, str]) -> float | None:
-    """Rank hinted by ``ss_network_dim`` or ``lora_adapter_metadata.r``."""
+    """Rank hinted by ``ss_network_dim`` or ``lora_adapter_metadata`` ``r``."""
     if "ss_network_dim" in metadata:
         return _number(metadata["ss_network_dim"])
-    return _number(_metadata_json(metadata, "lora_adapter_metadata").get("r"))
+    return _number(_adapter_config(metadata, "r"))
 
 
 def alpha_summary(
     keys: list[Key], pairs: int, rank: RankSummary, metadata: Mapping[str, str]
 ) -> AlphaSummary:
-    """Alpha share, metadata alpha and scale; the alpha values themselves live in the data area."""
+    """Alpha share, metadata alpha and scale; the alpha values themselves live in the data area.
+
+    The scale is what ComfyUI applies (``comfy/lora.py`` reads ``X.alpha`` tensors only): ``alpha / rank`` with alpha
+    tensors whose value the metadata states, 1.0 without alpha tensors. A metadata alpha without alpha tensors is
+    never the scale: musubi-tuner's ``convert_lora.py --target other`` folds alpha into the weights and copies the
+    old ``ss_network_alpha``; diffusers applies ``lora_alpha`` only in its own loader. It is kept in the note.
+    """
     alphas = [k for k in keys if k.role == "alpha" and k.module is not None]
     meta_alpha = _metadata_alpha(metadata)
-    scale, note = _scale(len(alphas), meta_alpha, rank.nominal or metadata_rank(metadata))
+    rank_value = rank.nominal or metadata_rank(metadata)
+    if alphas:
+        scale, note = _tensor_scale(meta_alpha, rank_value)
+    else:
+        scale, note = 1.0, "1.0 (no alpha tensors)" + _unapplied(meta_alpha, rank_value, metadata)
     return AlphaSummary(
         pairs=pairs,
         with_alpha=len(alphas),
@@ -210,20 +236,40 @@ def alpha_summary(
     )
 
 
-def _scale(alpha_tensors: int, meta_alpha: float | None, rank: float | None) -> tuple[float | None, str]:
-    """``alpha / rank`` when both are known, 1.0 without any alpha, otherwise unknown."""
+def _tensor_scale(meta_alpha: float | None, rank: float | None) -> tuple[float | None, str]:
+    """Scale of a file with alpha tensors: their value is in the data area, hinted by ``ss_network_alpha``."""
     if meta_alpha is not None and rank:
         scale = round(meta_alpha / rank, 6)
-        return scale, f"alpha {meta_alpha:g} / rank {rank:g} = {scale:g} (from metadata)"
-    if alpha_tensors == 0 and meta_alpha is None:
-        return 1.0, "1.0 (no alpha)"
+        return scale, f"alpha {meta_alpha:g} / rank {rank:g} = {scale:g} (alpha tensors; value from metadata)"
     return None, "unknown (alpha in data)"
 
 
+def _unapplied(meta_alpha: float | None, rank: float | None, metadata: Mapping[str, str]) -> str:
+    """Why a metadata alpha without alpha tensors does not set the scale ('' when there is none)."""
+    if meta_alpha is None:
+        return ""
+    if "ss_network_alpha" in metadata:
+        return (
+            f"; metadata ss_network_alpha {meta_alpha:g} is not applied: loaders read alpha only from alpha "
+            "tensors (a converter such as musubi-tuner's convert_lora.py folds it into the weights)"
+        )
+    ratio = f" / r {rank:g} = {round(meta_alpha / rank, 6):g}" if rank else ""
+    return f"; diffusers' own loader applies lora_alpha {meta_alpha:g}{ratio} from lora_adapter_metadata"
+
+
+_PATCHING_ROLES = ("down", "up", "diff", "diff_b")
+
+
 def module_evidence(modules: Mapping[str, Module]) -> dict[str, tuple[ModuleEvidence, ...]]:
-    """Merge the shapes of every module into one entry per generic name and distinct shape set."""
+    """Merge the shapes of every module into one entry per generic name and distinct shape set.
+
+    Modules that patch nothing (a lone alpha, ``dora_scale`` or ``lora_mid``) give no evidence; the integrity
+    counts report them.
+    """
     merged: dict[str, dict[tuple[object, ...], list[int]]] = defaultdict(dict)
     for m in modules.values():
+        if not m.lycoris and not any(role in m.roles for role in _PATCHING_ROLES):
+            continue
         sig = (m.out_features, m.in_features, m.get("diff"), m.get("diff_b"))
         counts = merged[generic_name(m.name)].setdefault(sig, [0, 0])
         counts[0] += 1
@@ -276,12 +322,15 @@ def _div(value: int | None, by: int) -> int | None:
 
 _ATTN = [f"blocks.*.{a}.{p}" for a in ("self_attn", "cross_attn") for p in "qkvo"]
 _NORMS = [f"blocks.*.{a}.norm_{x}" for a in ("self_attn", "cross_attn") for x in "qk"] + ["blocks.*.norm3"]
+_VACE_ATTN = ["vace_" + name for name in _ATTN]
 
 
 def dim_signature(evidence: Mapping[str, tuple[ModuleEvidence, ...]]) -> DimSignature:
-    """Dimension signature (§5 step 8): each value from the modules that show it."""
+    """Dimension signature (§5 step 8): each value from the modules that show it (VACE blocks last)."""
     return DimSignature(
-        dim=_most_common(evidence, _ATTN + _NORMS, _out) or _most_common(evidence, ["blocks.*.ffn.0"], _in),
+        dim=_most_common(evidence, _ATTN + _NORMS, _out)
+        or _most_common(evidence, ["blocks.*.ffn.0"], _in)
+        or _most_common(evidence, _VACE_ATTN, _out),
         ffn_dim=_most_common(evidence, ["blocks.*.ffn.0"], _out)
         or _most_common(evidence, ["blocks.*.ffn.2"], _in),
         in_dim=_most_common(evidence, ["patch_embedding"], _conv_in),

@@ -25,6 +25,7 @@ def header_notes(facts: HeaderFacts, pairs: list[LoraPair], metadata: Mapping[st
         notes.extend(builder(facts))
     notes.extend(_note_overparameterised(pairs))
     notes.extend(_note_metadata_rank(facts.rank, metadata))
+    notes.extend(_note_metadata_alpha(facts, metadata))
     return notes
 
 
@@ -57,9 +58,22 @@ def _note_in_dim(facts: HeaderFacts) -> list[str]:
 
 
 def _note_diffusers(facts: HeaderFacts) -> list[str]:
-    if facts.key_format != "diffusers":
+    """Who loads diffusers module names. Kijai's wrapper: kijai/ComfyUI-WanVideoWrapper ``nodes_model_loading.py``
+    ``standardize_lora_key_format`` (read at commit 3317577052282dbd76e3fe3c4f72c8321d761523) renames
+    ``transformer.`` keys only partly; other prefixes are not judged."""
+    if not facts.diffusers_named_keys:
         return []
-    return ["diffusers key names: native ComfyUI does not load this LoRA; diffusers and Kijai's wrapper do"]
+    note = (
+        f"{facts.diffusers_named_keys} keys use diffusers module names (attn1/attn2, to_out.0, ffn.net …): "
+        "native ComfyUI does not load them (it has no Wan mapping for diffusers names); diffusers does"
+    )
+    if facts.format_votes.get("diffusers"):
+        note += (
+            "; Kijai's WanVideoWrapper only partially: it renames the transformer. prefix and "
+            "to_q/to_k/to_v/to_out.0, but maps attn1 (self-attention) onto cross_attn and has no mapping for "
+            "ffn.net.*, proj_out, condition_embedder.* or add_k_proj/add_v_proj"
+        )
+    return [note]
 
 
 def _note_capped(facts: HeaderFacts) -> list[str]:
@@ -95,12 +109,20 @@ def _note_integrity(facts: HeaderFacts) -> list[str]:
 
 
 def _note_overparameterised(pairs: list[LoraPair]) -> list[str]:
+    """Pairs holding at least as many parameters as the dense delta: ``r·(in+out) ≥ in·out`` (§9)."""
     heavy = sorted(
-        {generic_name(p.module) for p in pairs if 2 * p.rank >= min(p.in_features, p.out_features)}
+        {
+            generic_name(p.module)
+            for p in pairs
+            if p.rank * (p.in_features + p.out_features) >= p.in_features * p.out_features
+        }
     )
     if not heavy:
         return []
-    return [f"over-parameterised (rank ≥ half the layer size) on {', '.join(heavy)}"]
+    return [
+        f"over-parameterised (the pair holds at least as many parameters as the full weight, "
+        f"r·(in+out) ≥ in·out) on {', '.join(heavy)}"
+    ]
 
 
 def _note_metadata_rank(rank: RankSummary, metadata: Mapping[str, str]) -> list[str]:
@@ -108,3 +130,23 @@ def _note_metadata_rank(rank: RankSummary, metadata: Mapping[str, str]) -> list[
     if hinted is None or rank.nominal is None or hinted == rank.nominal:
         return []
     return [f"metadata says rank {hinted:g} but the shapes say {rank.nominal}; the shapes win"]
+
+
+def _note_metadata_alpha(facts: HeaderFacts, metadata: Mapping[str, str]) -> list[str]:
+    """A metadata alpha that no alpha tensor carries is shown here, never applied as the scale."""
+    alpha = facts.alpha
+    if alpha.metadata_alpha is None or alpha.with_alpha or not alpha.pairs:
+        return []
+    if "ss_network_alpha" in metadata:
+        return [
+            f"metadata says alpha {alpha.metadata_alpha:g} (ss_network_alpha) but the file has no alpha tensors: "
+            "ComfyUI applies scale 1.0 (musubi-tuner's convert_lora.py folds alpha into the weights and keeps "
+            "the old metadata)"
+        ]
+    rank = metadata_rank(metadata)
+    if rank is None or rank == alpha.metadata_alpha:
+        return []
+    return [
+        f"lora_adapter_metadata says lora_alpha {alpha.metadata_alpha:g} with r {rank:g}: diffusers scales by "
+        f"{alpha.metadata_alpha / rank:g}, loaders that read only tensors by 1.0"
+    ]

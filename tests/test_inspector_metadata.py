@@ -1,0 +1,168 @@
+"""What metadata may and may not decide (issue 11 items 4, 5 and 6): alpha, writer, loader notes, noise level.
+
+Headers come from key lists transcribed from musubi-tuner, diffusers and LyCORIS code (``tests/fixtures/headers/``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.lora.analyse import analyse_header
+from generator.lora.claims import claims_from_filename
+from generator.lora.facts import HeaderFacts
+from generator.lora.parse import header_from_bytes
+from tests.safetensors_factory import fixture_header, load_key_list, serialize_header
+
+CONVERTED = "musubi-converted-wan22-t2v-a14b.keys"
+
+
+def analyse_fixture(name: str, filename: str = "lora.safetensors", **overrides: int) -> HeaderFacts:
+    """Serialize a key-list fixture, parse the bytes and analyse them."""
+    tensors, metadata = header_from_bytes(fixture_header(name, **overrides))
+    return analyse_header(tensors, metadata, filename)
+
+
+def analyse_with_metadata(
+    name: str, metadata: dict[str, str] | None, filename: str = "lora.safetensors"
+) -> HeaderFacts:
+    """A fixture's tensors with other metadata (``None``: no ``__metadata__`` at all)."""
+    tensors, _ = load_key_list(name)
+    parsed, parsed_metadata = header_from_bytes(serialize_header(tensors, metadata))
+    return analyse_header(parsed, parsed_metadata, filename)
+
+
+# ------------------------------------------------------------------------------ item 4: metadata alpha
+
+
+def test_converted_file_with_folded_alpha_reports_scale_one() -> None:
+    """``convert_lora.py --target other`` folds alpha into the weights and keeps ``ss_network_alpha``: scale 1.0."""
+    alpha = analyse_fixture(CONVERTED).alpha
+    assert (alpha.pairs, alpha.with_alpha, alpha.metadata_alpha, alpha.scale) == (400, 0, 16.0, 1.0)
+    assert alpha.note.startswith("1.0 (no alpha tensors); metadata ss_network_alpha 16 is not applied")
+    assert any(
+        n.startswith("metadata says alpha 16 (ss_network_alpha) but the file has no alpha tensors")
+        for n in analyse_fixture(CONVERTED).notes
+    )
+
+
+def test_native_musubi_alpha_tensors_give_the_scale() -> None:
+    """With alpha tensors, their value (stated by ``ss_network_alpha``) over the rank is the scale: 16 / 32."""
+    alpha = analyse_fixture("musubi-native-wan21-i2v-14b.keys").alpha
+    assert (alpha.with_alpha, alpha.tensor_dtypes, alpha.scale) == (480, ("bf16",), 0.5)
+
+
+def test_lightning_alpha_values_stay_unknown() -> None:
+    """Lightning's alpha tensors carry their value in the data area and the metadata states none."""
+    alpha = analyse_fixture("lightning-14b-alpha-f16.keys").alpha
+    assert (alpha.with_alpha, alpha.tensor_dtypes, alpha.scale, alpha.note) == (
+        400,
+        ("fp16",),
+        None,
+        "unknown (alpha in data)",
+    )
+
+
+def test_diffusers_adapter_metadata_is_read_with_its_component_prefix() -> None:
+    """diffusers stores ``transformer.lora_alpha``/``transformer.r``; its own loader applies 16/32, ComfyUI-style 1.0."""
+    facts = analyse_fixture("diffusers-wan21-t2v-14b.keys")
+    assert (facts.alpha.metadata_alpha, facts.alpha.scale) == (16.0, 1.0)
+    assert facts.alpha.note.endswith(
+        "diffusers' own loader applies lora_alpha 16 / r 32 = 0.5 from lora_adapter_metadata"
+    )
+
+
+# ---------------------------------------------------------------------------------- item 5: the writer
+
+
+def test_converted_layout_is_named_and_the_tool_comes_from_metadata() -> None:
+    """The ``diffusion_model.`` + lora_A/lora_B layout is written by three tools; ``ss_network_module`` picks one."""
+    facts = analyse_fixture(CONVERTED)
+    assert facts.key_format == "comfyui-peft"
+    assert facts.layout == (
+        "diffusion_model.* lora_A/lora_B, no alpha tensors "
+        "(diffusion-pipe, musubi-tuner's convert_lora.py --target other, or ai-toolkit)"
+    )
+    assert (
+        facts.writer == "musubi-tuner, converted by convert_lora.py --target other (its ss_* metadata kept)"
+    )
+
+
+@pytest.mark.parametrize("metadata", [None, {"format": "pt"}], ids=["none", "format-pt"])
+def test_same_layout_without_naming_metadata_names_no_tool(metadata: dict[str, str] | None) -> None:
+    """Without ``ss_network_module`` or ai-toolkit's ``software`` the layout is named, not one tool."""
+    facts = analyse_with_metadata(CONVERTED, metadata)
+    assert (facts.key_format, facts.writer) == ("comfyui-peft", None)
+    assert "diffusion-pipe, musubi-tuner's convert_lora.py --target other, or ai-toolkit" in facts.layout
+
+
+def test_native_musubi_writer() -> None:
+    """musubi-tuner's own ``lora_unet_`` keys with ``networks.lora_wan``: written by musubi-tuner, not converted."""
+    facts = analyse_fixture("musubi-native-wan21-i2v-14b.keys")
+    assert (facts.key_format, facts.writer) == ("kohya", "musubi-tuner")
+    assert (
+        facts.layout
+        == "lora_unet_* lora_down/lora_up, with alpha tensors (kohya-style trainers such as musubi-tuner)"
+    )
+
+
+# ------------------------------------------------------------------ item 6: loader claims and noise level
+
+
+def test_kijai_wrapper_claim_states_its_gaps() -> None:
+    """WanVideoWrapper renames only the prefix and to_q/to_k/to_v/to_out.0, sends attn1 to cross_attn and has no
+    ffn.net/proj_out/condition_embedder mapping: the note says "partially" and names the gaps."""
+    facts = analyse_fixture("diffusers-wan21-t2v-14b.keys")
+    (note,) = [n for n in facts.notes if "diffusers module names" in n]
+    assert note.startswith("800 keys use diffusers module names")
+    assert "native ComfyUI does not load them" in note
+    assert "Kijai's WanVideoWrapper only partially" in note
+    assert "maps attn1 (self-attention) onto cross_attn" in note
+    assert "no mapping for ffn.net.*, proj_out, condition_embedder.* or add_k_proj/add_v_proj" in note
+    assert not any("Kijai's wrapper do" in n for n in facts.notes)
+
+
+def test_low_noise_dit_name_does_not_decide_the_expert() -> None:
+    """musubi-tuner stores ``--dit`` (the low-noise model even when both experts were trained): no noise level."""
+    guess = analyse_fixture(CONVERTED).base_guess
+    assert (guess.architecture, guess.source, guess.noise_level) == ("wan2.2-t2v-a14b", "metadata", None)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "filename", "noise"),
+    [
+        ({"ss_sd_model_name": "wan2.2_t2v_high_noise_14B_fp16.safetensors"}, "lora.safetensors", "high"),
+        ({"modelspec.timestep_range": "875,1000"}, "lora.safetensors", "high"),
+        ({"modelspec.timestep_range": "0,900"}, "lora.safetensors", "low"),
+        ({"modelspec.timestep_range": "0,1000"}, "lora.safetensors", None),
+        ({"ss_output_name": "my_style_high_quality"}, "lora.safetensors", None),
+        ({"ss_sd_model_name": "wan2.2_t2v_low_noise_14B_fp16.safetensors"}, "motion_LOW.safetensors", "low"),
+    ],
+    ids=["high-dit", "high-range", "low-range", "full-range", "high-quality", "name-says-low"],
+)
+def test_noise_level_sources(metadata: dict[str, str], filename: str, noise: str | None) -> None:
+    """A high-noise ``--dit`` means the high expert alone; timestep ranges and names decide; ``high_quality`` does not."""
+    facts = analyse_with_metadata(CONVERTED, metadata, filename)
+    assert facts.base_guess.noise_level == noise
+
+
+def test_output_name_with_high_quality_is_no_noise_claim() -> None:
+    """musubi-tuner writes ``--output_name`` into ``ss_output_name`` and ``modelspec.title``: "high_quality" is a word."""
+    assert analyse_fixture("musubi-native-wan21-i2v-14b.keys").base_guess.noise_level is None
+
+
+@pytest.mark.parametrize(
+    ("name", "noise"),
+    [
+        ("cinematic_high_quality_lora.safetensors", None),
+        ("low_light_scene_v2.safetensors", None),
+        ("flowers_lora_highres", None),
+        ("Wan22_I2V_A14B_HIGH_lightx2v_lora.safetensors", "high"),
+        ("Wan2.2-T2V-A14B-4steps-lora-rank64-Seko-V1/high_noise_model.safetensors", "high"),
+        ("wan22_HighNoise_motion.safetensors", "high"),
+        ("motion_low.safetensors", "low"),
+        ("WAN22_LOW_lora.safetensors", "low"),
+    ],
+)
+def test_noise_tokens_in_names(name: str, noise: str | None) -> None:
+    """Only whole tokens count: high_noise/low_noise, HIGH/LOW, or high/low as a path segment's last word."""
+    assert claims_from_filename(name).noise_level == noise
