@@ -12,8 +12,9 @@ HUB_URL = "https://huggingface.co"
 """The Hugging Face Hub's public address: web pages and the default API endpoint."""
 
 Generation = Literal["2.1", "2.2"]
-Task = Literal["T2V", "I2V", "TI2V", "S2V", "FLF2V", "VACE", "T2I"]
-"""Every task a catalog entry may name."""
+Task = Literal["T2V", "I2V", "TI2V", "S2V", "R2V", "FLF2V", "VACE", "T2I"]
+"""Every task a catalog entry may name, as Wan names them: S2V is speech-to-video (Wan2.2-S2V-14B), R2V
+reference(subject)-to-video (Phantom; VACE's name for the task), FLF2V first-last-frame-to-video."""
 ArchitectureTask = Literal["T2V", "I2V", "TI2V"]
 """The tasks that have a base architecture of their own (FLF2V and VACE ride on I2V/T2V weights)."""
 Expert = Literal["high", "low", "both"]

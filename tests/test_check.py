@@ -206,7 +206,9 @@ def test_changed_since_checks_only_changed_entries(served: HubEmulator, root: Pa
     git(root, "add", "data")
     git(root, "commit", "-q", "-m", "seed")
     lora = root / "data" / "loras" / "wan22-i2v-a14b-high-lightx2v-moe-distill.yaml"
-    lora.write_text(lora.read_text().replace("Only high", "Only the high"))
+    text = lora.read_text()
+    assert "only high" in text
+    lora.write_text(text.replace("only high", "only the high"))
     outcome = run_check(root, changed_since="HEAD")
     assert [row.key for row in outcome.rows] == [MOE_KEY]
     assert served.counts["model_info"] == 1

@@ -71,7 +71,7 @@ def problems_of(root: Path) -> list[str]:
 # --- 1 and 2: single-line and prose fields, control characters after YAML unescaping ------------------
 
 EXPECTED_AT_ONCE = [
-    "data/combinations/dyno-high-lightning-low.yaml:13:8: notes: line 2 of the text starts a fenced code block (``` or ~~~); write plain sentences",
+    "data/combinations/dyno-high-lightning-low.yaml:12:8: notes: line 2 of the text starts a fenced code block (``` or ~~~); write plain sentences",
     "data/loras/fastwan-t2v-14b-480p-rank128.yaml:14:10: comment: line 2 of the text starts with 4 or more spaces, which Markdown shows as a code block; write plain sentences",
     "data/loras/fusionx-i2v-14b.yaml:5:9: file.repo: character U+0456 (CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I) at position 32 is not allowed in a Hub id; use ASCII letters, digits, '-', '_' and '.'",
     "data/loras/fusionx-phantom-14b.yaml:6:9: file.path: control character U+001B (ESCAPE) is not allowed",
@@ -92,7 +92,7 @@ def test_hostile_values_are_all_reported_at_once(catalog_root: Path) -> None:
     """Escaped controls, bidi overrides, look-alike ids and Markdown blocks: every one named, with its line."""
     data = catalog_root / "data"
     lora = data / "loras" / "fusionx-t2v-14b.yaml"
-    edit(lora, 'comment: "Very good for 2.1"', r'comment: "Very good\e[31m for 2.1"')
+    edit(lora, 'comment: "very good for 2.1"', r'comment: "Very good\e[31m for 2.1"')
     edit(lora, "family: FusionX", r'family: "Fusion\u202EX"')
     edit(data / "loras" / "fusionx-i2v-14b.yaml", "Wan14BT2VFusioniX", "Wan14BT2VFusion\u0456X")
     edit(
@@ -103,7 +103,7 @@ def test_hostile_values_are_all_reported_at_once(catalog_root: Path) -> None:
     edit(data / "loras" / "fusionx-phantom-14b.yaml", "LoRA.safetensors", 'LoRA.safetensors"')
     edit(
         data / "loras" / "fastwan-t2v-14b-480p-rank128.yaml",
-        'comment: "Very old but worth a try"',
+        'comment: "very old but worth a try"',
         "comment: |\n  Very old but worth a try.\n      rm -rf ~",
     )
     edit(
@@ -137,7 +137,7 @@ def test_yaml_block_text_keeps_its_paragraphs(catalog_root: Path) -> None:
     lora = catalog_root / "data" / "loras" / "fusionx-t2v-14b.yaml"
     edit(
         lora,
-        'comment: "Very good for 2.1"',
+        'comment: "very good for 2.1"',
         "comment: |\n  Very good for 2.1.\n\n     Also on 2.2, say some.\n",
     )
     edit(catalog_root / "data" / "site.yaml", "title: Lora Alchemy", "title: >\n  Lora\n  Alchemy")
@@ -163,7 +163,7 @@ def test_yaml_block_text_keeps_its_paragraphs(catalog_root: Path) -> None:
 def test_prose_cannot_open_a_markdown_block(line: str, reason: str, catalog_root: Path) -> None:
     """A line of prose that would open a code block, a fence, an admonition or a heading is refused."""
     lora = catalog_root / "data" / "loras" / "fusionx-t2v-14b.yaml"
-    edit(lora, 'comment: "Very good for 2.1"', f"comment: |\n  Very good.\n  {line}\n  for 2.1")
+    edit(lora, 'comment: "very good for 2.1"', f"comment: |\n  Very good.\n  {line}\n  for 2.1")
     assert problems_of(catalog_root) == [
         f"data/loras/fusionx-t2v-14b.yaml:11:10: comment: line 2 of the text {reason}; write plain sentences"
     ]
@@ -183,7 +183,7 @@ def test_prose_cannot_open_a_markdown_block(line: str, reason: str, catalog_root
         ),
         (
             "combinations/dyno-high-lightning-low.yaml",
-            "model_note: some Wan 2.2",
+            "model_note: some wan 2.2",
             r'model_note: "some\r\nWan 2.2"',
             "low.model_note",
         ),
@@ -225,7 +225,7 @@ FIELDS = [
     ("loras/fusionx-t2v-14b.yaml", "repo: vrgamedevgirl84/Wan14BT2V", "file.repo"),
     ("loras/fusionx-t2v-14b.yaml", "path: FusionX_LoRa/Wan2.1", "file.path"),
     ("loras/fusionx-t2v-14b.yaml", "family: Fusion", "family"),
-    ("loras/fusionx-t2v-14b.yaml", 'comment: "Very good', "comment"),
+    ("loras/fusionx-t2v-14b.yaml", 'comment: "very good', "comment"),
     ("notes/rcm.yaml", "link: https://github.com/NV", "links.0.link"),
 ]
 

@@ -230,9 +230,9 @@ def _served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Served]:
 def test_editing_data_re_renders_the_preview(served: Served) -> None:
     """A new comment in a LoRA file shows up on the served catalog page; a broken edit keeps the last pages."""
     base, process = served.base, served.process
-    _wait_for(f"{base}/catalog/", "Very good for 2.1")
+    _wait_for(f"{base}/catalog/", "very good for 2.1")
     lora = served.project / LORA
-    lora.write_text(lora.read_text().replace("Very good for 2.1", "Edited while serving"))
+    lora.write_text(lora.read_text().replace("very good for 2.1", "Edited while serving"))
     _wait_for(f"{base}/catalog/", "Edited while serving")
     lora.write_text(lora.read_text().replace("task: T2V", "task: T3V"))
     time.sleep(2.0)
@@ -251,7 +251,7 @@ def test_a_stop_signal_ends_the_mkdocs_group_and_frees_the_port(
 ) -> None:
     """SIGTERM, SIGHUP or SIGINT to serve: it exits by itself (status 0) within 10 s, the port can be
     listened on again within 10 s, and no process of mkdocs serve's process group is left."""
-    _wait_for(f"{served.base}/catalog/", "Very good for 2.1")
+    _wait_for(f"{served.base}/catalog/", "very good for 2.1")
     pgid = served.mkdocs_group()
     assert not _port_is_free(served.port)  # the check below can see a listening server
 
@@ -272,7 +272,7 @@ def test_a_stop_signal_ends_the_mkdocs_group_and_frees_the_port(
 def test_the_fixture_cleans_up_after_a_killed_serve(served: Served) -> None:
     """The safety net of these tests: serve killed outright (SIGKILL, no clean-up of its own) orphans
     mkdocs serve; the fixture's stop() still ends that group and frees the port."""
-    _wait_for(f"{served.base}/catalog/", "Very good for 2.1")
+    _wait_for(f"{served.base}/catalog/", "very good for 2.1")
     pgid = served.mkdocs_group()
     served.process.kill()
     served.process.wait(timeout=STOP_SECONDS)
@@ -288,11 +288,11 @@ def test_the_fixture_cleans_up_after_a_killed_serve(served: Served) -> None:
 @pytest.mark.parametrize("served", [("SIGHUP",)], indirect=True)
 def test_serve_under_nohup_outlives_a_hang_up(served: Served) -> None:
     """Started with SIGHUP ignored (nohup), serve keeps serving after a SIGHUP; SIGTERM still stops it."""
-    _wait_for(f"{served.base}/catalog/", "Very good for 2.1")
+    _wait_for(f"{served.base}/catalog/", "very good for 2.1")
     served.process.send_signal(signal.SIGHUP)
     time.sleep(1.0)
     assert served.process.poll() is None, served.output()
-    assert "Very good for 2.1" in _get(f"{served.base}/catalog/")
+    assert "very good for 2.1" in _get(f"{served.base}/catalog/")
     served.process.send_signal(signal.SIGTERM)
     assert served.process.wait(timeout=STOP_SECONDS) == ExitCode.OK
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -41,8 +42,6 @@ FIXED_TYPOS = {
     "Car/Clorth/Product consistency": "Car/Cloth/Product consistency",
     "drnighthan on HuggingFace": "drnighthan on Hugging Face",
 }
-# Seed comments whose words became structured fields (recommendation level, computed "new" badge).
-STRUCTURED_WORDS = re.compile(r"^(new, recommended,?|new from|new,?)\s*|\s*-\s*$", re.IGNORECASE)
 
 
 def _table(section: str) -> list[list[str]]:
@@ -62,12 +61,25 @@ def seed_lora_names() -> list[str]:
 
 
 def seed_comments() -> list[tuple[str, str]]:
-    """(LoRA name, comment) for each commented row, minus the words that became structured fields."""
-    found = []
-    for row, name in zip(_table("Noteworthy Loras"), seed_lora_names(), strict=True):
-        comment = STRUCTURED_WORDS.sub("", row[3].strip()).strip()
-        if comment and comment != "-":
-            found.append((name, comment))
+    """(LoRA name, comment) for each commented row, the comment exactly as the seed writes it."""
+    rows = zip(_table("Noteworthy Loras"), seed_lora_names(), strict=True)
+    return [(name, row[3].strip()) for row, name in rows if row[3].strip() not in ("", "-")]
+
+
+def seed_sentences() -> list[str]:
+    """Every sentence of the seed's prose, quote and bullets (links reduced to their text)."""
+    text = SEED.read_text(encoding="utf-8").replace("Lora Alchemy", "")
+    found: list[str] = []
+    for raw in text.splitlines():
+        line = _plain(raw.lstrip("> ").removeprefix("* "))
+        if not line or raw.startswith(("#", "|")):
+            continue
+        labels = re.findall(r"\[([^\]]+)\]\(", raw)
+        if labels and ": " in line:  # "lead: [link](…), [link](…)": the lead, then each link's text
+            lead, _, rest = line.partition(": ")
+            found += [lead, *labels]
+            line = rest.split(". ", 1)[1] if ". " in rest else ""  # what follows the links
+        found += [part.strip() for part in re.split(r"(?<=[.?!])\s+", line) if part.strip()]
     return found
 
 
@@ -90,7 +102,8 @@ def _fold(text: str) -> str:
 def test_seed_facts_are_found_by_the_extractors() -> None:
     """The seed parsers see what the seed holds (guards the tests below against silent emptiness)."""
     assert len(seed_lora_names()) == 11
-    assert len(seed_comments()) == 8
+    assert len(seed_comments()) == 9
+    assert len(seed_sentences()) >= 20
     assert len(seed_lines("Trivia", "")) >= 2
     assert len(seed_lines("Kijai on Merging vs Unmerged LoRAs", "> * ")) == 7
     assert len(seed_links()) == 10
@@ -115,15 +128,53 @@ def page_text_of(fragment: str) -> str:
     return re.sub(r"<[^>]+>", " ", fragment).replace("&#39;", "'").replace("&amp;", "&")
 
 
-def test_seed_recommendations_and_new_labels_are_badges(site: Path) -> None:
-    """'new, recommended' became a recommendation badge plus a computed 'new' badge."""
+def test_new_is_only_where_the_seed_says_new(site: Path) -> None:
+    """Exactly the rows the seed calls new carry "new" (HTML and catalog.json); nothing is computed new."""
     catalog = (site / "catalog" / "index.html").read_text(encoding="utf-8")
+    data = json.loads((site / "catalog.json").read_text(encoding="utf-8"))
+    said_new = {
+        lora["file"]["path"].rsplit("/", 1)[-1].removesuffix(".safetensors"): lora["new"]
+        for lora in data["loras"]
+    }
     for row, name in zip(_table("Noteworthy Loras"), seed_lora_names(), strict=True):
         html_row = next(r for r in catalog.split("<tr") if name in r)
+        seed_new = row[3].strip().lower().startswith("new")
+        assert ("la-new" in html_row, said_new[name]) == (seed_new, seed_new), name
+        assert "la-recent" not in html_row, name  # the seed's import is never "recently added"
         if "recommended" in row[3]:
             assert "la-recommended" in html_row, name
-        if row[3].strip().lower().startswith("new"):
-            assert "la-new" in html_row, name
+    assert sum(said_new.values()) == 3
+
+
+def test_the_catalogs_readings_are_never_shown_as_the_seeds_words(site: Path) -> None:
+    """Recommendation levels and pro/con marks are labelled as the catalog's reading."""
+    catalog = (site / "catalog" / "index.html").read_text(encoding="utf-8")
+    assert all("catalog&#39;s reading" in badge or "catalog's reading" in badge
+               for badge in re.findall(r'<span class="la-badge la-recommended"[^>]*>', catalog))  # fmt: skip
+    merging, _ = page_text(site / "merging" / "index.html")
+    assert "marks are the catalog's reading" in merging
+    lora, _ = page_text(site / "loras" / "fusionx-t2v-14b" / "index.html")
+    assert "The original page of this catalog says, in its own words" in lora
+    assert "The catalog reads this as recommended" in lora
+
+
+def test_phantom_is_reference_to_video_not_speech_to_video(site: Path) -> None:
+    """S2V is Wan's speech-to-video model; Phantom is subject/reference-to-video (R2V)."""
+    text, _ = page_text(site / "loras" / "fusionx-phantom-14b" / "index.html")
+    assert "R2V" in text
+    assert "S2V" not in text
+
+
+@pytest.mark.parametrize("sentence", seed_sentences())
+def test_each_seed_sentence_is_on_the_site_as_written(sentence: str, text: str) -> None:
+    """Sentence by sentence, the seed's words are on the site (its typos corrected, nothing reworded)."""
+    for typo, fixed in FIXED_TYPOS.items():
+        sentence = sentence.replace(typo, fixed)
+    if sentence.endswith(":"):  # a list's lead-in ("merging loras:") became a heading
+        words = re.findall(r"[\w.'/-]+", sentence)
+        assert all(_fold(word) in _fold(text) for word in words), sentence
+    else:
+        assert _fold(sentence) in _fold(text), sentence
 
 
 @pytest.mark.parametrize(
@@ -161,6 +212,7 @@ def test_combinations_of_the_seed_are_on_the_site(site: Path) -> None:
         "lora unknown (?)",
         "allegedly produced good results for some artists",
         "vastly incomplete",
+        "2.5 str on high",
     ]:
         assert needle in text
 
@@ -342,7 +394,8 @@ def test_crafted_strings_cannot_inject_links_or_markup(tmp_path: Path) -> None:
     special.write_text(special.read_text().replace("label: drnighthan on Hugging Face", f"label: '{evil}'"))
     lora = project / "data" / "loras" / "fusionx-t2v-14b.yaml"
     text = lora.read_text().replace("Wan2.1_T2V_14B_FusionX_LoRA", "x[x](javascript:alert(3))*em*")
-    lora.write_text(text.replace('comment: "Very good for 2.1"', f"comment: '{evil}'"))
+    assert 'comment: "very good for 2.1"' in text
+    lora.write_text(text.replace('comment: "very good for 2.1"', f"comment: '{evil}'"))
     site = build_site(project)
     for page in site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")

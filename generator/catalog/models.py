@@ -184,6 +184,13 @@ def _version_string(value: object) -> object:
 
 Generation = Annotated[vocabulary.Generation, BeforeValidator(_version_string)]
 Recommendation = Literal["recommended", "worth-trying", "listed", "deprecated"]
+Source = Annotated[
+    Literal["seed", "contributor"],
+    Field(
+        description="whose words the comment and notes are: 'seed' = the project's original page "
+        "(kept exactly as it said them), 'contributor' = the person who added the entry"
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -299,8 +306,17 @@ class Lora(Strict):
         description="distillation or style family: Lightning, lightx2v, rCM, FastWan, FusionX …"
     )
     claimed: Claimed = Claimed()
-    recommendation: Recommendation = "listed"
-    comment: Prose | None = Field(default=None, description="the curator's comment")
+    recommendation: Recommendation = Field(
+        default="listed", description="the catalog's reading of the comment: shown as such, never as a quote"
+    )
+    comment: Prose | None = Field(
+        default=None, description="the words of whoever `source` names, kept exactly as written"
+    )
+    new: bool = Field(
+        default=False,
+        description="true only when the source itself calls the LoRA new (never computed from dates)",
+    )
+    source: Source = "contributor"
     added: dt.date = Field(description="date the entry was added to the catalog")
 
 
@@ -362,8 +378,9 @@ class Combination(Strict):
     title: Line
     high: ExpertSetup | None = None
     low: ExpertSetup | None = None
-    notes: Prose | None = None
+    notes: Prose | None = Field(default=None, description="the words of `source`, kept as written")
     downloads: tuple[ComboDownload, ...] = ()
+    source: Source = "contributor"
     added: dt.date
 
     @model_validator(mode="after")
@@ -458,5 +475,6 @@ class Site(Strict):
         default=30,
         ge=1,
         le=365,
-        description="entries added this many days before the catalog's latest change are 'new'",
+        description="entries added this many days before the catalog's latest change are 'recently added' "
+        "(entries of the first day, the seed's import, never are)",
     )

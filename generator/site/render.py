@@ -28,7 +28,7 @@ from generator.catalog.snapshot import LinkFact, Snapshot, facts_of, link_key, u
 from generator.catalog.validate import Catalog
 from generator.files import write_atomic
 from generator.lora.architectures import ARCHITECTURES
-from generator.lora.claims import lora_contradictions
+from generator.lora.claims import file_contradictions
 from generator.lora.facts import HeaderFacts, Verdict
 from generator.text import LINE_BREAKS
 from generator.vocabulary import HUB_URL
@@ -169,9 +169,20 @@ class Context:
         dates = [entry.added for entry in entries]
         return max(dates, default=dt.date(1970, 1, 1))
 
-    def is_new(self, entry: m.Lora | m.Combination | m.BaseModelEntry) -> bool:
-        """Added within site.new_days of the latest change."""
-        return (self.latest_change - entry.added).days < self.catalog.site.new_days
+    @cached_property
+    def first_day(self) -> dt.date:
+        """The day the catalog began (the seed's import): its entries are never 'recently added'."""
+        entries: tuple[m.Lora | m.BaseModelEntry | m.Combination, ...] = (
+            *self.catalog.loras,
+            *self.catalog.models,
+            *self.catalog.combinations,
+        )
+        return min((entry.added for entry in entries), default=dt.date(1970, 1, 1))
+
+    def recently_added(self, entry: m.Lora | m.Combination | m.BaseModelEntry | m.SpecialUse) -> bool:
+        """Added after the first day and within site.new_days of the latest change (computed, not said)."""
+        age = (self.latest_change - entry.added).days
+        return entry.added > self.first_day and age < self.catalog.site.new_days
 
     def fact(self, link: m.HfLink | str) -> LinkFact | None:
         """The snapshot's facts for a link, if it was ever checked."""
@@ -222,11 +233,12 @@ class Context:
 
     @cached_property
     def _contradictions(self) -> dict[str, list[str]]:
-        return {
-            lora.id: lora_contradictions(facts, lora)
-            for lora in self.catalog.loras
-            if (facts := self.header(lora))
-        }
+        found: dict[str, list[str]] = {}
+        for lora in self.catalog.loras:
+            facts, fact = self.header(lora), self.fact(lora.file.link)
+            if facts is not None:
+                found[lora.id] = file_contradictions(facts, lora, fact.size if fact else None)
+        return found
 
     def filter_values(self, field: str) -> list[str]:
         """The distinct values of a LoRA field, sorted, for the catalog's filter selects."""
@@ -405,7 +417,7 @@ def _lora_json(ctx: Context, lora: m.Lora) -> dict[str, Any]:
     data["file"]["url"] = lora.file.link.url
     fact = ctx.fact(lora.file.link)
     data["hub"] = fact.model_dump(mode="json", exclude_none=True) if fact else None
-    data["new"] = ctx.is_new(lora)
+    data["recently_added"] = ctx.recently_added(lora)
     return data
 
 
