@@ -183,3 +183,17 @@ def test_compiled_template_cache_changes_no_byte(tmp_path: Path) -> None:
     )
     assert cold == warm == uncached
     assert "catalog.md" in cold
+
+
+def test_a_fit_by_shape_is_shown_with_the_intended_use() -> None:
+    """Issue 11: a high-noise LoRA that fits the low-noise expert by shape says it was made for high."""
+    pages = _render(FIXTURES / "catalog")
+    page = pages["loras/wan22-a14b-t2v-high-lightning-4steps-250928.md"]
+    row = next(line for line in page.splitlines() if 'id="compat-wan22-t2v-a14b-low"' in line)
+    assert "la-fit-fits" in row
+    assert "made for the high-noise expert" in row
+    own = next(line for line in page.splitlines() if 'id="compat-wan22-t2v-a14b-high"' in line)
+    assert "made for this model" in own
+    matrix = pages["compatibility.md"]
+    assert "Intended use" in matrix
+    assert "A fit is not advice" in matrix

@@ -240,6 +240,21 @@ class Context:
                 found[lora.id] = file_contradictions(facts, lora, fact.size if fact else None)
         return found
 
+    def intended_use(self, lora: m.Lora, model: m.BaseModelEntry) -> str:
+        """What the LoRA was made for, next to a base model: *claimed* by its entry (file name or source).
+
+        A shape that fits is not advice: a high-noise LoRA fits the low-noise expert by shape, yet was
+        not made for it. This says so, from the entry's generation, task and expert.
+        """
+        if lora.generation != model.generation:
+            return f"made for Wan {lora.generation}"
+        if lora.task != model.task:
+            return f"made for {lora.task}"
+        experts = {lora.expert, model.expert}
+        if experts <= {"high", "low"} and len(experts) == 2:
+            return f"made for the {lora.expert}-noise expert"
+        return "made for this model"
+
     def filter_values(self, field: str) -> list[str]:
         """The distinct values of a LoRA field, sorted, for the catalog's filter selects."""
         return sorted({str(getattr(lora, field) or "none") for lora in self.catalog.loras})
