@@ -448,8 +448,7 @@ def _hostile_snapshot(project: Path) -> Snapshot:
             "sha256": sha256,
             "gated": EVIL,
             "new_repo": EVIL_LINES,
-            "new_path": EVIL,
-            "error": EVIL_LINES,
+            "new_path": EVIL_LINES,
         }
         return LinkFact.model_construct(**fields)
 

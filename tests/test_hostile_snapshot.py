@@ -72,9 +72,13 @@ ATTACKS: dict[str, tuple[Change, str]] = {
         ".new_repo:",
     ),
     "a moved path leaving the repo": (_set_link("new_path", "../../etc/passwd"), ".new_path:"),
-    "an error with a line break": (
-        _set_link("error", "HTTP 500\n::error::forged"),
+    "a reason with a line break": (
+        lambda data: data["headers"].__setitem__("ab" * 32, {"unreadable": "HTTP 500\n::error::forged"}),
         "U+000A (LINE FEED) is not allowed; the value must be a single line",
+    ),
+    "an error kept from an outage": (
+        _set_link("error", "HTTP 503"),
+        ".error: Extra inputs are not permitted",
     ),
     "a rank that is text": (
         _set_header(("rank", "nominal"), "oops"),

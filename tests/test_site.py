@@ -275,11 +275,11 @@ def test_changes_page_lists_entries_newest_first(site: Path) -> None:
 
 
 def test_each_lora_has_a_page_with_its_download_command(site: Path) -> None:
-    """Each LoRA page names its file, gives the hf download command and says when its link was checked."""
+    """Each LoRA page names its file, gives the hf download command and says since when its facts hold."""
     for file in sorted((ROOT / "data" / "loras").glob("*.yaml")):
         text, _ = page_text(site / "loras" / file.stem / "index.html")
         assert "hf download " in text, file.stem
-        assert "Checked on" in text, file.stem
+        assert "Hub facts unchanged since" in text, file.stem
         assert "Compatibility" in text, file.stem
 
 

@@ -89,9 +89,9 @@ class LinkFact(_Fact):
     new_repo: m.RepoId | None = Field(default=None, description="the repo's new id when renamed")
     new_path: m.RepoPath | None = Field(default=None, description="the file's new path when moved")
     http_status: int | None = Field(default=None, ge=100, le=999)  # any three-digit status a server sends
-    error: Line | None = Field(default=None, description="why the last check could not verify the link")
-    error_at: UtcTime | None = None
-    verified_at: UtcTime | None = Field(default=None, description="last time the link was actually verified")
+    verified_at: UtcTime | None = Field(
+        default=None, description="when these facts were first verified (kept while they stay the same)"
+    )
 
 
 class UnreadableHeader(_Fact):

@@ -9,7 +9,7 @@ from generator.catalog.snapshot import LinkFact, Snapshot, dump_snapshot
 from generator.files import write_atomic
 from generator.hub.findings import Finding
 
-_NOT_COMPARED = frozenset({"checked_at", "verified_at", "error", "error_at", "commit"})
+_NOT_COMPARED = frozenset({"checked_at", "verified_at", "commit"})
 """Fields that do not make a fact news: times, the commit it was seen at."""
 
 
