@@ -30,6 +30,7 @@ import struct
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
@@ -85,7 +86,8 @@ class Hostility:
     ``trickle_info`` and ``trickle_files`` send the model-info body or the file bytes one byte every that
     many seconds;
     ``ignore_range`` sends whole files with 200 whatever ``Range`` asks; ``pad_info`` appends that many
-    bytes of white space to the model-info JSON (still valid JSON), produced lazily.
+    bytes of white space to the model-info JSON (still valid JSON), produced lazily, or, with
+    ``gzip_info``, compressed into a small gzip body (``Content-Encoding: gzip``, asked for or not).
     """
 
     info: Callable[[dict[str, Any]], Any] | None = None
@@ -95,6 +97,7 @@ class Hostility:
     trickle_files: float = 0.0
     ignore_range: bool = False
     pad_info: int = 0
+    gzip_info: bool = False
 
 
 def make_safetensors_header(header: dict[str, Any]) -> bytes:
@@ -739,7 +742,15 @@ class HubEmulator:
         if hostility is None:
             return _json_response(info)
         response = _json_response(hostility.info(info) if hostility.info else info)
-        response.padding = hostility.pad_info
+        if hostility.gzip_info:
+            packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip framing
+            body = packer.compress(response.body)
+            for start in range(0, hostility.pad_info, _CHUNK):
+                body += packer.compress(b" " * min(_CHUNK, hostility.pad_info - start))
+            response.body = body + packer.flush()
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            response.padding = hostility.pad_info
         return response
 
     @staticmethod

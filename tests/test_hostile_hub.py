@@ -27,9 +27,10 @@ from generator.catalog.snapshot import Snapshot, facts_of, load_snapshot, unread
 from generator.catalog.validate import Catalog, load_catalog
 from generator.hub.check import CheckOptions, Outcome, check_catalog
 from generator.hub.client import LimitExceeded, Limits, make_api, read_range
+from generator.hub.findings import Finding
 from generator.hub.merge import merge_snapshot, save_snapshot
 from generator.hub.pacing import Pacer, Timer
-from generator.hub.report import markdown
+from generator.hub.report import Row, markdown
 from generator.hub.retry import RetryPolicy
 from generator.hub.urls import UrlChecker
 from tests.catalog_scenario import populate
@@ -140,6 +141,9 @@ SIBLING_TRICKS: dict[str, Hostility] = {
         lambda siblings: _first(siblings, rfilename=f"../../other/{siblings[0]['rfilename']}")
     ),
     "siblings that are strings": _rewrite_siblings(lambda siblings: ["x.safetensors"]),
+    "a path that is a number": _rewrite_siblings(
+        lambda siblings: [{**s, "rfilename": 12345} for s in siblings]
+    ),
     "a look-alike repo id": Hostility(
         info=lambda info: {**info, "id": "vrgamedevgirl84/Wan14BT2VFusion\u0456X"}
     ),
@@ -439,6 +443,112 @@ def test_a_servers_words_reach_the_report_as_inert_text(
     assert not any(line.startswith("::") for line in text.splitlines())
     span = "``HTTP 403: no [x](javascript:alert(1)) @lora-alchemy/maintainers `\\n::error::forged``"
     assert all(span in line for line in lines), lines  # one code span: no link, no mention, no command
+
+
+def test_a_compressed_answer_is_refused_before_it_is_decoded(
+    hub: HubEmulator, root: Path, catalog: Catalog
+) -> None:
+    """A gzip body decoding to 50 MB passed the 2 MB cap (wire bytes); now it is refused unread."""
+    populate(hub, catalog)
+    hub.make_hostile(FUSIONX_REPO, Hostility(pad_info=50_000_000, gzip_info=True))
+    outcome = _run(root)
+    victims = [row.finding for row in outcome.rows if FUSIONX_REPO in row.key]
+    assert {finding.status for finding in victims} == {"unverified"}
+    assert all("compressed (gzip)" in (finding.error or "") for finding in victims)
+    assert {row.finding.status for row in outcome.rows if FUSIONX_REPO not in row.key} == {"ok"}
+
+
+@pytest.fixture(name="silent")
+def _silent() -> Iterator[str]:
+    """A server that accepts connections and never says a word (a TLS handshake waits forever)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"https://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+    for conn in held:
+        conn.close()
+
+
+def test_a_tls_handshake_that_never_ends_ends_at_the_limit(
+    silent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """huggingface_hub passes no timeout to user overviews: a stalled handshake hung `check` for good."""
+    monkeypatch.setenv("HF_ENDPOINT", silent)
+    api = make_api(limits=Limits(total=1.0))
+    started = time.monotonic()
+    with pytest.raises(LimitExceeded, match="took longer than 1 s"):
+        api.get_user_overview("someone")
+    assert time.monotonic() - started < 3
+
+
+@pytest.fixture(name="redirect_bomb")
+def _redirect_bomb() -> Iterator[tuple[str, list[int]]]:
+    """HEAD is refused; GET /page answers 302 with a 200 MB body; GET /final answers 200."""
+    server = socket.create_server(("127.0.0.1", 0))
+    sent: list[int] = []
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            request = conn.recv(65536).decode("latin-1")
+            if request.startswith("HEAD"):
+                conn.sendall(b"HTTP/1.1 405 No\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            elif " /final " in request:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            else:
+                size = 200_000_000
+                head = f"HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: {size}\r\n\r\n"
+                conn.sendall(head.encode())
+                total = 0
+                try:
+                    while total < size:
+                        total += conn.send(bytes(1 << 20))
+                except OSError:
+                    pass
+                sent.append(total)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/page", sent
+    server.close()
+
+
+def test_a_redirect_body_is_never_read(redirect_bomb: tuple[str, list[int]]) -> None:
+    """requests read every redirect's body in full (gigabytes for a bomb); redirects are now followed unread."""
+    url, sent = redirect_bomb
+    finding = UrlChecker(RetryPolicy(attempts=1, timeout=10.0)).check(url)
+    assert (finding.status, finding.http_status) == ("ok", 200)
+    deadline = time.monotonic() + 5
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sent, "the server never noticed the client leave"
+    assert sent[0] < 20_000_000, sent  # what socket buffers took in, not the 200 MB body
+
+
+def test_a_url_cannot_rewrite_the_report(tmp_path: Path) -> None:
+    """A URL holding '>)' and Markdown cannot close the report's link and add its own."""
+    url = "https://unreachable.invalid/>)**All_links_fine**[Get_it](https://phish.example/x)![](https://t.example/t.png)@octocat"
+    finding = Finding("unverified", error="timeout")
+    text = markdown([Row("url:" + url, url, url, ("data/x.yaml",), finding)], checked_at=T1)
+    line = next(line for line in text.splitlines() if "unreachable.invalid" in line)
+    target = line.split("`](", 1)[1]  # the link's destination, after the code span of its label
+    assert target.startswith("https://unreachable.invalid/%3E%29**All_links_fine**%5BGet_it%5D%28https")
+    assert target.split(")", 1)[1].startswith(" in `data/x.yaml`")  # the destination ends where ours does
 
 
 # --- the combined hostile Hub (Done when) ------------------------------------------------------------------

@@ -201,3 +201,17 @@ def test_validate_and_build_report_a_tampered_snapshot_without_a_traceback(tmp_p
         assert "Traceback" not in output
         assert "data/hub-snapshot.json:" in output
         assert ".size: Input should be less than or equal to 9007199254740992" in output
+
+
+def test_thousands_of_bad_values_are_placed_in_bounded_time(tmp_path: Path) -> None:
+    """Placing an error walks the text: only the first 100 are placed, the rest are counted."""
+    data = _fixture()
+    link = _first_link(data)
+    data["links"] = {f"url:https://e.org/{i}": {**link, "size": -1} for i in range(5000)}
+    path = tmp_path / SNAPSHOT_FILE
+    path.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_snapshot(path)
+    problems = caught.value.problems
+    assert len(problems) == 101
+    assert any("… and 4,900 more errors" in problem.message for problem in problems)

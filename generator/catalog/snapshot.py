@@ -47,6 +47,8 @@ Status = Literal[
     "unverified",
 ]
 DEAD: frozenset[str] = frozenset({"missing_file", "missing_repo", "missing_revision", "disabled"})
+PLACED_ERRORS = 100
+"""Errors of a broken snapshot shown with their line; the rest are counted (each placement reads the text)."""
 MAX_SNAPSHOT_BYTES = 128_000_000
 """Largest snapshot read (10,000 inspected LoRAs take about 100 MB); a bigger file is refused unread."""
 
@@ -154,7 +156,11 @@ def load_snapshot(path: Path, display: str | None = None) -> Snapshot:
     try:
         return Snapshot.model_validate_json(text, strict=True)
     except ValidationError as err:
-        problems = [_snapshot_problem(shown, text, error) for error in err.errors(include_url=False)]
+        errors = err.errors(include_url=False)
+        problems = [_snapshot_problem(shown, text, error) for error in errors[:PLACED_ERRORS]]
+        if len(errors) > PLACED_ERRORS:  # placing each error walks the text: a bounded number of walks
+            more = len(errors) - PLACED_ERRORS
+            problems.append(Problem(shown, 1, 1, f"… and {more:,} more errors (restore the file with git)"))
         raise DataError(problems) from err
 
 

@@ -156,7 +156,14 @@ class _GuardedStream(httpcore2.NetworkStream):
     def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore2.NetworkStream:
-        return _GuardedStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
+        budget = _BUDGET.get()  # a handshake that never ends must end with the request's budget too
+        wait = budget.timeout(timeout) if budget else timeout
+        try:
+            return _GuardedStream(self._inner.start_tls(ssl_context, server_hostname, wait))
+        except httpcore2.ConnectTimeout:
+            if budget is not None and budget.overdue():
+                raise LimitExceeded(budget._late()) from None
+            raise
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -210,10 +217,23 @@ class _GuardedClient(httpx2.Client):
         return super().send(request, **kwargs)
 
 
+def _refuse_compressed(response: httpx2.Response) -> None:
+    """Response hook: a compressed answer is refused before its body is read.
+
+    The byte budget counts bytes on the wire; a gzip bomb of 1 MB decodes to gigabytes. We ask for
+    ``identity`` on every request, so a compressed answer is a server ignoring us.
+    """
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        response.close()
+        raise LimitExceeded(f"the answer is compressed ({encoding}) although none was asked for")
+
+
 def _guarded_client() -> httpx2.Client:
-    """The client huggingface_hub's default factory builds, on the guarded transport."""
+    """The client huggingface_hub's default factory builds, on the guarded transport, uncompressed."""
     return _GuardedClient(
-        event_hooks={"request": [hf_request_event_hook]},
+        headers={"Accept-Encoding": "identity"},
+        event_hooks={"request": [hf_request_event_hook], "response": [_refuse_compressed]},
         follow_redirects=True,
         timeout=None,
         transport=_GuardedTransport(),

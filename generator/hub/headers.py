@@ -85,14 +85,20 @@ def read_header(api: HfApi, retrier: Retrier, target: HeaderTarget) -> HeaderFac
         return analyse_header(tensors, metadata, target.path)
     except HeaderError as err:
         return Unread(one_line(f"not a readable safetensors header: {err}"), lasting=True)
-    except ValidationError as err:  # values the facts cannot hold (sizes beyond 2**53, odd names)
-        problem = err.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        return Unread(one_line(f"not a readable safetensors header: {where}: {problem['msg']}"), lasting=True)
+    except (ValueError, OverflowError, RecursionError) as err:  # values the analysis cannot hold or digest
+        return Unread(one_line(f"not a readable safetensors header: {_why(err)}"), lasting=True)
     except Unverified as err:
         return Unread(one_line(f"header not read: {err}"), lasting=False)
     except HttpFailure as err:
         return Unread(one_line(f"header not read: HTTP {err.status}"), lasting=False)
+
+
+def _why(err: Exception) -> str:
+    """A short reason: the first field pydantic refused (sizes beyond 2**53, odd names), or the error."""
+    if isinstance(err, ValidationError):
+        problem = err.errors(include_url=False)[0]
+        return f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+    return f"{type(err).__name__}: {err}"
 
 
 def _read_safely(api: HfApi, retrier: Retrier, target: HeaderTarget) -> HeaderFacts | Unread:

@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from urllib.parse import quote
 
 from generator.catalog.snapshot import DEAD
 from generator.hub.findings import Finding
@@ -116,8 +117,14 @@ def _line(row: Row) -> str:
     finding = row.finding
     where = ", ".join(code_span(source) for source in row.sources)
     detail = _detail(finding)
-    link = f"[{code_span(row.label)}](<{row.url}>)"
+    link = f"[{code_span(row.label)}]({_inert_url(row.url)})"
     return f"- **{finding.status}** {link} in {where}{' — ' + detail if detail else ''}\n"
+
+
+def _inert_url(url: str) -> str:
+    """A URL that cannot end the Markdown link early: brackets, angle brackets, quotes and spaces
+    percent-encoded (an https URL from the data may hold them; a browser decodes them back)."""
+    return quote(url, safe="/:?#@!$&'*+,;=%~-._")
 
 
 def _detail(finding: Finding) -> str:

@@ -205,8 +205,8 @@ class _Siblings:
             )
             if fine and isinstance(name, str):
                 files[name] = (size, sha256)
-            elif isinstance(name, str):
-                malformed.add(name)
+            else:  # a name that is no string is malformed too: it may have been the file we look for
+                malformed.add(name if isinstance(name, str) else repr(name))
         return cls(files, frozenset(malformed))
 
     def has_folder(self, path: str) -> bool:

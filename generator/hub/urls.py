@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Self
+from urllib.parse import urljoin
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -34,6 +35,7 @@ from generator.text import one_line
 USER_AGENT = "lora-alchemy-link-check/0.1"
 """Our probe's name; in a workflow run the repository's address is added (never a guessed one)."""
 HEAD_REFUSED = frozenset({403, 405, 501})
+MAX_REDIRECTS = 10
 _RETRIED = TRANSIENT_STATUSES | frozenset(range(500, 600))
 
 
@@ -91,6 +93,7 @@ def url_session(policy: RetryPolicy) -> requests.Session:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     repository = Settings().repository_url
+    session.headers["Accept-Encoding"] = "identity"  # bodies are never read; ask for none compressed
     session.headers["User-Agent"] = f"{USER_AGENT} (+{repository})" if repository else USER_AGENT
     return session
 
@@ -130,12 +133,35 @@ class UrlChecker:
             return unverified(one_line(f"{type(err).__name__}: {err}"))
 
     def _probe(self, url: str, after: str) -> Finding:
-        timeout = self.policy.timeout
-        response = self.session.head(url, allow_redirects=True, timeout=timeout)
-        if response.status_code in HEAD_REFUSED:
-            with self.session.get(url, allow_redirects=True, timeout=timeout, stream=True) as streamed:
-                response = streamed
-        return _url_finding(response.status_code, after)
+        status = self._status("HEAD", url)
+        if status in HEAD_REFUSED:
+            status = self._status("GET", url)
+        return _url_finding(status, after)
+
+    def _status(self, method: str, url: str) -> int:
+        """The final status of a request, following redirects by hand and reading no body at all.
+
+        requests reads every redirect's body in full, even with ``allow_redirects=False`` (to offer the
+        next request): a server answering with an endless or compressed 302 body would fill memory.
+        Here the session's adapter sends each request itself and each answer is closed unread.
+        """
+        for _ in range(MAX_REDIRECTS + 1):
+            prepared = self.session.prepare_request(requests.Request(method, url))
+            network = self.session.merge_environment_settings(url, {}, True, None, None)  # proxies, CA
+            response = self.session.get_adapter(url).send(
+                prepared,
+                stream=True,
+                timeout=self.policy.timeout,
+                verify=network["verify"] if network["verify"] is not None else True,
+                cert=network["cert"],
+                proxies=network["proxies"],
+            )
+            response.close()
+            location = response.headers.get("Location")
+            if not (response.is_redirect and location):
+                return response.status_code
+            url = urljoin(url, location)
+        raise requests.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
 
 
 def _within(seconds: float, probe: Callable[[], Finding]) -> Finding | None:
