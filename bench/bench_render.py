@@ -64,7 +64,8 @@ def measure(data: Path) -> dict[str, float]:
     """Run validate + render + write once in this process; return seconds and peak RSS (MB)."""
     from generator.catalog.snapshot import load_snapshot
     from generator.catalog.validate import load_catalog
-    from generator.site.render import render_pages, write_pages
+    from generator.site.output import write_pages
+    from generator.site.render import render_pages
 
     os.sync()  # flush the set-up's 10,000 fresh YAML files first, so their write-back is not timed here
     start = time.perf_counter()

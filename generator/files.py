@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -33,3 +35,61 @@ def write_atomic(path: Path, text: str, *, durable: bool = True) -> bool:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+_BLOCKED = {
+    "a symbolic link": "files are written only inside {base}/, never through a link; remove the link",
+    "not a folder": "files are written into a folder of this name; move the file away",
+    "not a regular file": "a file is written here; move this away",
+}
+
+
+class BlockedWrite(Exception):
+    """Paths that would send written files elsewhere (a symbolic link) or cannot hold them: (path, message)."""
+
+    def __init__(self, blocked: list[tuple[Path, str]]) -> None:
+        self.blocked = blocked
+        super().__init__("; ".join(f"{path}: {message}" for path, message in blocked))
+
+
+def check_writable(base: Path, paths: Iterable[str]) -> None:
+    """BlockedWrite naming every link or misplaced file on the way to base/PATH, for each of paths.
+
+    Called before anything is written: a symbolic link (base itself, a folder below it, or the file) would make
+    the write land outside base; a file where a folder belongs, or a folder or FIFO where a file belongs, would
+    fail halfway (or, for a FIFO, wait forever).
+    """
+    blocked: dict[Path, str] = {}
+    for rel in paths:
+        found = blocked_write(base, rel)
+        if found is not None:
+            path, reason = found
+            blocked[path] = f"{reason}: {_BLOCKED[reason].format(base=base.name)}"
+    if blocked:
+        raise BlockedWrite(sorted(blocked.items()))
+
+
+def blocked_write(base: Path, rel: str) -> tuple[Path, str] | None:
+    """What keeps base/rel from being written in place: (the path, 'a symbolic link', 'not a folder' or 'not a
+    regular file'); None when nothing does.
+
+    Writing follows symbolic links: a linked folder (base itself or one on the way) would put the file
+    wherever the link points, and reading a FIFO never ends. So every existing part from base down must be a
+    real folder, and the file itself a regular file or absent. Parts above base are the caller's choice.
+    """
+    path = base
+    parts = rel.split("/")
+    for index, part in enumerate(["", *parts]):
+        path = path / part if part else path
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            return None  # what follows is created by the write
+        last = index == len(parts)
+        if stat.S_ISLNK(mode):
+            return path, "a symbolic link"
+        if last and not stat.S_ISREG(mode):
+            return path, "not a regular file"
+        if not last and not stat.S_ISDIR(mode):
+            return path, "not a folder"
+    return None

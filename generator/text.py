@@ -2,7 +2,8 @@
 
 Data files, the snapshot and Hub answers are untrusted. After YAML or JSON unescaping, a value may hold
 control characters (ANSI escapes, DEL), bidirectional overrides that make text read differently from
-what it is (U+202E), or line breaks that restructure Markdown or inject GitHub workflow commands.
+what it is (U+202E), other invisible format characters (zero-width spaces, tag characters) that make two
+different values look alike, or line breaks that restructure Markdown or inject GitHub workflow commands.
 Validation refuses them (:func:`unsafe_character`); every message we print goes through
 :func:`printable`, which shows them as visible escapes instead.
 """
@@ -14,7 +15,16 @@ import unicodedata
 
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029\ufeff]")
+# Every Unicode format character (category Cf, up to Unicode 15.1): invisible, yet they change what text shows
+# or how it compares: zero-width spaces and joiners, word joiner and invisible operators, interlinear annotation
+# marks, tag characters (U+E0001, U+E0020-U+E007F), the soft hyphen and the bidi controls above.
+# tests/test_hostile_data.py checks that this covers every Cf character of the running Python's Unicode data.
+FORMAT_CHARACTERS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + FORMAT_CHARACTERS + "]")
 # unicodedata names no control character: their Unicode name aliases (C0, DEL and the C1 codes terminals obey)
 _C0_NAMES = (
     "NULL",
@@ -73,13 +83,16 @@ def unsafe_message(char: str) -> str:
         kind = "line break"
     elif char == "\ufeff":
         kind = "byte order mark"
+    elif unicodedata.category(char) == "Cf":
+        kind = "invisible format character"
     else:
         kind = "control character"
     return f"{kind} {character_name(char)} is not allowed"
 
 
 def unsafe_character(value: str, *, multiline: bool = False) -> str | None:
-    """The first control, bidi or line-break character of value (newlines allowed when multiline)."""
+    """The first control, format (bidi, zero-width, tag …) or line-break character of value (newlines allowed
+    when multiline)."""
     for match in _CONTROL.finditer(value):
         char = match.group()
         if multiline and char == "\n":
@@ -103,7 +116,8 @@ def is_line_break(char: str) -> bool:
 
 
 def printable(value: str) -> str:
-    """value with every control, bidi and line-break character shown as an escape (\\n, \\x1b, \\u202e)."""
+    """value with every control, format and line-break character shown as an escape (\\n, \\x1b, \\u202e,
+    \\U000e0069)."""
     return _CONTROL.sub(_escape, value)
 
 
@@ -113,7 +127,9 @@ def _escape(match: re.Match[str]) -> str:
     if char in special:
         return special[char]
     code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def code_span(value: str) -> str:

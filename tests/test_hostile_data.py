@@ -6,26 +6,35 @@ Each test reproduces an attack through the real code: YAML files written into a 
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import resource
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from generator.catalog import models as m
 from generator.catalog.load import read_document
 from generator.catalog.models import check_hub_id, check_repo_id
 from generator.catalog.snapshot import LinkFact, Snapshot, UnreadableHeader, link_key
 from generator.catalog.validate import load_catalog
 from generator.cli import main
 from generator.errors import DataError, Problem
+from generator.files import BlockedWrite
+from generator.lora.claims import claims_from_filename
 from generator.lora.facts import HeaderFacts
-from generator.site.render import render_pages, write_pages
-from generator.text import unsafe_character
+from generator.site.output import write_pages
+from generator.site.render import render_pages
+from generator.text import character_name, printable, unsafe_character, unsafe_message
 from tests.catalog_scenario import facts_json, header_for
+from tests.safetensors_factory import file_size
 from tests.sitebuild import ROOT, make_project, mkdocs_build, page_text
 
 HUGE = 4 * 2**30  # a sparse file this big took 4.2 GB of memory when read whole
@@ -78,7 +87,7 @@ EXPECTED_AT_ONCE = [
     "data/loras/fusionx-t2v-14b.yaml:9:9: family: bidirectional control U+202E (RIGHT-TO-LEFT OVERRIDE) is not allowed",
     "data/loras/fusionx-t2v-14b.yaml:11:10: comment: control character U+001B (ESCAPE) is not allowed",
     "data/models/wan21-t2v-14b.yaml:4:7: name: control character U+007F (DELETE) is not allowed",
-    "data/models/wan21-t2v-14b.yaml:12:1: unknown field 'note\\x1b]0;pwned\\x07'; allowed: added, architecture, description, downloads, expert, generation, id, name, source, task",
+    "data/models/wan21-t2v-14b.yaml:12:1: unknown field 'note\\x1b]0;pwned\\x07'; allowed: added, architecture, description, downloads, expert, generation, id, kind, name, source, task",
     "data/notes/merging.yaml:5:9: quote.text: line break U+2028 (LINE SEPARATOR) is not allowed",
     "data/notes/rcm.yaml:8:11: links.0.link: bidirectional control U+200F (RIGHT-TO-LEFT MARK) is not allowed",
     "data/notes/trivia.yaml:5:5: items.1: line 1 of the text starts a collapsible or admonition block (??? or !!!); write plain sentences",
@@ -217,6 +226,12 @@ ESCAPES = [
     (r"\u2066", "bidirectional control U+2066 (LEFT-TO-RIGHT ISOLATE) is not allowed"),
     (r"\uFEFF", "byte order mark U+FEFF (ZERO WIDTH NO-BREAK SPACE) is not allowed"),
     (r"\u2028", "line break U+2028 (LINE SEPARATOR) is not allowed"),
+    (r"\u200B", "invisible format character U+200B (ZERO WIDTH SPACE) is not allowed"),
+    (r"\u200D", "invisible format character U+200D (ZERO WIDTH JOINER) is not allowed"),
+    (r"\u2060", "invisible format character U+2060 (WORD JOINER) is not allowed"),
+    (r"\uFFF9", "invisible format character U+FFF9 (INTERLINEAR ANNOTATION ANCHOR) is not allowed"),
+    (r"\U000E0069", "invisible format character U+E0069 (TAG LATIN SMALL LETTER I) is not allowed"),
+    (r"\xAD", "invisible format character U+00AD (SOFT HYPHEN) is not allowed"),
 ]
 # (file, text before the escape, field): a slug, a repo id, a repo path (which the hf command and download
 # link are made of), a one-line text, prose and a URL
@@ -466,7 +481,11 @@ def test_hostile_snapshot_values_stay_text_on_the_built_site(tmp_path: Path) -> 
     """Markdown, HTML, line breaks and absurd numbers in snapshot fields inject no link, image or element."""
     project = make_project(tmp_path)
     catalog = load_catalog(project / "data", project)
-    write_pages(project / "docs", render_pages(catalog, _hostile_snapshot(project)))
+    hostile = render_pages(catalog, _hostile_snapshot(project))
+    plain = render_pages(catalog, Snapshot())
+    fences = {path: len(re.findall(r"^(?:```|~~~)", text, re.M)) for path, text in plain.items()}
+    assert {path: len(re.findall(r"^(?:```|~~~)", text, re.M)) for path, text in hostile.items()} == fences
+    write_pages(project / "docs", hostile)
     result = mkdocs_build(project)
     assert result.returncode == 0, result.stdout + result.stderr
     pages = sorted((project / "site").rglob("*.html"))
@@ -477,10 +496,349 @@ def test_hostile_snapshot_values_stay_text_on_the_built_site(tmp_path: Path) -> 
         assert not re.search(r"<img[^>]+src=\"(?:https?:)?//", html), page
         assert not re.search(r"<(?:b|script)>(?:bold|alert)", html), page
         assert '<details class="note"' not in html, page
-        assert "<pre" not in html or page.parent.parent.name == "loras", page  # the hf command only
+        for block in re.findall(r"<pre.*?</pre>", html, re.S):  # only our own commands
+            assert "javascript" not in block, page
+            assert "evil" not in block, page
     first = project / "site" / "loras" / catalog.loras[0].id / "index.html"
     text, _ = page_text(first)
     assert "c653` [x](javascript:alert(1)) ![](https://evil.example/p.gif) `x <b>bold</b>" in text
     assert "more than 10^100 TB (more than 10^100 bytes)" in text
     assert EVIL_DATE in text
-    assert len(re.findall(r"<pre", first.read_text(encoding="utf-8"))) == 1
+
+
+# --- review item 4: YAML tags other than the core schema's scalars ---------------------------------------
+
+BINARY_FAMILY = "FusionX\n\n??? danger\n\n    This LoRA is malware\n\nSecond Heading\n==="
+BINARY_COMMENT = "ok \x1b[2J\x1b]8;;https://evil.example\x07 \u202eexe.txt\u2028line-sep\x85NEL"
+TAG_REFUSED = "the YAML tag {} is not allowed in data files; write the value without a tag"
+
+
+def _binary(text: str) -> str:
+    return "!!binary " + base64.b64encode(text.encode()).decode()
+
+
+def test_binary_values_cannot_carry_what_text_may_not(catalog_root: Path) -> None:
+    """`!!binary` made bytes, which pydantic turned into text past every check: now the tag itself is refused."""
+    lora = catalog_root / "data" / "loras" / "fusionx-t2v-14b.yaml"
+    edit(lora, "family: FusionX", f"family: {_binary(BINARY_FAMILY)}")
+    edit(lora, 'comment: "very good for 2.1"', f"comment: {_binary(BINARY_COMMENT)}")
+    expected = [
+        f"data/loras/fusionx-t2v-14b.yaml:9:9: {TAG_REFUSED.format('!!binary')}",
+        f"data/loras/fusionx-t2v-14b.yaml:11:10: {TAG_REFUSED.format('!!binary')}",
+        "2 errors",
+    ]
+    for stage in ("validate", "build"):
+        status, out = run(catalog_root, stage)
+        assert (status, out.splitlines()) == (1, expected), stage
+    assert not (catalog_root / "docs").exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "position", "tag"),
+    [
+        ("family: FusionX", "family: !!set {FusionX, X}", "9:9", "!!set"),
+        ("family: FusionX", "family: !!omap [FusionX: 1]", "9:9", "!!omap"),
+        ("family: FusionX", "family: !!pairs [FusionX: 1]", "9:9", "!!pairs"),
+        ("family: FusionX", "family: !fusion FusionX", "9:9", "!fusion"),
+        (
+            "family: FusionX",
+            "family: !<tag:evil.example,2026:x> FusionX",
+            "9:9",
+            "!<tag:evil.example,2026:x>",
+        ),
+        (
+            "family: FusionX",
+            "family: !!python/object/apply:os.system [id]",
+            "9:9",
+            "!!python/object/apply:os.system",
+        ),
+        ("family: FusionX", "family: FusionX\n!!binary Zm9v: 1", "10:1", "!!binary"),
+        ("file:", "file: !!map", None, None),
+        ("family: FusionX", "family: !!str FusionX", None, None),
+    ],
+)
+def test_only_the_core_yaml_tags_are_allowed(
+    old: str, new: str, position: str | None, tag: str | None, catalog_root: Path
+) -> None:
+    """Sets, ordered maps, pairs and custom tags are named with their line; !!str, !!map and the like stay fine."""
+    edit(catalog_root / "data" / "loras" / "fusionx-t2v-14b.yaml", old, new)
+    if tag is None:
+        load_catalog(catalog_root / "data", catalog_root)
+        return
+    assert problems_of(catalog_root) == [
+        f"data/loras/fusionx-t2v-14b.yaml:{position}: {TAG_REFUSED.format(tag)}"
+    ]
+
+
+def test_a_tag_on_a_list_names_what_it_cannot_mark(catalog_root: Path) -> None:
+    """A scalar tag on a list or a mapping is refused too, saying why."""
+    edit(catalog_root / "data" / "notes" / "trivia.yaml", "items:", "items: !!str")
+    [problem] = problems_of(catalog_root)
+    assert problem.endswith(": the YAML tag !!str cannot mark a list; remove it"), problem
+
+
+@pytest.mark.parametrize(
+    "loc", [("family",), ("comment",), ("id",), ("added",), ("new",), ("file", "path"), ("claimed", "rank")]
+)
+def test_no_model_field_accepts_bytes(loc: tuple[str, ...], catalog_root: Path) -> None:
+    """Whoever builds a model from Python data (not YAML) cannot slip bytes past the checks on text either."""
+    lora = catalog_root / "data" / "loras" / "fusionx-t2v-14b.yaml"
+    doc, problems = read_document(lora, "lora.yaml")
+    assert doc is not None
+    assert not problems
+    data = doc.data | {"claimed": {"rank": 64}}
+    target = data
+    for key in loc[:-1]:
+        target = target[key]
+    target[loc[-1]] = b"64\n# \x1b[2J"
+    with pytest.raises(ValidationError) as info:
+        m.Lora.model_validate(data)
+    [error] = info.value.errors()
+    assert (error["loc"], error["msg"]) == (
+        loc,
+        "Value error, binary data (bytes) is not allowed; write text",
+    )
+
+
+# --- review item 5: numbers without an upper bound ------------------------------------------------------
+
+
+def write_header_snapshot(root: Path) -> None:
+    """data/hub-snapshot.json as a check would write it: every LoRA 'ok', with header facts matching its claims."""
+    catalog = load_catalog(root / "data", root)
+    links: dict[str, Any] = {}
+    headers: dict[str, Any] = {}
+    for index, lora in enumerate(catalog.loras):
+        sha256, header = f"{index + 1:064x}", header_for(lora)
+        links[link_key(lora.file.link)] = {
+            "status": "ok",
+            "checked_at": "2026-11-26T12:00:00Z",
+            "size": file_size(header),
+            "sha256": sha256,
+        }
+        headers[sha256] = facts_json(header, lora.file.path)
+    snapshot = {"format": 1, "checked_at": "2026-11-26T12:00:00Z", "links": links, "headers": headers}
+    (root / "data" / "hub-snapshot.json").write_text(json.dumps(snapshot, indent=2) + "\n")
+
+
+ADAPTIVE = "lightx2v-t2v-14b-cfg-step-distill-adaptive-quantile-0.15"
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "problem"),
+    [
+        (
+            "fusionx-t2v-14b",
+            "family: FusionX",
+            "family: FusionX\nclaimed:\n  rank: 0x" + "f" * 4000,  # hex escapes Python's 4,300-digit limit
+            "11:9: claimed.rank: Input should be less than or equal to 100000; or Input should be 'adaptive'",
+        ),
+        (
+            "fusionx-t2v-14b",
+            "family: FusionX",
+            "family: FusionX\nclaimed:\n  rank: 1" + "0" * 5000,
+            "11:9: claimed.rank: Unable to parse input string as an integer, exceeded maximum size; "
+            "or Input should be 'adaptive'",
+        ),
+        (
+            "fusionx-t2v-14b",
+            "family: FusionX",
+            "family: FusionX\nclaimed:\n  rank: 100001",
+            "11:9: claimed.rank: Input should be less than or equal to 100000; or Input should be 'adaptive'",
+        ),
+        (
+            ADAPTIVE,
+            "  rank: adaptive",
+            "  rank: adaptive\n  average_rank: 1" + "0" * 400,
+            "12:17: claimed.average_rank: Input should be less than or equal to 100000",
+        ),
+    ],
+    ids=["hex-rank", "5000-digit-rank", "rank-over-bound", "400-digit-average"],
+)
+def test_absurd_claimed_ranks_are_refused_never_crash(
+    file: str, old: str, new: str, problem: str, catalog_root: Path
+) -> None:
+    """Ranks are bounded (100,000): validate names the field, and build (with header facts to compare) exits 1."""
+    write_header_snapshot(catalog_root)
+    edit(catalog_root / "data" / "loras" / f"{file}.yaml", old, new)
+    for stage in ("validate", "build"):
+        status, out = run(catalog_root, stage)
+        assert (status, out.splitlines()) == (1, [f"data/loras/{file}.yaml:{problem}", "1 error"]), stage
+
+
+def test_the_largest_claims_still_build(catalog_root: Path) -> None:
+    """At the bound, an average rank the header contradicts is shown as a contradiction, not a crash."""
+    write_header_snapshot(catalog_root)
+    edit(
+        catalog_root / "data" / "loras" / f"{ADAPTIVE}.yaml",
+        "  rank: adaptive",
+        "  rank: adaptive\n  average_rank: 100000",
+    )
+    assert run(catalog_root, "build")[0] == 0
+    page = (catalog_root / "docs" / "loras" / f"{ADAPTIVE}.md").read_text()
+    assert "<li>catalog says average rank 100000 but the header&#39;s mean rank is 63.95</li>" in page
+
+
+def test_a_file_name_with_an_absurd_number_claims_nothing(catalog_root: Path) -> None:
+    """`dynamic_<400 digits>` in a path overflowed the average-rank comparison; now it only says 'adaptive'."""
+    lora = catalog_root / "data" / "loras" / "fusionx-t2v-14b.yaml"
+    edit(lora, "FusionX_LoRA.safetensors", f"FusionX_LoRA_dynamic_{'9' * 400}.safetensors")
+    write_header_snapshot(catalog_root)
+    assert run(catalog_root, "build")[0] == 0
+    page = (catalog_root / "docs" / "loras" / "fusionx-t2v-14b.md").read_text()
+    assert "name says adaptive rank but every module has rank 64" in page
+
+
+@pytest.mark.parametrize(
+    ("name", "rank", "average", "adaptive"),
+    [
+        (f"lora_dynamic_{'9' * 5000}.safetensors", None, None, True),
+        (f"lora_average_rank_{'1' * 7}_bf16.safetensors", None, None, False),
+        (f"lora_rank_{'6' * 4000}_bf16.safetensors", None, None, False),
+        (f"lora_r{'4' * 400}_rank_64.safetensors", 64, None, False),
+        ("lora_dynamic_999999_rank_64.safetensors", 64, 999_999, True),
+    ],
+)
+def test_claims_from_names_read_at_most_six_digits(
+    name: str, rank: int | None, average: int | None, adaptive: bool
+) -> None:
+    """A longer run of digits is simply no claim: never an exception, never an integer too large to compare."""
+    claims = claims_from_filename(name)
+    assert (claims.rank, claims.average_rank, claims.rank_adaptive) == (rank, average, adaptive)
+
+
+# --- review item 9: snapshot notes open no Markdown block -----------------------------------------------
+
+BLOCK_NOTES = (
+    "# This file is malware",
+    "??? Download-the-fixed-file-from-our-mirror",
+    "1986. ordered",
+    "-- - ---",
+    "Second Heading",
+    "===",
+    "> quoted",
+    "    indented code",
+    "| a | b |",
+)
+
+
+@pytest.mark.slow
+def test_snapshot_notes_open_no_markdown_block(tmp_path: Path) -> None:
+    """A note starting with #, ???, 1., -, =, >, spaces or | is a list item of text, never a heading or block."""
+    project = make_project(tmp_path)
+    catalog = load_catalog(project / "data", project)
+    lora = catalog.loras[0]
+    facts = HeaderFacts.model_validate(facts_json(header_for(lora), lora.file.path))
+    hostile = facts.model_copy(update={"notes": BLOCK_NOTES})
+    fact = LinkFact.model_construct(status="ok", checked_at="2026-11-26T12:00:00Z", sha256="a" * 64)
+    snapshot = Snapshot.model_construct(
+        format=1, checked_at=None, links={link_key(lora.file.link): fact}, headers={"a" * 64: hostile}
+    )
+    pages = render_pages(catalog, snapshot)
+    assert "<li># This file is malware</li>" in pages[f"loras/{lora.id}.md"]
+    write_pages(project / "docs", pages)
+    result = mkdocs_build(project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = (project / "site" / "loras" / lora.id / "index.html").read_text(encoding="utf-8")
+    assert len(re.findall(r"<h1[ >]", html)) == 1
+    assert not re.search(r"<h[1-6][^>]*>[^<]*(?:malware|Second Heading)", html)
+    section = html.split('<h2 id="what-the-header-says"')[1].split('<h2 id="compatibility"')[0]
+    assert not re.search(r"<(?:details|ol|hr|blockquote|pre|table)[ >]", section.split("</table>", 1)[1])
+    text, _ = page_text(project / "site" / "loras" / lora.id / "index.html")
+    for note in BLOCK_NOTES:
+        assert note.strip() in text, note
+
+
+# --- review item 10: invisible format characters --------------------------------------------------------
+
+
+def test_zero_width_and_tag_characters_are_refused(catalog_root: Path) -> None:
+    """`Fusion<ZWSP>X<TAG i>` looks like FusionX: the first invisible character is named."""
+    edit(
+        catalog_root / "data" / "loras" / "fusionx-t2v-14b.yaml",
+        "family: FusionX",
+        r'family: "Fusion\u200bX\U000E0069"',
+    )
+    assert problems_of(catalog_root) == [
+        "data/loras/fusionx-t2v-14b.yaml:9:9: family: invisible format character U+200B (ZERO WIDTH SPACE) "
+        "is not allowed"
+    ]
+
+
+def test_every_format_character_is_refused_and_printed_escaped() -> None:
+    """Every Cf character of this Python's Unicode data is unsafe, and printable shows each as an escape."""
+    format_characters = [
+        chr(code) for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"
+    ]
+    assert len(format_characters) > 150
+    for char in format_characters:
+        assert unsafe_character(f"a{char}b", multiline=True) == char, character_name(char)
+        assert unsafe_message(char).endswith(f"{character_name(char)} is not allowed")
+        escaped = printable(char)
+        assert escaped.startswith("\\"), character_name(char)
+        assert unsafe_character(escaped) is None, character_name(char)
+    assert printable("X\u200b\U000e0069") == "X\\u200b\\U000e0069"
+    assert unsafe_character("FusionX — café ✓ 漢字 🙂") is None
+
+
+# --- review item 11: build never writes through a link in docs/ -----------------------------------------
+
+LINK_REFUSED = "a symbolic link: files are written only inside docs/, never through a link; remove the link"
+
+
+@pytest.mark.parametrize("linked", ["docs", "docs/loras"])
+def test_build_never_writes_through_a_linked_folder(linked: str, catalog_root: Path, tmp_path: Path) -> None:
+    """docs/ or docs/loras linked to a folder elsewhere: build names the link, exits 1 and writes nothing;
+    clean deletes nothing there."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.md").write_text("keep me\n")
+    (outside / ".generated").write_text("keep.md\n")  # a manifest there would have it deleted by clean
+    (catalog_root / linked).parent.mkdir(exist_ok=True)
+    (catalog_root / linked).symlink_to(outside, target_is_directory=True)
+    status, out = run(catalog_root, "build")
+    assert (status, out.splitlines()) == (1, [f"{linked}:1:1: {LINK_REFUSED}", "1 error"])
+    status, out = run(catalog_root, "clean")  # deletes only what the manifest lists, never through a link
+    if linked == "docs":
+        assert (status, out.splitlines()) == (1, [f"{linked}:1:1: {LINK_REFUSED}", "1 error"])
+    else:
+        assert (status, out.splitlines()) == (0, ["removed 0 generated files from docs/"])
+    assert sorted(p.name for p in outside.iterdir()) == [".generated", "keep.md"]
+    assert (outside / "keep.md").read_text() == "keep me\n"
+    status, out = run(catalog_root, "build", "--format", "github")
+    assert out.splitlines()[0] == f"::error file={linked},line=1,col=1::{LINK_REFUSED}"
+
+
+def test_build_names_every_link_or_file_in_the_way(catalog_root: Path, tmp_path: Path) -> None:
+    """A linked page, a file where a folder belongs and a FIFO where a page belongs: all named, nothing written."""
+    victim = tmp_path / "victim.md"
+    victim.write_text("keep me\n")
+    docs = catalog_root / "docs"
+    docs.mkdir()
+    (docs / "index.md").symlink_to(victim)
+    (docs / "loras").write_text("a file, not a folder\n")
+    os.mkfifo(docs / "catalog.md")  # reading it to compare would wait forever
+    status, out = run(catalog_root, "build")
+    assert status == 1
+    assert out.splitlines() == [
+        "docs/catalog.md:1:1: not a regular file: a file is written here; move this away",
+        f"docs/index.md:1:1: {LINK_REFUSED}",
+        "docs/loras:1:1: not a folder: files are written into a folder of this name; move the file away",
+        "3 errors",
+    ]
+    assert victim.read_text() == "keep me\n"
+    assert sorted(p.name for p in docs.iterdir()) == ["catalog.md", "index.md", "loras"]
+
+
+def test_write_pages_refuses_before_writing(tmp_path: Path) -> None:
+    """write_pages itself (not only the CLI) raises BlockedWrite before its first write."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "loras").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(BlockedWrite) as info:
+        write_pages(docs, {"index.md": "# Index\n", "loras/x.md": "# X\n"})
+    assert [path for path, _ in info.value.blocked] == [docs / "loras"]
+    assert list(docs.iterdir()) == [docs / "loras"]
+    assert not list(outside.iterdir())

@@ -166,3 +166,72 @@ def test_output_name_with_high_quality_is_no_noise_claim() -> None:
 def test_noise_tokens_in_names(name: str, noise: str | None) -> None:
     """Only whole tokens count: high_noise/low_noise, HIGH/LOW, or high/low as a path segment's last word."""
     assert claims_from_filename(name).noise_level == noise
+
+
+# ------------------------------------------------------------------- review item 12: hostile metadata and names
+
+DIGITS = "9" * 5000
+DIFFUSERS = "diffusers-wan21-t2v-14b.keys"
+HOSTILE_METADATA = {
+    "5000-digit-r": {"lora_adapter_metadata": '{"transformer.r": ' + DIGITS + "}"},
+    "400-digit-r-and-alpha": {
+        "lora_adapter_metadata": '{"transformer.r": 1'
+        + "0" * 400
+        + ', "transformer.lora_alpha": 1'
+        + "0" * 400
+        + "}"
+    },
+    "float-extremes": {
+        "lora_adapter_metadata": '{"transformer.r": 1e-300, "transformer.lora_alpha": -1e308}'
+    },
+    "deep-array": {"lora_adapter_metadata": "[" * 100_000 + "]" * 100_000},
+    "deep-object": {"lora_adapter_metadata": '{"a":' * 100_000 + "1" + "}" * 100_000},
+    "5000-digit-software": {"software": '{"name": ' + DIGITS + "}"},
+    "dynamic-dit": {"ss_sd_model_name": "dynamic_" + DIGITS},
+    "rank-output-name": {
+        "ss_output_name": "lora_rank_" + DIGITS,
+        "modelspec.title": "average_rank_" + DIGITS,
+    },
+    "kohya-digits": {"ss_network_dim": DIGITS, "ss_network_alpha": "1e308"},
+    "kohya-tiny-rank": {"ss_network_dim": "1e-320", "ss_network_alpha": "1" + "0" * 39},
+    "superscript-timesteps": {"modelspec.timestep_range": "²,1000"},
+}
+
+
+@pytest.mark.parametrize("metadata", HOSTILE_METADATA.values(), ids=HOSTILE_METADATA)
+@pytest.mark.parametrize("fixture", [DIFFUSERS, "musubi-native-wan21-i2v-14b.keys"])
+def test_hostile_metadata_states_nothing_and_raises_nothing(metadata: dict[str, str], fixture: str) -> None:
+    """Absurd numbers (too many digits for int(), too large for a float, a rank that divides by almost 0), JSON
+    nested past the recursion limit, superscript digits: the analysis ignores the value, as if it were absent."""
+    tensors, _ = load_key_list(fixture)
+    parsed, parsed_metadata = header_from_bytes(serialize_header(tensors, metadata))
+    assert parsed_metadata == metadata
+    facts = analyse_header(parsed, parsed_metadata, "lora.safetensors")
+    assert facts == analyse_with_metadata(fixture, {})
+
+
+def block_tensors(index: str) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """One rank-32 self-attention pair on block `index` of a 14B model, plus block 0."""
+    pairs: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for block in ("0", index):
+        pairs[f"diffusion_model.blocks.{block}.self_attn.q.lora_down.weight"] = ("BF16", (32, 5120))
+        pairs[f"diffusion_model.blocks.{block}.self_attn.q.lora_up.weight"] = ("BF16", (5120, 32))
+    return pairs
+
+
+@pytest.mark.parametrize("index", [DIGITS, "9" * 12, "1000", "0999"])
+def test_a_block_index_of_four_or_more_digits_names_no_wan_block(index: str) -> None:
+    """`blocks.<5000 digits>` made int() raise and `blocks.999999999999` a range of 10^12 absent blocks: a Wan
+    model has at most 40 blocks, so such a key names no Wan module (it is counted as unmatched)."""
+    tensors, metadata = header_from_bytes(serialize_header(block_tensors(index), {}))
+    facts = analyse_header(tensors, metadata, "lora.safetensors")
+    assert (facts.unmatched_keys, facts.blocks_covered.count, facts.blocks_covered.layers_seen) == (2, 1, 1)
+
+
+def test_a_three_digit_block_index_gives_a_bounded_note() -> None:
+    """Block 999 leaves 998 blocks absent: the note names 40 of them and counts the rest (a note is one line)."""
+    tensors, metadata = header_from_bytes(serialize_header(block_tensors("999"), {}))
+    facts = analyse_header(tensors, metadata, "lora.safetensors")
+    assert facts.blocks_covered.layers_seen == 1000
+    [note] = [n for n in facts.notes if n.startswith("partial blocks")]
+    assert note == f"partial blocks: no keys for block(s) {', '.join(map(str, range(1, 41)))} and 958 more"

@@ -1,7 +1,8 @@
 """Read YAML files into plain Python data, remembering where every key and value stands (for `validate`).
 
 PyYAML composes a node tree carrying source marks; we build the data from that tree ourselves so that
-duplicate keys, aliases and odd tags become errors with a line and column instead of surprises.
+duplicate keys, aliases and tags other than the core schema's (!!binary, !!set, !custom …) become errors
+with a line and column instead of surprises.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from generator.errors import Problem
 from generator.text import character_name
 
-_STR = "tag:yaml.org,2002:str"
+_YAML_TAG = "tag:yaml.org,2002:"
+_STR = _YAML_TAG + "str"
+_MAP, _SEQ = _YAML_TAG + "map", _YAML_TAG + "seq"
+_VALUE = _YAML_TAG + "value"  # what PyYAML resolves a plain '=' to: the text '=' in a data file
+# the core schema's scalars; any other tag (!!binary makes bytes, !!set, !!omap, !!pairs, !custom) is refused
+SCALAR_TAGS = frozenset(_YAML_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp"))
 MAX_BYTES = 1_000_000  # a data file is a few hundred bytes; refuse anything absurd before reading it
 MAX_DEPTH = 20  # the deepest data file needs 5 levels
 # a link is not followed; opening a FIFO does not wait for a writer (fstat then refuses it)
@@ -188,6 +194,11 @@ def _build(node: Node, loc: Loc, doc: Document, loader: SafeConstructor, problem
     if len(loc) > MAX_DEPTH:
         problems.append(Problem(doc.path, *doc.values[loc], f"nested more than {MAX_DEPTH} levels deep"))
         return None
+    if (problem := _tag_problem(node, doc.path)) is not None:
+        problems.append(problem)
+        return None
+    if node.tag == _VALUE:
+        return node.value
     if isinstance(node, MappingNode):
         return _build_mapping(node, loc, doc, loader, problems)
     if isinstance(node, SequenceNode):
@@ -204,6 +215,29 @@ def _build(node: Node, loc: Loc, doc: Document, loader: SafeConstructor, problem
         return None
 
 
+def _tag_problem(node: Node, display: str) -> Problem | None:
+    """A problem for a node whose tag is not one of the core schema's: no bytes, sets or custom objects."""
+    if isinstance(node, MappingNode):
+        allowed = node.tag == _MAP
+    elif isinstance(node, SequenceNode):
+        allowed = node.tag == _SEQ
+    else:
+        allowed = node.tag in SCALAR_TAGS or node.tag == _VALUE
+    if allowed:
+        return None
+    tag = node.tag
+    shown = "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
+    shown = shown if shown.startswith("!") else f"!<{shown}>"
+    shown = shown if len(shown) <= 60 else shown[:59] + "…"
+    if tag in SCALAR_TAGS:  # e.g. !!str on a list
+        kind = "mapping" if isinstance(node, MappingNode) else "list"
+        return Problem(
+            display, *_pos(node.start_mark), f"the YAML tag {shown} cannot mark a {kind}; remove it"
+        )
+    message = f"the YAML tag {shown} is not allowed in data files; write the value without a tag"
+    return Problem(display, *_pos(node.start_mark), message)
+
+
 def _build_mapping(
     node: MappingNode, loc: Loc, doc: Document, loader: SafeConstructor, problems: list[Problem]
 ) -> dict[str, Any]:
@@ -214,6 +248,9 @@ def _build_mapping(
             problems.append(
                 Problem(doc.path, line, col, "keys must be plain names (no merge keys or complex keys)")
             )
+            continue
+        if (problem := _tag_problem(key_node, doc.path)) is not None:
+            problems.append(problem)
             continue
         key = str(key_node.value)
         if key in result:

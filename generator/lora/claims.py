@@ -46,13 +46,22 @@ def _only(values: Iterable[str]) -> str | None:
     return distinct.pop() if len(distinct) == 1 else None
 
 
+MAX_CLAIM_DIGITS = 6
+"""A number in a name with more digits than this is no rank claim (and never an integer too large to handle)."""
+
+
+def _claimed_number(digits: str) -> int | None:
+    """The number a run of digits in a name states, or ``None`` when it is absurdly long."""
+    return int(digits) if len(digits) <= MAX_CLAIM_DIGITS else None
+
+
 def _rank_tokens(text: str) -> tuple[int | None, int | None, bool]:
     """``(rank, average rank, adaptive)`` from rank tokens (§5 step 6 filename hints)."""
     average = _AVERAGE.search(text)
     rest = _RESIZED.sub(" ", _AVERAGE.sub(" ", text))
-    ranks = {int(a or b) for a, b in _RANK.findall(rest)}
+    ranks = {number for a, b in _RANK.findall(rest) if (number := _claimed_number(a or b)) is not None}
     rank = ranks.pop() if len(ranks) == 1 else None
-    return rank, int(average.group(1)) if average else None, bool(_ADAPTIVE.search(text))
+    return rank, _claimed_number(average.group(1)) if average else None, bool(_ADAPTIVE.search(text))
 
 
 def claims_from_text(text: str, source: str = "name") -> Claims:

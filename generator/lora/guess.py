@@ -85,7 +85,7 @@ def noise_level(metadata: Mapping[str, str], filename: str) -> NoiseLevel | None
 def _timestep_range(value: str) -> tuple[int, int] | None:
     """``(min, max)`` from ModelSpec's ``"875,1000"``, else ``None``."""
     parts = value.split(",")
-    if len(parts) != 2 or not all(p.strip().isdigit() and len(p.strip()) <= 4 for p in parts):
+    if len(parts) != 2 or not all(p.strip().isdecimal() and len(p.strip()) <= 4 for p in parts):
         return None
     low, high = (int(p) for p in parts)
     return (low, high) if low <= high else None

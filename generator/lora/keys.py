@@ -60,14 +60,16 @@ def split_key(name: str) -> tuple[str, Role, SuffixFamily | None] | None:
 
 
 _S = "[._]"
+_N = r"([0-9]{1,3})"
+"""A block index: Wan models have at most 40 blocks; a longer number names no Wan module (nor a huge range)."""
 _LOCAL_ATTN = r"(self_attn|cross_attn)" + _S + r"(q|k|v|o|k_img|v_img|norm_q|norm_k|norm_k_img)"
 _VOCABULARY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), template)
     for pattern, template in (
-        (rf"blocks{_S}(\d+){_S}{_LOCAL_ATTN}", r"blocks.\1.\2.\3"),
-        (rf"blocks{_S}(\d+){_S}ffn{_S}(0|2)", r"blocks.\1.ffn.\2"),
-        (rf"blocks{_S}(\d+){_S}(norm3|modulation)", r"blocks.\1.\2"),
-        (rf"vace_blocks{_S}(\d+){_S}(.+)", r"vace_blocks.\1.\2"),
+        (rf"blocks{_S}{_N}{_S}{_LOCAL_ATTN}", r"blocks.\1.\2.\3"),
+        (rf"blocks{_S}{_N}{_S}ffn{_S}(0|2)", r"blocks.\1.ffn.\2"),
+        (rf"blocks{_S}{_N}{_S}(norm3|modulation)", r"blocks.\1.\2"),
+        (rf"vace_blocks{_S}{_N}{_S}(.+)", r"vace_blocks.\1.\2"),
         (rf"(text_embedding|time_embedding){_S}(0|2)", r"\1.\2"),
         (rf"time_projection{_S}1", "time_projection.1"),
         (rf"head{_S}(head|modulation)", r"head.\1"),
@@ -78,7 +80,7 @@ _VOCABULARY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 """Closed vocabulary of original Wan module names; separators may be ``.`` or ``_`` (§5 step 4)."""
 
-_MODULATION_OWNER = re.compile(rf"(?:blocks{_S}(\d+)|head)")
+_MODULATION_OWNER = re.compile(rf"(?:blocks{_S}{_N}|head)")
 
 _DIFFUSERS_BLOCK: dict[str, str] = {
     **{
@@ -130,7 +132,7 @@ def _flat(name: str) -> str:
 
 _DIFFUSERS_BLOCK_FLAT = {_flat(k): v for k, v in {**_DIFFUSERS_BLOCK, **_HYBRID_BLOCK}.items()}
 _DIFFUSERS_TOP_FLAT = {_flat(k): v for k, v in _DIFFUSERS_TOP.items()}
-_DIFFUSERS_BLOCK_PATH = re.compile(rf"blocks{_S}(\d+){_S}(.+)")
+_DIFFUSERS_BLOCK_PATH = re.compile(rf"blocks{_S}{_N}{_S}(.+)")
 
 _PREFIXES: tuple[tuple[str, str], ...] = (
     ("model.diffusion_model.", "diffusion_model"),

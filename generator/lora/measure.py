@@ -165,10 +165,14 @@ def precision_summary(keys: list[Key]) -> PrecisionSummary:
 
 
 def metadata_json(metadata: Mapping[str, str], key: str) -> dict[str, object]:
-    """A JSON-object metadata value (e.g. ``lora_adapter_metadata``), ``{}`` when absent or unreadable."""
+    """A JSON-object metadata value (e.g. ``lora_adapter_metadata``), ``{}`` when absent or unreadable.
+
+    Unreadable includes what json refuses beyond syntax: an integer of more than 4,300 digits (ValueError) and
+    nesting deeper than the recursion limit.
+    """
     try:
         value = json.loads(metadata.get(key, "{}"))
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         return {}
     return value if isinstance(value, dict) else {}
 
@@ -184,15 +188,22 @@ def _adapter_config(metadata: Mapping[str, str], field: str) -> object:
     return config.get(f"transformer.{field}", config.get(field))
 
 
+MAX_METADATA_NUMBER = 1e6
+"""Largest rank or alpha read from metadata: real ones are at most a few thousand; beyond this, none is stated."""
+
+
 def _number(value: object) -> float | None:
-    """A finite float from a metadata value, else ``None`` (``"Dynamic"``, ``"None"`` …)."""
+    """A finite float of at most :data:`MAX_METADATA_NUMBER` from a metadata value, else ``None`` (``"Dynamic"``,
+    ``"None"``, a number of 5,000 digits …)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    if isinstance(value, str) and len(value) > 40:
         return None
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an int too large for a float
         return None
-    return number if math.isfinite(number) else None
+    return number if math.isfinite(number) and abs(number) <= MAX_METADATA_NUMBER else None
 
 
 def _metadata_alpha(metadata: Mapping[str, str]) -> float | None:
@@ -203,10 +214,12 @@ def _metadata_alpha(metadata: Mapping[str, str]) -> float | None:
 
 
 def metadata_rank(metadata: Mapping[str, str]) -> float | None:
-    """Rank hinted by ``ss_network_dim`` or ``lora_adapter_metadata`` ``r``."""
+    """Rank hinted by ``ss_network_dim`` or ``lora_adapter_metadata`` ``r``; a rank is at least 1 (``None`` if not)."""
     if "ss_network_dim" in metadata:
-        return _number(metadata["ss_network_dim"])
-    return _number(_adapter_config(metadata, "r"))
+        rank = _number(metadata["ss_network_dim"])
+    else:
+        rank = _number(_adapter_config(metadata, "r"))
+    return rank if rank is not None and rank >= 1 else None
 
 
 def alpha_summary(

@@ -88,13 +88,25 @@ def _note_coverage(facts: HeaderFacts) -> list[str]:
     absent, families = facts.blocks_covered.absent, set(facts.module_families)
     notes = []
     if absent:
-        notes.append(f"partial blocks: no keys for block(s) {', '.join(map(str, absent))}")
+        notes.append(f"partial blocks: no keys for block(s) {block_list(absent)}")
     attention = {"self_attn", "cross_attn"} & families
     if attention and "ffn" not in families:
         notes.append("partial modules: attention only, no FFN")
     elif "ffn" in families and not attention:
         notes.append("partial modules: FFN only, no attention")
     return notes
+
+
+MAX_LISTED_BLOCKS = 40
+"""Absent blocks a note names before it says how many more there are (Wan models have at most 40 blocks; a note
+is one line of at most 2,000 characters)."""
+
+
+def block_list(blocks: tuple[int, ...]) -> str:
+    """``0, 3, 4``: block indices, at most :data:`MAX_LISTED_BLOCKS` of them, then how many more there are."""
+    shown = ", ".join(map(str, blocks[:MAX_LISTED_BLOCKS]))
+    more = len(blocks) - MAX_LISTED_BLOCKS
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def _note_integrity(facts: HeaderFacts) -> list[str]:
