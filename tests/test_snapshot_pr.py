@@ -363,3 +363,28 @@ def _refusing(command: Command) -> str:
         )
         raise subprocess.CalledProcessError(1, list(command.argv), stderr=message)
     return ""
+
+
+def test_the_pr_body_lists_the_candidates_of_the_snapshot(tmp_path: Path) -> None:
+    """Issue 12: files found next to catalogued ones are named in the snapshot pull request."""
+    from generator.catalog.snapshot import Candidate, Snapshot, link_key
+    from generator.github.snapshot_pr import candidates_markdown, pr_body
+    from generator.hub.merge import save_snapshot
+
+    candidate = Candidate(
+        repo="Kijai/WanVideo_comfy",
+        path="LoRAs/x/New_rank64.safetensors",
+        size=10,
+        found_at="2026-11-27T10:00:00Z",
+    )
+    snapshot = Snapshot(checked_at="2026-11-27T10:00:00Z", candidates={link_key(candidate.link): candidate})
+    (tmp_path / "data").mkdir()
+    save_snapshot(tmp_path / "data" / "hub-snapshot.json", snapshot)
+    extra = candidates_markdown(tmp_path)
+    assert "### Not in the catalog yet (1)" in extra
+    body = pr_body(None, (), app_token=True, extra=extra)
+    assert (
+        "python -m generator add https://huggingface.co/Kijai/WanVideo_comfy/blob/main/LoRAs/x/New_rank64"
+        in body
+    )
+    assert candidates_markdown(tmp_path / "nowhere") == ""

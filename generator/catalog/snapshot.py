@@ -121,6 +121,34 @@ StoredHeader = Annotated[
 """What the snapshot holds for one sha256: the header's facts, or why it could not be read."""
 
 
+FolderKey = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+:", max_length=700),
+    AfterValidator(refuse_unsafe),
+    Field(description="'owner/name:folder/path' ('owner/name:' for the repo's root)"),
+]
+
+
+class Candidate(_Fact):
+    """A .safetensors file that appeared in a followed folder: not in the catalog yet."""
+
+    repo: m.RepoId
+    path: m.RepoPath
+    size: FileSize | None = None
+    sha256: Sha256 | None = None
+    found_at: UtcTime = Field(description="the check that first saw it")
+
+    @property
+    def link(self) -> HfLink:
+        """The file as an HF link."""
+        return HfLink(kind="file", repo=self.repo, path=self.path)
+
+    @property
+    def add_command(self) -> str:
+        """The one command that turns the candidate into a data file."""
+        return f"python -m generator add {self.link.url}"
+
+
 class Snapshot(_Fact):
     """All link facts, keyed by link_key, plus header facts keyed by sha256."""
 
@@ -129,6 +157,12 @@ class Snapshot(_Fact):
     links: dict[LinkKey, LinkFact] = {}
     headers: dict[Sha256, StoredHeader] = Field(
         default={}, description="safetensors header facts keyed by the file's sha256"
+    )
+    followed: dict[FolderKey, tuple[Line, ...]] = Field(
+        default={}, description="the .safetensors file names each followed folder held at the last check"
+    )
+    candidates: dict[LinkKey, Candidate] = Field(
+        default={}, description="files that appeared in a followed folder, keyed by link_key"
     )
 
     def fact(self, key: str) -> LinkFact | None:
@@ -224,7 +258,8 @@ def dump_snapshot(snapshot: Snapshot) -> str:
 
     Link facts leave out empty fields; header facts are written whole (their ``None`` says "not shown").
     """
-    data = snapshot.model_dump(mode="json", exclude_none=True, exclude={"headers"})
+    empty = {name for name in ("followed", "candidates") if not getattr(snapshot, name)}
+    data = snapshot.model_dump(mode="json", exclude_none=True, exclude={"headers", *empty})
     data["headers"] = {sha: stored.model_dump(mode="json") for sha, stored in snapshot.headers.items()}
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -248,3 +283,15 @@ def unreadable_of(snapshot: Snapshot, lora: m.Lora) -> str | None:
     """Why the LoRA's file has no header facts, when it is not a readable safetensors file."""
     stored = stored_header(snapshot, lora)
     return stored.unreadable if isinstance(stored, UnreadableHeader) else None
+
+
+def header_summary(stored: HeaderFacts | UnreadableHeader | None) -> str:
+    """One line: rank, precision and the architectures the header fits (or why there is none)."""
+    if stored is None:
+        return "header not read yet"
+    if isinstance(stored, UnreadableHeader):
+        return stored.unreadable
+    rank = stored.rank
+    ranks = str(rank.nominal) if rank.kind == "uniform" else rank.kind
+    fits = [arch for arch, verdict in stored.fits.items() if verdict.verdict == "fits"]
+    return f"rank {ranks}, {stored.precision.label}, fits {', '.join(fits) or 'no architecture'}"

@@ -43,8 +43,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from generator.errors import ExitCode
+from generator.catalog.snapshot import read_snapshot
+from generator.errors import DataError, ExitCode
 from generator.github.rolling_issue import Command, Executor, printing_executor, subprocess_executor
+from generator.hub.discover import candidate_rows
+from generator.hub.report import candidate_lines
 from generator.settings import Settings
 
 BRANCH_PREFIX = "link-check/hub-snapshot"
@@ -144,14 +147,16 @@ def decide(
     )
 
 
-def pr_body(run_url: str | None, superseded: Sequence[int], *, app_token: bool) -> str:
-    """The body of a new snapshot pull request."""
+def pr_body(run_url: str | None, superseded: Sequence[int], *, app_token: bool, extra: str = "") -> str:
+    """The body of a new snapshot pull request (``extra``: Markdown such as the candidates found)."""
     where = f"[scheduled link check]({run_url})" if run_url else "scheduled link check"
     lines = [
         f"Sizes, hashes and link status refreshed by the {where}.",
         "",
         f"Generated file (`{SNAPSHOT_PATH}`): review the diff, do not edit it by hand.",
     ]
+    if extra:
+        lines += ["", extra.strip()]
     if superseded:
         lines += ["", "Supersedes " + ", ".join(f"#{number}" for number in superseded) + "."]
     if not app_token:
@@ -192,13 +197,13 @@ def plan(
     repo: str | None = None,
     run_url: str | None = None,
     app_token: bool = False,
+    extra: str = "",
 ) -> list[Command]:
     """The commands that carry out `decision`: commit, push and open first, then close, then delete."""
     commands: list[Command] = []
     if decision.kind is Kind.OPEN:
-        commands += _open_commands(
-            decision, base, repo, pr_body(run_url, decision.close, app_token=app_token)
-        )
+        body = pr_body(run_url, decision.close, app_token=app_token, extra=extra)
+        commands += _open_commands(decision, base, repo, body)
         comment = superseded_comment(_branch(decision), run_url)
     else:
         comment = stale_comment(run_url)
@@ -282,6 +287,7 @@ def carry_out(
     repo: str | None = None,
     run_url: str | None = None,
     app_token: bool = False,
+    extra: str = "",
 ) -> Decision:
     """List the pull requests and branches, decide, and run the resulting commands through `execute`."""
     decision = decide(
@@ -291,7 +297,7 @@ def carry_out(
         branches=parse_branches(list_branches()),
         candidate=candidate,
     )
-    for command in plan(decision, base=base, repo=repo, run_url=run_url, app_token=app_token):
+    for command in plan(decision, base=base, repo=repo, run_url=run_url, app_token=app_token, extra=extra):
         execute(command)
     return decision
 
@@ -328,8 +334,9 @@ def run(args: argparse.Namespace) -> int:
             repo=repo,
             run_url=settings.run_url,
             app_token=args.app_token,
+            extra=candidates_markdown(args.root),
         )
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, DataError) as error:
         print(f"snapshot-pr: {error}", file=sys.stderr)
         return ExitCode.USAGE
     except subprocess.CalledProcessError as error:
@@ -339,6 +346,12 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.PROBLEMS
     print(summary(decision))
     return 0
+
+
+def candidates_markdown(root: Path) -> str:
+    """The snapshot's "not in the catalog yet" section, for the PR body (empty when there is none)."""
+    snapshot = read_snapshot(root)
+    return "".join(candidate_lines(candidate_rows(snapshot), snapshot.checked_at or ""))
 
 
 def _source(path: Path | None, command: Command) -> Callable[[], str]:

@@ -57,11 +57,12 @@ from generator.errors import DataError, ExitCode, print_problems
 from generator.files import write_atomic
 from generator.hub.client import Limits, make_api
 from generator.hub.collect import LinkRef, UsageError, catalog_links, changed_files, collect
+from generator.hub.discover import HEADER_READS, Listing, candidate_rows, discover
 from generator.hub.findings import Finding, unverified
-from generator.hub.headers import merge_headers, read_headers, targets
+from generator.hub.headers import candidate_shas, candidate_targets, merge_headers, read_headers, targets
 from generator.hub.merge import merge_snapshot, save_snapshot
 from generator.hub.pacing import API_BUDGET, API_WINDOW, Pacer, Timer, observing
-from generator.hub.report import FileWarning, Row, json_report, markdown
+from generator.hub.report import CandidateRow, FileWarning, Row, json_report, markdown
 from generator.hub.repos import HubChecker, RepoQuery, group_by_repo
 from generator.hub.retry import Retrier, RetryPolicy
 from generator.hub.urls import UrlChecker
@@ -103,8 +104,16 @@ class CheckOptions:
 Task = tuple[tuple[str, ...], Callable[[], Mapping[str, Finding]]]  # the link keys a task answers for
 
 
-def check_links(refs: Sequence[LinkRef], snapshot: Snapshot, options: CheckOptions) -> dict[str, Finding]:
-    """A finding per link key, from the Hub (grouped by repo) and from plain https probes."""
+def check_links(
+    refs: Sequence[LinkRef],
+    snapshot: Snapshot,
+    options: CheckOptions,
+    listings: dict[str, Listing] | None = None,
+) -> dict[str, Finding]:
+    """A finding per link key, from the Hub (grouped by repo) and from plain https probes.
+
+    ``listings`` receives each repo's file list as model_info gave it (for discovery, at no extra call).
+    """
     api = make_api(limits=options.limits)
     pacer = Pacer(
         api.endpoint,
@@ -118,7 +127,10 @@ def check_links(refs: Sequence[LinkRef], snapshot: Snapshot, options: CheckOptio
     urls = UrlChecker(options.policy, options.limits)
     tasks = list(_tasks(refs, snapshot, hub, urls))
     with observing(pacer):
-        return _run_tasks(tasks, len(refs), options)
+        findings = _run_tasks(tasks, len(refs), options)
+    if listings is not None:
+        listings.update(hub.listings)
+    return findings
 
 
 def _tasks(refs: Sequence[LinkRef], snapshot: Snapshot, hub: HubChecker, urls: UrlChecker) -> Iterator[Task]:
@@ -188,6 +200,7 @@ class Outcome:
     exit_code: int
     written: bool
     warnings: tuple[FileWarning, ...] = ()
+    candidates: tuple[CandidateRow, ...] = ()
 
 
 def check_catalog(
@@ -208,14 +221,18 @@ def check_catalog(
     full = changed_since is None and not hub_only
     previous = read_snapshot(root)
     options = (options or CheckOptions()).started()
-    findings = check_links(refs, previous, options)
+    listings: dict[str, Listing] = {}
+    findings = check_links(refs, previous, options, listings)
     checked_at = now()
     snapshot = merge_snapshot(previous, findings, checked_at, prune=full)
+    if changed_since is None:  # every repo was listed: look for files next to the catalogued ones
+        snapshot = discover(catalog, snapshot, listings, checked_at)
     snapshot, problems = inspect_headers(catalog, snapshot, options, checked_at, prune=full)
     written = False if dry_run else save_snapshot(snapshot_path(root), snapshot)
     rows = tuple(_row(ref, findings[ref.key]) for ref in refs)
     warnings = file_warnings(catalog, snapshot, problems)
-    return Outcome(rows, checked_at, snapshot, exit_status(findings), written, warnings)
+    candidates = candidate_rows(snapshot)
+    return Outcome(rows, checked_at, snapshot, exit_status(findings), written, warnings, candidates)
 
 
 def inspect_headers(
@@ -223,9 +240,10 @@ def inspect_headers(
 ) -> tuple[Snapshot, dict[str, str]]:
     """Read the headers not yet in the snapshot (by sha256) and store their facts; unchanged files cost nothing."""
     wanted = targets(catalog.loras, snapshot.links, snapshot.headers)
+    wanted += candidate_targets(snapshot.candidates.values(), snapshot.headers, HEADER_READS)
     retrier = Retrier(options.policy)
     new, problems = read_headers(make_api(limits=options.limits), retrier, wanted, options.workers)
-    headers = merge_headers(snapshot, new, catalog.loras, prune=prune)
+    headers = merge_headers(snapshot, new, catalog.loras, prune=prune, keep=candidate_shas(snapshot))
     if headers == snapshot.headers:
         return snapshot, problems
     return snapshot.model_copy(update={"headers": headers, "checked_at": now}), problems
@@ -282,7 +300,9 @@ def run(args: argparse.Namespace, *, now: Callable[[], str] = utc_now) -> int:
 
 
 def _emit(args: argparse.Namespace, outcome: Outcome) -> None:
-    text = markdown(outcome.rows, checked_at=outcome.checked_at, warnings=outcome.warnings)
+    text = markdown(
+        outcome.rows, checked_at=outcome.checked_at, warnings=outcome.warnings, candidates=outcome.candidates
+    )
     print(text, end="")
     if args.report is not None:
         write_atomic(args.report, text)
@@ -292,5 +312,6 @@ def _emit(args: argparse.Namespace, outcome: Outcome) -> None:
             checked_at=outcome.checked_at,
             exit_code=outcome.exit_code,
             warnings=outcome.warnings,
+            candidates=outcome.candidates,
         )
         write_atomic(args.json, report)

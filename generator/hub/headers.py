@@ -10,7 +10,7 @@ compatibility with each base model, are computed from the stored facts when need
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from generator.catalog import models as m
 from generator.catalog.snapshot import (
+    Candidate,
     LinkFact,
     Snapshot,
     StoredHeader,
@@ -67,6 +68,25 @@ def targets(
 
 FIRST_READ = 100_000
 """Bytes asked for first: most LoRA headers fit, so one request is enough."""
+
+
+def candidate_targets(
+    candidates: Iterable[Candidate], known: Mapping[str, StoredHeader], limit: int
+) -> list[HeaderTarget]:
+    """Headers of candidates not read yet (once per sha256), at most limit of them, in a stable order."""
+    found: dict[str, HeaderTarget] = {}
+    for candidate in sorted(candidates, key=lambda c: (c.repo, c.path)):
+        sha256 = candidate.sha256
+        stored = known.get(sha256) if sha256 else None
+        if sha256 and (stored is None or not is_current(stored)):
+            label = f"candidate:{candidate.repo}/{candidate.path}"
+            found.setdefault(sha256, HeaderTarget(label, candidate.repo, candidate.path, None, sha256))
+    return list(found.values())[:limit]
+
+
+def candidate_shas(snapshot: Snapshot) -> frozenset[str]:
+    """The sha256 of every candidate: their header facts stay while they are candidates."""
+    return frozenset(c.sha256 for c in snapshot.candidates.values() if c.sha256)
 
 
 @dataclass(frozen=True)
@@ -150,12 +170,18 @@ def read_headers(
 
 
 def merge_headers(
-    snapshot: Snapshot, new: Mapping[str, StoredHeader], loras: tuple[m.Lora, ...], *, prune: bool
+    snapshot: Snapshot,
+    new: Mapping[str, StoredHeader],
+    loras: tuple[m.Lora, ...],
+    *,
+    prune: bool,
+    keep: frozenset[str] = frozenset(),
 ) -> dict[str, StoredHeader]:
-    """Header facts after this run: the new ones added, those of files no longer catalogued dropped."""
+    """Header facts after this run: the new ones added, those of files no longer catalogued (nor in
+    ``keep``) dropped."""
     headers = {**snapshot.headers, **new}
     if prune:
-        current = {
+        current = keep | {
             fact.sha256 for lora in loras if (fact := snapshot.fact(link_key(lora.file.link))) and fact.sha256
         }
         headers = {sha: value for sha, value in headers.items() if sha in current}

@@ -56,15 +56,50 @@ def _group(status: str) -> str:
     return "ok"
 
 
+@dataclass(frozen=True)
+class CandidateRow:
+    """A file that appeared in a followed folder, as the report lists it."""
+
+    repo: str
+    path: str
+    url: str
+    size: int | None
+    sha256: str | None
+    found_at: str
+    header: str
+    add_command: str
+
+
 def markdown(
-    rows: Sequence[Row], *, checked_at: str, warnings: Sequence[FileWarning] = (), limit: int = MARKDOWN_LIMIT
+    rows: Sequence[Row],
+    *,
+    checked_at: str,
+    warnings: Sequence[FileWarning] = (),
+    candidates: Sequence[CandidateRow] = (),
+    limit: int = MARKDOWN_LIMIT,
 ) -> str:
-    """The Markdown report, at most ``limit`` characters; header warnings come after the links."""
+    """The Markdown report, at most ``limit`` characters; header warnings and candidates after the links."""
     head = f"## Link check\n\n{summary(rows)} ({checked_at}).\n"
-    lines = [*_body_lines(rows), *_warning_lines(warnings)]
+    lines = [*_body_lines(rows), *_warning_lines(warnings), *candidate_lines(candidates, checked_at)]
     if not lines:
         return head + "\nEvery link is alive.\n"
     return head + _fit(lines, limit - len(head))
+
+
+def candidate_lines(candidates: Sequence[CandidateRow], checked_at: str) -> Iterable[str]:
+    """The "not in the catalog yet" section (Markdown), also used for the snapshot PR's body."""
+    if not candidates:
+        return
+    yield f"\n### Not in the catalog yet ({len(candidates)})\n\n"
+    yield "Files that appeared in a folder the catalog follows; `generator add` turns one into a data file.\n\n"
+    for item in candidates:
+        size = f"{item.size:,} bytes" if item.size is not None else "size unknown"
+        sha = code_span(item.sha256) if item.sha256 else "sha256 unknown"
+        found = "found by this check" if item.found_at == checked_at else f"found {item.found_at[:10]}"
+        yield (
+            f"- [{code_span(f'{item.repo}/{item.path}')}]({_inert_url(item.url)}): {size}, sha256 {sha}, "
+            f"{code_span(item.header)}; {found}. Add it: {code_span(item.add_command)}\n"
+        )
 
 
 def _body_lines(rows: Sequence[Row]) -> Iterable[str]:
@@ -143,9 +178,14 @@ def _detail(finding: Finding) -> str:
 
 
 def json_report(
-    rows: Sequence[Row], *, checked_at: str, exit_code: int, warnings: Sequence[FileWarning] = ()
+    rows: Sequence[Row],
+    *,
+    checked_at: str,
+    exit_code: int,
+    warnings: Sequence[FileWarning] = (),
+    candidates: Sequence[CandidateRow] = (),
 ) -> str:
-    """The JSON report: time, exit code, counts per status, every checked link and file warning."""
+    """The JSON report: time, exit code, counts per status, every checked link, file warning and candidate."""
     counts = Counter(row.finding.status for row in rows)
     data = {
         "checked_at": checked_at,
@@ -153,6 +193,7 @@ def json_report(
         "counts": dict(sorted(counts.items())),
         "links": [_json_row(row) for row in sorted(rows, key=lambda row: row.key)],
         "file_warnings": [asdict(item) for item in sorted(warnings, key=lambda w: (w.source, w.message))],
+        "candidates": [asdict(item) for item in candidates],
     }
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 

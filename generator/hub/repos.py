@@ -71,6 +71,8 @@ class HubChecker:
 
     def __init__(self, api: HfApi, retrier: Retrier) -> None:
         self.api, self.retrier = api, retrier
+        self.listings: dict[str, Mapping[str, tuple[int | None, str | None]]] = {}
+        """Each repo's files as this run's model_info listed them (for discovery: no extra call)."""
 
     def check_repo(self, query: RepoQuery) -> dict[str, Finding]:
         """A finding per link of the query, from one model_info call (plus its retries)."""
@@ -86,6 +88,8 @@ class HubChecker:
         if base.status == "unverified":
             return dict.fromkeys(map(link_key, query.links), base)
         files = _Siblings.of(info)
+        if files.files is not None and not files.malformed:
+            self.listings[query.repo] = files.files
         return {link_key(link): _link_finding(link, base, files, query.known_sha256) for link in query.links}
 
     def check_user(self, name: str) -> Finding:
