@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from generator.catalog import models as m
+from generator.catalog.recipes import Recipe
 from generator.catalog.validate import ENTRY_FOLDERS, SINGLE_FILES
 from generator.files import write_atomic
 
@@ -21,6 +22,7 @@ SCHEMA_NAMES: dict[str, type[BaseModel]] = {
     "trivia": m.Trivia,
     "merging": m.MergingNotes,
     "rcm": m.RcmNote,
+    "recipe": Recipe,
 }
 assert set(SCHEMA_NAMES.values()) == {*ENTRY_FOLDERS.values(), *SINGLE_FILES.values()}
 

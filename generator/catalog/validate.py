@@ -21,6 +21,7 @@ from pydantic_core import ErrorDetails
 
 from generator.catalog import models as m
 from generator.catalog.load import Document, Loc, not_regular, read_document
+from generator.catalog.recipes import Recipe
 from generator.catalog.snapshot import SNAPSHOT_FILE, load_snapshot
 from generator.errors import DataError, Problem
 from generator.text import unsafe_character, unsafe_message
@@ -32,6 +33,7 @@ ENTRY_FOLDERS: dict[str, type[BaseModel]] = {
     "models": m.BaseModelEntry,
     "combinations": m.Combination,
     "special-use": m.SpecialUse,
+    "recipes": Recipe,
 }
 SINGLE_FILES: dict[str, type[BaseModel]] = {
     "site.yaml": m.Site,
@@ -55,6 +57,7 @@ class Catalog:
     combinations: tuple[m.Combination, ...]
     special_use: tuple[m.SpecialUse, ...]
     sources: dict[str, str]  # "<folder>/<id>" -> data file path, for reports
+    recipes: tuple[Recipe, ...] = ()
 
     def lora(self, lora_id: str) -> m.Lora:
         """The LoRA with this id."""
@@ -295,6 +298,8 @@ def _cross_checks(parsed: dict[str, list[_Parsed]], ids: dict[str, set[str]]) ->
         yield from _combination_refs(item, ids)
     for item in parsed.get("notes/rcm.yaml", []):
         yield from _refs(item, ("loras",), ids["loras"], "LoRA", "loras")
+    for item in parsed.get("recipes", []):
+        yield from _recipe_refs(item, ids)
 
 
 def _duplicate_files(loras: list[_Parsed]) -> Iterator[Problem]:
@@ -318,6 +323,15 @@ def _combination_refs(item: _Parsed, ids: dict[str, set[str]]) -> Iterator[Probl
         setup = item.doc.data.get(expert) or {}
         for index in range(len(setup.get("loras") or [])):
             yield from _refs(item, (expert, "loras", index, "lora"), ids["loras"], "LoRA", "loras")
+
+
+def _recipe_refs(item: _Parsed, ids: dict[str, set[str]]) -> Iterator[Problem]:
+    for path in ("lora_path", "default_path"):
+        for index, stage in enumerate(_get(item.doc.data, (path, "stages")) or []):
+            yield from _refs(item, (path, "stages", index, "model"), ids["models"], "base model", "models")
+            for number in range(len(stage.get("loras") or [])):
+                loc = (path, "stages", index, "loras", number, "lora")
+                yield from _refs(item, loc, ids["loras"], "LoRA", "loras")
 
 
 def _refs(item: _Parsed, loc: Loc, known: set[str], what: str, folder: str) -> Iterator[Problem]:
@@ -369,6 +383,7 @@ def _assemble(parsed: dict[str, list[_Parsed]]) -> Catalog:
         combinations=entries("combinations", m.Combination),
         special_use=entries("special-use", m.SpecialUse),
         sources=sources,
+        recipes=entries("recipes", Recipe),
     )
 
 

@@ -1,0 +1,108 @@
+"""Recipes (data/recipes/<id>.yaml): a whole setup as one cited source gives it.
+
+A recipe says which base model runs on each sampling stage (the high- and low-noise experts of Wan 2.2,
+or the one model of Wan 2.1), which LoRAs are applied there and at what strength, and the sampler's
+settings. Every recipe names its source; `python -m generator import-templates` writes the ones taken
+from ComfyUI's official workflow templates. Numbers are rounded to the precision their widget offers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from generator.catalog.models import Generation, Line, Prose, RepoId, RepoPath, Slug, Strict
+from generator.vocabulary import ArchitectureId, Expert, Task
+
+ComfyFolder = Literal[
+    "diffusion_models",
+    "loras",
+    "vae",
+    "text_encoders",
+    "clip_vision",
+    "audio_encoders",
+    "model_patches",
+    "checkpoints",
+    "upscale_models",
+]
+"""The folders under ComfyUI/models/ a template's files go into."""
+
+
+class RecipeSource(Strict):
+    """Where the recipe comes from: a versioned package and the template in it."""
+
+    kind: Literal["comfyui-workflow-template"] = "comfyui-workflow-template"
+    package: Line = Field(description="the Python package, e.g. comfyui-workflow-templates-json")
+    version: Line = Field(description="the package version the recipe was read from")
+    template: Line = Field(description="the template's name inside the package")
+    title: Line | None = Field(default=None, description="the template's title in the package's index")
+
+
+class RecipeLora(Strict):
+    """One LoRA loaded on a stage."""
+
+    lora: Slug | None = Field(default=None, description="id of the LoRA in data/loras/, when it is listed")
+    file: Line = Field(description="the file name as the source names it")
+    strength: float | None = Field(
+        default=None, ge=-100, le=100, description="model strength, rounded to the widget's 0.01"
+    )
+    bypassed: bool = Field(default=False, description="true when the source's node is bypassed (off)")
+
+
+class RecipeStage(Strict):
+    """One sampler of the setup: the model it runs, the LoRAs on it, and its settings."""
+
+    expert: Expert | None = Field(default=None, description="noise expert, when the model file says it")
+    model: Slug | None = Field(default=None, description="id of the base model in data/models/, if listed")
+    model_file: Line | None = Field(default=None, description="the model file as the source names it")
+    loras: tuple[RecipeLora, ...] = ()
+    sampler: Line | None = None
+    scheduler: Line | None = None
+    steps: int | None = Field(default=None, ge=1, le=10_000)
+    cfg: float | None = Field(default=None, ge=0, le=100)
+    shift: float | None = Field(default=None, ge=0, le=100)
+    start_step: int | None = Field(default=None, ge=0, le=10_000, description="first step of this stage")
+    end_step: int | None = Field(default=None, ge=0, le=10_000, description="step where it hands over")
+
+
+class RecipePath(Strict):
+    """One way through the template: with the LoRAs, or its default without them."""
+
+    label: Line = Field(description="how the source names this path, e.g. 'with the 4-step LoRAs'")
+    stages: tuple[RecipeStage, ...] = Field(min_length=1)
+
+
+class RecipeFile(Strict):
+    """A file the setup downloads, and the ComfyUI folder it belongs in."""
+
+    folder: ComfyFolder
+    repo: RepoId
+    path: RepoPath
+
+
+class Recipe(Strict):
+    """A setup as one source gives it (data/recipes/<id>.yaml)."""
+
+    id: Slug
+    title: Line
+    generation: Generation
+    task: Task
+    architecture: ArchitectureId | None = Field(
+        default=None, description="the base model the setup runs on; none for variants of their own"
+    )
+    variant: Line | None = Field(
+        default=None, description="a model variant (VACE, Fun Control, S2V …); none for the plain base"
+    )
+    width: int | None = Field(default=None, ge=1, le=100_000)
+    height: int | None = Field(default=None, ge=1, le=100_000)
+    frames: int | None = Field(default=None, ge=1, le=100_000)
+    lora_path: RecipePath = Field(description="the path that loads the LoRAs")
+    default_path: RecipePath | None = Field(
+        default=None, description="the template's default path without LoRAs, when it offers both"
+    )
+    notes: tuple[Prose, ...] = Field(default=(), description="what the reader should know (bypassed nodes)")
+    files: tuple[RecipeFile, ...] = ()
+    source: RecipeSource
+    added: dt.date

@@ -1,0 +1,339 @@
+"""Turn one workflow template into recipe data: its paths, stages, numbers (rounded) and files.
+
+Everything here is a pure function of the workflow JSON; the catalog's ids are looked up by the caller
+through the two callables it passes (LoRA file name -> id, model file -> id).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from generator.recipes.read import (
+    BYPASSED,
+    LORA_NODES,
+    MUTED,
+    SAMPLERS,
+    Json,
+    Reader,
+    Stage,
+    has_lora_switch,
+    scopes,
+)
+from generator.vocabulary import HUB_URL
+
+Data = dict[str, Any]
+LORA_SWITCH_NOTE = (
+    "The template offers both paths behind its switch '{title}', which is off by default; "
+    "the LoRA path is read with the switch on, the default path with it off."
+)
+BYPASSED_LORA_NOTE = (
+    "The template ships its LoRA nodes bypassed: they do nothing until they are switched on in ComfyUI."
+)
+BYPASSED_SAMPLER_NOTE = (
+    "The template ships the samplers of its LoRA path bypassed; its default path runs without LoRAs."
+)
+NO_SAMPLER_NOTE = (
+    "The template samples with custom sampler nodes that the importer does not read: "
+    "steps, CFG and sampler are not given here."
+)
+_FILE_LINK = re.compile(re.escape(HUB_URL) + r"/([\w.\-]+/[\w.\-]+)/resolve/[\w.\-]+/([^\s)?#\]\"']+)")
+_LOADER_FOLDERS = {
+    "UNETLoader": "diffusion_models",
+    "LoraLoaderModelOnly": "loras",
+    "LoraLoader": "loras",
+    "VAELoader": "vae",
+    "CLIPLoader": "text_encoders",
+    "CLIPVisionLoader": "clip_vision",
+    "AudioEncoderLoader": "audio_encoders",
+}
+FOLDERS = (
+    "diffusion_models",
+    "loras",
+    "vae",
+    "text_encoders",
+    "clip_vision",
+    "audio_encoders",
+    "model_patches",
+    "checkpoints",
+    "upscale_models",
+)
+_MODEL_SUFFIXES = (".safetensors", ".gguf", ".pth", ".ckpt", ".pt", ".bin")
+_EXPERT = re.compile(r"(?:^|[_\-.])(high|low)(?:[_\-.]|noise|$)", re.IGNORECASE)
+_PLAIN = re.compile(r"video_wan2_[12]_[\d.]+B_(t2v|i2v|ti2v)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The catalog's ids for what a template names (None when the catalog has no entry)."""
+
+    lora_id: Callable[[str], str | None]
+    model_id: Callable[[str | None, str | None, str | None], str | None]
+
+
+def loads_wan_lora(name: str, workflow: Json) -> bool:
+    """Whether the template is a Wan workflow with at least one LoRA node."""
+    if "wan" not in name.lower():
+        return False
+    return any(n.get("type") in LORA_NODES for s in scopes(workflow) for n in s.nodes.values())
+
+
+def architecture(model_file: str | None) -> str | None:
+    """The catalog architecture a model file is, from its name (None for variants with their own)."""
+    name = (model_file or "").lower().replace("-", "_")
+    if match := re.search(r"wan2\.2_(t2v|i2v)_(?:high|low)_noise_14b", name):
+        return f"wan2.2-{match.group(1)}-a14b"
+    if "wan2.2_ti2v_5b" in name:
+        return "wan2.2-ti2v-5b"
+    if match := re.search(r"wan2[._]1_(t2v|i2v)_(?:(14b)|(1\.3b))", name):
+        size = "14b" if match.group(2) else "1.3b"
+        return f"wan2.1-{match.group(1)}-{size}" if match.group(1) == "t2v" or size == "14b" else None
+    return None
+
+
+def expert(model_file: str | None) -> str | None:
+    """The noise expert a model file names."""
+    match = _EXPERT.search(model_file or "")
+    return match.group(1).lower() if match else None
+
+
+def recipe_data(name: str, title: str | None, workflow: Json, lookup: Lookup) -> Data:
+    """The recipe's fields except id, source and added (which the importer adds)."""
+    notes: list[str] = []
+    lora_path, default_path = _paths(workflow, notes)
+    models = [stage.model_file for stage in (*lora_path, *default_path)]
+    arch = next((found for found in map(architecture, models) if found), None)
+    plain = bool(_PLAIN.fullmatch(name)) and arch is not None
+    data: Data = {
+        "title": title or name,
+        "generation": "2.2"
+        if re.search(r"wan_?2[._]2|wan2\.2", name + " ".join(filter(None, models)))
+        else "2.1",
+        "task": _task(name, arch),
+    }
+    if arch:
+        data["architecture"] = arch
+    if not plain:
+        data["variant"] = title or name
+    data.update(_frame(workflow))
+    data["lora_path"] = _path_data("with the LoRAs", lora_path, lookup)
+    if default_path:
+        data["default_path"] = _path_data("the template's default, without LoRAs", default_path, lookup)
+    if notes:
+        data["notes"] = notes
+    files = template_files(workflow)
+    if files:
+        data["files"] = files
+    return data
+
+
+def _paths(workflow: Json, notes: list[str]) -> tuple[list[Stage], list[Stage]]:
+    samplers = [
+        (scope, node)
+        for scope in scopes(workflow)
+        for node in scope.nodes.values()
+        if node.get("type") in SAMPLERS and node.get("mode", 0) != MUTED
+    ]
+    if has_lora_switch(workflow):
+        title = _switch_title(workflow)
+        notes.append(LORA_SWITCH_NOTE.format(title=title))
+        active = [(s, n) for s, n in samplers if n.get("mode", 0) != BYPASSED]
+        lora = _unique(Reader(lora_switch=True).stage(s, n) for s, n in active)
+        default = _unique(Reader(lora_switch=False).stage(s, n) for s, n in active)
+    else:
+        stages = _unique(Reader().stage(s, n) for s, n in samplers)
+        lora = [stage for stage in stages if stage.loras]
+        default = [stage for stage in stages if not stage.loras and not stage.bypassed]
+        if any(stage.bypassed for stage in lora):
+            notes.append(BYPASSED_SAMPLER_NOTE)
+    if not lora:
+        lora = _lora_only(workflow)
+        notes.append(NO_SAMPLER_NOTE)
+    if any(use.bypassed for stage in lora for use in stage.loras):
+        notes.append(BYPASSED_LORA_NOTE)
+    return _ordered(lora), _ordered(default) if lora != default else []
+
+
+def _switch_title(workflow: Json) -> str:
+    for scope in scopes(workflow):
+        for node in scope.nodes.values():
+            if node.get("type") == "PrimitiveBoolean" and "lora" in str(node.get("title", "")).lower():
+                return str(node["title"])
+    return "LoRA"
+
+
+def _lora_only(workflow: Json) -> list[Stage]:
+    """Stages read from the LoRA nodes' chains: per model file, the chain with the most LoRAs."""
+    best: dict[str | None, Stage] = {}
+    for scope in scopes(workflow):
+        for node in scope.nodes.values():
+            if node.get("type") in LORA_NODES and node.get("mode", 0) != MUTED:
+                stage = Reader().lora_stage(scope, node)
+                if len(stage.loras) > len(best.get(stage.model_file, Stage(None, (), None)).loras):
+                    best[stage.model_file] = stage
+    return list(best.values())
+
+
+def _unique(stages: Any) -> list[Stage]:
+    found: list[Stage] = []
+    for stage in stages:
+        if stage not in found:
+            found.append(stage)
+    return found
+
+
+def _ordered(stages: list[Stage]) -> list[Stage]:
+    rank = {"high": 0, "low": 1}
+    return sorted(
+        stages,
+        key=lambda s: (rank.get(expert(s.model_file) or "", 2), _int(s.settings.get("start_at_step")) or 0),
+    )
+
+
+def _path_data(label: str, stages: list[Stage], lookup: Lookup) -> Data:
+    return {"label": label, "stages": [_stage_data(stage, lookup) for stage in stages]}
+
+
+def _stage_data(stage: Stage, lookup: Lookup) -> Data:
+    data: Data = {}
+    noise = expert(stage.model_file)
+    if noise:
+        data["expert"] = noise
+    model = lookup.model_id(stage.model_file, architecture(stage.model_file), noise)
+    if model:
+        data["model"] = model
+    if stage.model_file:
+        data["model_file"] = stage.model_file
+    data["loras"] = [_lora_data(use.file, use.strength, use.bypassed, lookup) for use in stage.loras]
+    settings = stage.settings
+    found = {
+        "sampler": _text(settings.get("sampler_name")),
+        "scheduler": _text(settings.get("scheduler")),
+        "steps": _int(settings.get("steps")),
+        "cfg": rounded(settings.get("cfg")),
+        "shift": rounded(stage.shift),
+        "start_step": _int(settings.get("start_at_step")),
+        "end_step": _int(settings.get("end_at_step")),
+    }
+    steps = found["steps"]
+    if isinstance(steps, int) and isinstance(found["end_step"], int) and found["end_step"] >= steps:
+        found["end_step"] = None  # "until the end" (the template writes 10000)
+    if found["start_step"] == 0 and "end_at_step" in settings and found["end_step"] is None:
+        found["start_step"] = None
+    data.update({key: value for key, value in found.items() if value is not None})
+    return data
+
+
+def _lora_data(file: str, strength: float | None, bypassed: bool, lookup: Lookup) -> Data:
+    data: Data = {}
+    lora = lookup.lora_id(file)
+    if lora:
+        data["lora"] = lora
+    data["file"] = file
+    if strength is not None:
+        data["strength"] = rounded(strength)
+    if bypassed:
+        data["bypassed"] = True
+    return data
+
+
+def rounded(value: Any, digits: int = 2) -> float | None:
+    """A widget number to the precision the widget offers (0.01): 1.0000000000000002 -> 1.0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(round(float(value), digits)) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return round(value)
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _task(name: str, arch: str | None) -> str:
+    lowered = name.lower()
+    for token, task in (
+        ("vace", "VACE"),
+        ("s2v", "S2V"),
+        ("flf2v", "FLF2V"),
+        ("ti2v", "TI2V"),
+        ("i2v", "I2V"),
+        ("t2v", "T2V"),
+    ):
+        if token in lowered:
+            return task
+    if arch:
+        return arch.split("-")[1].upper()
+    return "I2V"  # the remaining Wan templates (Animate, SCAIL, Dancer, Move …) animate a reference image
+
+
+_FRAME_NODES = {
+    "WanImageToVideo",
+    "EmptyHunyuanLatentVideo",
+    "Wan22ImageToVideoLatent",
+    "WanFirstLastFrameToVideo",
+    "WanVaceToVideo",
+    "WanFunControlToVideo",
+    "WanFunInpaintToVideo",
+    "WanCameraImageToVideo",
+}
+
+
+def _frame(workflow: Json) -> Data:
+    """Width, height and frame count of the first active latent node whose values resolve to numbers."""
+    reader = Reader(lora_switch=True)
+    for scope in scopes(workflow):
+        for node in scope.nodes.values():
+            if node.get("type") in _FRAME_NODES and node.get("mode", 0) == 0:
+                values = {
+                    key: reader.value(scope, node, key, i)
+                    for i, key in enumerate(("width", "height", "length"))
+                }
+                found = {
+                    "width": _int(values["width"]),
+                    "height": _int(values["height"]),
+                    "frames": _int(values["length"]),
+                }
+                return {key: value for key, value in found.items() if value}
+    return {}
+
+
+def template_files(workflow: Json) -> list[Data]:
+    """The files the template's notes link to and its nodes load, each with its ComfyUI folder."""
+    used = _used_files(workflow)
+    links: dict[str, Data] = {}
+    for scope in scopes(workflow)[:1] + list(scopes(workflow)[1:]):
+        for node in scope.nodes.values():
+            if "Note" not in str(node.get("type")):
+                continue
+            for text in node.get("widgets_values") or []:
+                for repo, path in _FILE_LINK.findall(str(text)):
+                    name = path.rsplit("/", 1)[-1]
+                    folder = _folder(path, used.get(name))
+                    if name in used and folder and name not in links:
+                        links[name] = {"folder": folder, "repo": repo, "path": path}
+    return sorted(links.values(), key=lambda f: (FOLDERS.index(f["folder"]), f["path"]))
+
+
+def _used_files(workflow: Json) -> dict[str, str | None]:
+    """File names the nodes load (widget values, also on subgraph instances) -> the loader's folder."""
+    used: dict[str, str | None] = {}
+    for scope in scopes(workflow):
+        for node in scope.nodes.values():
+            for value in (
+                node.get("widgets_values") or [] if isinstance(node.get("widgets_values"), list) else []
+            ):
+                if isinstance(value, str) and value.endswith(_MODEL_SUFFIXES):
+                    used.setdefault(value, _LOADER_FOLDERS.get(str(node.get("type"))))
+    return used
+
+
+def _folder(path: str, loader_folder: str | None) -> str | None:
+    parent = path.rsplit("/", 2)[-2] if path.count("/") >= 1 else ""
+    return parent if parent in FOLDERS else loader_folder

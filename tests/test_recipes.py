@@ -1,0 +1,131 @@
+"""The importer of ComfyUI's official workflow templates, run on the real installed package."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.catalog.recipes import Recipe
+from generator.catalog.snapshot import SNAPSHOT_FILE, load_snapshot
+from generator.catalog.validate import load_catalog
+from generator.recipes.importer import PACKAGE, import_templates, installed
+from generator.recipes.recipe import rounded
+from generator.site.render import render_pages
+
+ROOT = Path(__file__).resolve().parents[1]
+DAY = dt.date(2026, 11, 30)
+
+
+@pytest.fixture(name="imported", scope="module")
+def _imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project's data with the recipes and template LoRAs removed, then imported afresh."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(ROOT / "data", root / "data")
+    for path in (root / "data" / "recipes").glob("*.yaml"):
+        path.unlink()
+    for path in (root / "data" / "loras").glob("*.yaml"):
+        if "source: official-templates" in path.read_text(encoding="utf-8"):
+            path.unlink()
+    import_templates(root, DAY)
+    return root
+
+
+def _recipe(root: Path, recipe_id: str) -> Recipe:
+    data = yaml.safe_load((root / "data" / "recipes" / f"{recipe_id}.yaml").read_text(encoding="utf-8"))
+    return Recipe.model_validate(data)
+
+
+def test_output_validates_and_matches_the_committed_data(imported: Path) -> None:
+    """The import validates as a catalog, and equals what is committed (regenerated for this version)."""
+    catalog = load_catalog(imported / "data", imported)
+    assert len(catalog.recipes) >= 15
+    for folder in ("recipes", "loras"):
+        for path in sorted((imported / "data" / folder).glob("*.yaml")):
+            committed = ROOT / "data" / folder / path.name
+            assert committed.is_file(), f"data/{folder}/{path.name} is not committed: run import-templates"
+            fresh = re.sub(r"(?m)^added: .*$", "", path.read_text(encoding="utf-8"))
+            kept = re.sub(r"(?m)^added: .*$", "", committed.read_text(encoding="utf-8"))
+            assert fresh == kept, (
+                f"data/{folder}/{path.name} differs: run python -m generator import-templates"
+            )
+
+
+def test_wan22_i2v_recipe_has_the_template_loras_and_settings(imported: Path) -> None:
+    """Wan 2.2 I2V A14B: the 4-step LoRAs at 1.0 per expert, 4 steps, CFG 1, shift 5, split at step 2."""
+    recipe = _recipe(imported, "wan2-2-14b-i2v")
+    assert recipe.architecture == "wan2.2-i2v-a14b"
+    assert recipe.variant is None
+    high, low = recipe.lora_path.stages
+    assert (high.expert, low.expert) == ("high", "low")
+    assert [u.file for u in high.loras] == ["wan2.2_i2v_lightx2v_4steps_lora_v1_high_noise.safetensors"]
+    assert [u.file for u in low.loras] == ["wan2.2_i2v_lightx2v_4steps_lora_v1_low_noise.safetensors"]
+    assert high.loras[0].lora == "wan2.2-i2v-lightx2v-4steps-lora-v1-high-noise"
+    assert [u.strength for u in (*high.loras, *low.loras)] == [1.0, 1.0]
+    assert (high.steps, high.cfg, high.shift, high.end_step) == (4, 1.0, 5.0, 2)
+    assert (low.steps, low.cfg, low.shift, low.start_step) == (4, 1.0, 5.0, 2)
+    assert recipe.default_path is not None
+    default_high = recipe.default_path.stages[0]
+    assert (default_high.steps, default_high.cfg, default_high.end_step, default_high.loras) == (
+        20,
+        3.5,
+        10,
+        (),
+    )
+    assert recipe.source.package == PACKAGE
+    assert recipe.source.template == "video_wan2_2_14B_i2v"
+
+
+def test_bypassed_lora_nodes_are_reported(imported: Path) -> None:
+    """The flf2v template ships its LoRA nodes bypassed: the recipe says so on each use and in a note."""
+    recipe = _recipe(imported, "wan2-2-14b-flf2v")
+    uses = [use for stage in recipe.lora_path.stages for use in stage.loras]
+    assert uses
+    assert all(use.bypassed for use in uses)
+    assert any("bypassed" in note for note in recipe.notes)
+
+
+def test_no_float_noise_in_data_or_pages(imported: Path) -> None:
+    """1.0000000000000002 is written as 1.0, and no page shows a long decimal tail."""
+    assert rounded(1.0000000000000002) == 1.0
+    assert rounded(5.000000000000001) == 5.0
+    assert rounded(0.30000000000000004) == 0.3
+    for path in (imported / "data" / "recipes").glob("*.yaml"):
+        assert not re.search(
+            r"(?m)^\s*(?:strength|cfg|shift): \d+\.\d{3,}", path.read_text(encoding="utf-8")
+        ), path.name
+    catalog = load_catalog(imported / "data", imported)
+    snapshot = load_snapshot(imported / "data" / SNAPSHOT_FILE, SNAPSHOT_FILE)
+    pages = render_pages(catalog, snapshot)
+    setups = pages["setups.md"]
+    assert not re.search(r"\d\.\d{5,}", setups)
+    assert f"{PACKAGE}</code> version {installed().version}" in setups
+    i2v = setups.split("## Wan 2.2 I2V A14B", 1)[1].split("\n## ", 1)[0]
+    assert "wan2.2-i2v-lightx2v-4steps-lora-v1-high-noise/" in i2v
+    assert "@ 1.0" in i2v
+    assert "<td>4</td><td>1</td><td>euler / simple</td><td>5</td>" in i2v
+    assert "No cited setup yet." in setups.split("## Wan 2.2 TI2V 5B", 1)[1].split("\n## ", 1)[0]
+    lora_page = pages["loras/wan2.2-i2v-lightx2v-4steps-lora-v1-high-noise.md"]
+    assert "Wan 2\\.2 14B Image to Video" in lora_page
+    assert "on the high-noise expert at 1.0" in lora_page
+
+
+def test_a_second_run_writes_nothing(imported: Path) -> None:
+    """Re-running the importer on the same package version changes no file."""
+    assert import_templates(imported, DAY + dt.timedelta(days=3)) == []
+
+
+def test_committed_recipes_name_the_pinned_version() -> None:
+    """A new pin of the package fails here until the recipes are regenerated."""
+    pins = (ROOT / "constraints.txt").read_text(encoding="utf-8")
+    pinned = re.search(rf"(?m)^{PACKAGE}==(\S+)", pins)
+    assert pinned, f"{PACKAGE} is not pinned in constraints.txt"
+    assert importlib.metadata.version(PACKAGE) == pinned.group(1)
+    catalog = load_catalog(ROOT / "data", ROOT)
+    assert catalog.recipes
+    assert {recipe.source.version for recipe in catalog.recipes} == {pinned.group(1)}
