@@ -42,7 +42,7 @@ site: render  ## validate, render and build site/ (offline); a failure leaves si
 	rm -rf $(SITE_TMP)
 	$(VENV)/bin/mkdocs build --strict --quiet --site-dir $(SITE_TMP)
 	rm -rf site && mv $(SITE_TMP) site
-	@echo "site/ built: open site/index.html or run 'make serve'"
+	@echo "site/ built: run 'make serve' and open http://127.0.0.1:8000 (site/index.html from disk has no search)"
 
 serve: $(SITE_READY)  ## preview with live reload; edits in data/ re-render without a restart
 	$(PY) -m generator serve
@@ -68,12 +68,13 @@ test: lint typecheck pytest  ## everything CI runs
 test-fast: $(STAMP)  ## the inner loop: unit and golden tests, no full site builds or browser (well under a minute)
 	$(PY) -m pytest -n auto -m "not slow and not browser"
 
-bench: $(STAMP)  ## print the benchmarks' figures (build vs mkdocs, render scale, check, header inspection)
+bench: $(STAMP)  ## print the benchmarks' figures (build vs mkdocs, render scale, check, header inspection, catalog page)
 	$(PY) -m bench.bench_build
 	$(PY) -m bench.bench_render
 	$(PY) -m bench.bench_check
 	$(PY) -m bench.bench_header
 	$(PY) -m bench.bench_hostile
+	$(PY) -m bench.bench_catalog_page
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf site $(SITE_TMP) site-screenshots

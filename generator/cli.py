@@ -87,6 +87,15 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--date",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="the 'added' date of new entries (default: today)",
+    )
+
+
 def _link_issue_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", type=Path, required=True, help="Markdown report written by `check`")
     parser.add_argument("--exit-code", type=int, required=True, help="exit status of `check` (0, 1 or 3)")
@@ -179,6 +188,12 @@ STAGES: tuple[Stage, ...] = (
         "write a new LoRA data file from a Hugging Face file URL",
         "generator.hub.add:run",
         _add_arguments,
+    ),
+    Stage(
+        "import-templates",
+        "write data/recipes/ (and missing LoRAs) from ComfyUI's official workflow templates package",
+        "generator.recipes.importer:run",
+        _import_arguments,
     ),
     Stage(
         "link-issue",

@@ -20,6 +20,7 @@ BIN = Path(sys.executable).parent
 def make_project(dest: Path, data: Path | None = None) -> Path:
     """A copy of the project's site inputs (mkdocs.yml, static docs/, data/) under dest."""
     shutil.copy(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
+    shutil.copytree(ROOT / "overrides", dest / "overrides")  # theme.custom_dir
     shutil.copytree(ROOT / "docs", dest / "docs", ignore=_generated_files)
     shutil.copytree(data or ROOT / "data", dest / "data")
     (dest / "generator").symlink_to(ROOT / "generator")  # mkdocs.yml watches generator/site/templates

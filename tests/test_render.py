@@ -124,21 +124,21 @@ def test_lora_pages_show_header_verdicts_or_say_not_inspected(tmp_path: Path) ->
     pages = render_pages(catalog, snapshot)
     page = pages["loras/fusionx-t2v-14b.md"]
     assert (
-        '<tr id="compat-wan21-t2v-1.3b"><td>Wan 2.1 T2V 1.3B</td><td>wan2.1-t2v-1.3b</td><td><span class="la-badge la-fit-fits">fits</span>'
-        in page
+        '<tr id="compat-wan21-t2v-1.3b"><td><a href="../../models/wan21-t2v-1.3b/">Wan 2.1 T2V 1.3B</a></td>'
+        '<td>wan2.1-t2v-1.3b</td><td><span class="la-badge la-fit-fits">fits</span>' in page
     )
     assert (
-        '<tr id="compat-wan21-t2v-14b"><td>Wan 2.1 T2V 14B</td><td>wan2.1-t2v-14b</td><td><span class="la-badge la-fit-no">no</span>'
-        in page
+        '<tr id="compat-wan21-t2v-14b"><td><a href="../../models/wan21-t2v-14b/">Wan 2.1 T2V 14B</a></td>'
+        '<td>wan2.1-t2v-14b</td><td><span class="la-badge la-fit-no">no</span>' in page
     )
-    assert 'data-fits="wan2.1-t2v-1.3b"' in pages["catalog.md"]
+    assert 'data-fits="wan21-t2v-1.3b"' in pages["catalog.md"]  # verified: replaces the name's claim
     # the header contradicts the catalog (Wan 2.1 14B T2V, as the name says): a warning on the page and in the row
     assert '<div class="admonition warning" id="header-warnings">' in page
     assert "header disagrees" in pages["catalog.md"]
     assert "<td>fp16</td>" in pages["catalog.md"]
     assert 'href="../loras/fusionx-t2v-14b/#compat-wan21-t2v-1.3b"' in pages["compatibility.md"]
     assert 'data-sort="99000"' in pages["catalog.md"]
-    assert "not yet inspected" in pages["loras/fusionx-i2v-14b.md"]
+    assert "has not been inspected yet" in pages["loras/fusionx-i2v-14b.md"]
 
 
 def test_parallel_rendering_gives_the_same_pages() -> None:
@@ -197,3 +197,200 @@ def test_a_fit_by_shape_is_shown_with_the_intended_use() -> None:
     matrix = pages["compatibility.md"]
     assert "Intended use" in matrix
     assert "A fit is not advice" in matrix
+
+
+def test_candidates_are_listed_on_the_changes_page() -> None:
+    """Issue 12: a file that appeared in a followed folder is on the changes page, with its add command."""
+    import html
+
+    from generator.catalog.snapshot import Candidate
+
+    catalog = load_catalog(FIXTURES / "catalog", FIXTURES)
+    snapshot = load_snapshot(FIXTURES / "catalog" / "hub-snapshot.json")
+    path = "LoRAs/Wan22-Lightning/New_[x](javascript:alert(1))_rank64.safetensors"
+    candidate = Candidate(repo="Kijai/WanVideo_comfy", path=path, size=1234, found_at="2026-11-27T10:00:00Z")
+    snapshot = snapshot.model_copy(update={"candidates": {link_key(candidate.link): candidate}})
+    page = render_pages(catalog, snapshot)["changes.md"]
+    assert "## Not in the catalog yet" in page
+    assert "python -m generator add https://huggingface.co/Kijai/WanVideo_comfy/blob/main/" in html.unescape(
+        page
+    )
+    assert "header not read yet" in page
+    assert "](javascript" not in page
+
+
+# --- issue 13: the reader site ------------------------------------------------------------------------
+
+
+def _fixture_pages(snapshot: Snapshot | None = None) -> dict[str, str]:
+    catalog = load_catalog(FIXTURES / "catalog", FIXTURES)
+    return render_pages(catalog, snapshot or load_snapshot(FIXTURES / "catalog" / "hub-snapshot.json"))
+
+
+@pytest.mark.parametrize(
+    ("path", "architecture", "answer", "reason"),
+    [
+        ("x/Wan2.1_T2V_14B_lora.safetensors", "wan2.1-t2v-1.3b", "no", "14B LoRA on a 1.3B model"),
+        ("x/Wan2.1_T2V_14B_lora.safetensors", "wan2.2-ti2v-5b", "no", "14B LoRA on a 5B model"),
+        (
+            "x/Wan2.1_T2V_14B_lora.safetensors",
+            "wan2.2-t2v-a14b",
+            "fits",
+            "14B LoRA on a 14B model: the sizes match",
+        ),
+        ("x/wan2.1_t2v_1.3b_lora.safetensors", "wan2.1-t2v-14b", "no", "1.3B LoRA on a 14B model"),
+        ("x/some_style_lora.safetensors", "wan2.1-t2v-14b", "unknown", "the file name states no model size"),
+    ],
+)
+def test_the_file_name_claims_a_fit_until_the_header_is_read(
+    path: str, architecture: str, answer: str, reason: str
+) -> None:
+    """Issue 13.1: the size class the name states decides a claimed fit; no size, no answer."""
+    from generator.catalog import models as m
+    from generator.site.fit import claimed_fit, fit
+
+    lora = load_catalog(FIXTURES / "catalog", FIXTURES).lora("fusionx-t2v-14b")
+    lora = lora.model_copy(update={"file": m.LoraFile(repo="a/b", path=path)})
+    model = m.BaseModelEntry(
+        id="x", name="X", generation="2.1", task="T2V", architecture=architecture, added="2026-01-01"
+    )
+    found = claimed_fit(lora, model)
+    assert (found.answer, found.basis) == (answer, "claimed")
+    assert found.reason.startswith(reason)
+    assert fit(lora, model, None) == found
+
+
+def test_compatibility_answers_from_the_name_marked_claimed() -> None:
+    """Issue 13.1: before inspection every cell answers (claimed), next to the intended use; LoRA pages too."""
+    pages = _fixture_pages(Snapshot())
+    row = next(
+        line for line in pages["compatibility.md"].splitlines() if line.startswith('<tr id="fusionx-t2v-14b"')
+    )
+    cells = pages["compatibility.md"].split(row, 1)[1].split("</tr>", 1)[0]
+    assert "not yet inspected" not in cells
+    assert '<span class="la-badge la-fit-no la-claimed"' in cells
+    assert "<em>claimed</em>: 14B LoRA on a 1.3B model" in cells
+    assert "made for 14B models" in cells  # the intended use (claimed) stays
+    page = pages["loras/fusionx-t2v-14b.md"]
+    line = next(line for line in page.splitlines() if 'id="compat-wan21-t2v-1.3b"' in line)
+    assert "la-fit-no la-claimed" in line
+    assert "14B LoRA on a 1.3B model" in line
+
+
+def test_fits_my_model_offers_base_models_by_id_with_verified_or_claimed_fit() -> None:
+    """Issue 13.2: one option per base model (its id, distilled checkpoints left out); each row and catalog.json
+    say per model whether it fits, verified or claimed."""
+    import json
+    import re
+
+    pages = _fixture_pages(Snapshot())
+    catalog = pages["catalog.md"]
+    select = catalog.split('data-la-filter="fits"', 1)[1].split("</select>", 1)[0]
+    values = re.findall(r'<option value="([^"]*)"', select)
+    assert values == [
+        "",
+        "wan21-i2v-14b-480p",
+        "wan21-t2v-1.3b",
+        "wan21-t2v-14b",
+        "wan22-i2v-a14b",
+        "wan22-t2v-a14b-high",
+        "wan22-t2v-a14b-low",
+        "wan22-ti2v-5b",
+    ]
+    row = next(line for line in catalog.splitlines() if line.startswith('<tr id="fusionx-t2v-14b"'))
+    assert "wan21-t2v-1.3b:no:claimed" in row
+    assert "wan21-t2v-14b:fits:claimed" in row
+    assert "dyno" not in row
+    fits = re.search(r'data-fits="([^"]*)"', row)
+    assert fits is not None
+    assert "wan21-t2v-1.3b" not in fits.group(1).split()
+    assert 'data-made-for="wan21-t2v-14b"' in row
+    data = json.loads(pages["catalog.json"])
+    entry = next(lora for lora in data["loras"] if lora["id"] == "fusionx-t2v-14b")
+    assert {
+        "model": "wan22-ti2v-5b",
+        "answer": "no",
+        "basis": "claimed",
+        "reason": "14B LoRA on a 5B model",
+    } in (entry["fit"])
+    assert len(entry["fit"]) == 7
+    dyno = next(model for model in data["models"] if model["id"].endswith("dyno-high"))
+    assert dyno["kind"] == "distilled"
+
+
+def test_downloads_are_ready_for_comfyui() -> None:
+    """Issue 13.5: a shell-quoted curl into ComfyUI/models/loras/ under the file's name, with its size; per
+    combination one block fetching every file it names exactly; base models get pages."""
+    from generator.site.reader import comfy_command
+
+    command = comfy_command("a/b", "dir/it's $(x).safetensors", size=1_250_000_000)
+    assert command == (
+        "curl -L -o 'ComfyUI/models/loras/it'\"'\"'s $(x).safetensors' "
+        "'https://huggingface.co/a/b/resolve/main/dir/it%27s%20%24%28x%29.safetensors?download=true'  # 1.25 GB"
+    )
+    assert comfy_command("a/b", "m.safetensors", "model").startswith(
+        "curl -L -o ComfyUI/models/diffusion_models/"
+    )
+    pages = _fixture_pages()
+    page = pages["loras/wan22-a14b-t2v-low-lightning-4steps-250928.md"]
+    assert (
+        "curl -L -o ComfyUI/models/loras/Wan22_A14B_T2V_LOW_Lightning_4steps_lora_250928_rank64_fp16.safetensors"
+        in page
+    )
+    combos = pages["combinations.md"]
+    block = combos.split("{ #dyno-high-lightning-low }", 1)[1].split("``` sh\n")[1].split("\n```")[0]
+    assert block.count("curl -L -o ") == 1  # the one LoRA it names; its models are folders or repos
+    assert "# 631 MB" in block
+    assert "(its page lists its downloads)" in combos
+    assert {f"models/{m}.md" for m in ("wan21-t2v-1.3b", "wan22-t2v-a14b-4steps-250928-dyno-high")} <= set(
+        pages
+    )
+    dyno = pages["models/wan22-t2v-a14b-4steps-250928-dyno-high.md"]
+    assert "ComfyUI/models/diffusion_models/" in dyno
+    assert "distilled checkpoint" in dyno
+
+
+def test_combinations_link_pages_here_and_have_anchors() -> None:
+    """Issue 13.6: LoRAs and models link to their pages here; each combination has an anchor that the changes
+    page and the LoRA pages link to; HIGH and LOW experts of one release link each other."""
+    pages = _fixture_pages()
+    combos = pages["combinations.md"]
+    assert '<a href="../loras/wan22-a14b-t2v-low-lightning-4steps-250928/">' in combos
+    assert "/blob/main/" not in combos  # no LoRA is linked off-site any more
+    assert '<a href="../models/wan22-t2v-a14b-high/">' in combos
+    assert "{ #dyno-high-lightning-low }" in combos
+    assert "](combinations.md#dyno-high-lightning-low)" in pages["changes.md"]
+    assert "](models/wan21-t2v-1.3b.md)" in pages["changes.md"]
+    low = pages["loras/wan22-a14b-t2v-low-lightning-4steps-250928.md"]
+    assert "](../combinations.md#dyno-high-lightning-low)" in low
+    assert "](wan22-a14b-t2v-high-lightning-4steps-250928.md)" in low
+    high = pages["loras/wan22-a14b-t2v-high-lightning-4steps-250928.md"]
+    assert "](wan22-a14b-t2v-low-lightning-4steps-250928.md)" in high
+    assert "same release" not in pages["loras/wan22-i2v-a14b-high-lightx2v-moe-distill.md"]
+
+
+def test_home_page_says_plainly_what_is_verified() -> None:
+    """Issue 13.9: no 'link-checked' promise next to 'not yet checked'; counts when checked; sources named."""
+    unchecked = _fixture_pages(Snapshot())["index.md"]
+    assert "link-checked" not in unchecked
+    assert "**Nothing is verified yet**" in unchecked
+    checked = _fixture_pages()["index.md"]
+    assert "of 11 LoRA files" in checked
+    merging = _fixture_pages()["merging.md"]
+    assert "as quoted by the catalog's original page (the seed" in merging
+    assert (
+        "the catalog's original page (the seed this site was built from)"
+        in _fixture_pages()["combinations.md"]
+    )
+
+
+def test_intended_use_reads_size_and_noise_level_from_the_file_name() -> None:
+    """Issue 13.1: a 14B name is 'made for 14B models' on 1.3B; a HIGH name without an entry expert says high."""
+    from generator.site.render import Context
+
+    catalog = load_catalog(FIXTURES / "catalog", FIXTURES)
+    ctx = Context(catalog, Snapshot())
+    lora = catalog.lora("wan22-a14b-t2v-high-lightning-4steps-250928").model_copy(update={"expert": None})
+    assert ctx.intended_use(lora, catalog.model("wan22-t2v-a14b-low")) == "made for the high-noise expert"
+    assert ctx.intended_use(lora, catalog.model("wan21-t2v-1.3b")) == "made for 14B models"
+    assert ctx.intended_use(lora, catalog.model("wan22-t2v-a14b-high")) == "made for this model"

@@ -262,7 +262,8 @@ def test_home_page_links_every_page(site: Path) -> None:
         p.parent.relative_to(site).as_posix() + "/" for p in site.rglob("index.html") if p.parent != site
     }
     assert pages - set(hrefs) == set()
-    assert "not yet been checked" in text  # the real data has no snapshot yet
+    assert "Nothing is verified yet" in text  # the real data has no snapshot yet
+    assert "link-checked" not in text
 
 
 def test_changes_page_lists_entries_newest_first(site: Path) -> None:
@@ -404,3 +405,38 @@ def test_crafted_strings_cannot_inject_links_or_markup(tmp_path: Path) -> None:
         assert "<em>em</em>" not in html, page
     special_text = page_text(site / "special-use" / "index.html")[0]
     assert "[click](javascript:alert(1)) <script>alert(2)</script> *em* `code`" in special_text
+
+
+def test_issue_13_reader_site(site: Path) -> None:
+    """Issue 13: claimed fits before inspection, fit data per base model, ComfyUI downloads, model pages,
+    combination anchors and pages linked here, sources of the quote and the combinations named."""
+    compat = (site / "compatibility" / "index.html").read_text(encoding="utf-8")
+    assert "not yet inspected" not in compat
+    assert "14B LoRA on a 1.3B model" in compat
+    catalog = (site / "catalog" / "index.html").read_text(encoding="utf-8")
+    assert "wan21-t2v-1.3b:no:claimed" in catalog
+    assert "dyno" not in catalog.split('data-la-filter="fits"', 1)[1].split("</select>", 1)[0]
+    combos, hrefs = page_text(site / "combinations" / "index.html")
+    html = (site / "combinations" / "index.html").read_text(encoding="utf-8")
+    for combo in sorted((ROOT / "data" / "combinations").glob("*.yaml")):
+        assert f'id="{combo.stem}"' in html, combo.stem
+    assert "../loras/wan22-a14b-t2v-low-lightning-4steps-250928/" in hrefs
+    assert "../models/wan22-t2v-a14b-4steps-250928-dyno-high/" in hrefs
+    assert 'the model, given only as "some wan 2.2"' in combos
+    assert "curl -L -o ComfyUI/models/loras/" in combos
+    assert "the catalog's original page (the seed) lists it" in combos
+    for model in sorted((ROOT / "data" / "models").glob("*.yaml")):
+        text, _ = page_text(site / "models" / model.stem / "index.html")
+        assert "ComfyUI/models/diffusion_models/" in text, model.stem
+    merging, _ = page_text(site / "merging" / "index.html")
+    assert "as quoted by the catalog's original page" in merging
+    high, hrefs = page_text(site / "loras" / "wan22-a14b-t2v-high-lightning-4steps-250928" / "index.html")
+    assert "../wan22-a14b-t2v-low-lightning-4steps-250928/" in hrefs
+    assert "curl -L -o ComfyUI/models/loras/Wan22_A14B_T2V_HIGH" in high
+
+
+def test_readme_sends_readers_to_a_server_not_to_files_on_disk() -> None:
+    """Issue 13.10: pages link by folder, so site/index.html from disk shows directory listings and no search."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "open `site/index.html`," not in readme
+    assert "run `make serve` and open\nhttp://127.0.0.1:8000" in readme

@@ -7,196 +7,85 @@ link status come from the Hub check and live in the snapshot, never here.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import string
-from collections.abc import Callable
 from functools import cached_property
 from typing import Annotated, Literal, Self
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
-    StringConstraints,
     Tag,
+    field_validator,
     model_validator,
 )
 
-from generator import vocabulary
-from generator.text import character_name, refuse_unsafe
+from generator.catalog.fields import (
+    HUB_NAME_MAX as HUB_NAME_MAX,
+)
+from generator.catalog.fields import (
+    MAX_RANK as MAX_RANK,
+)
+from generator.catalog.fields import (
+    SLUG_PATTERN as SLUG_PATTERN,
+)
+from generator.catalog.fields import (
+    Generation as Generation,
+)
+from generator.catalog.fields import (
+    HttpsUrl as HttpsUrl,
+)
+from generator.catalog.fields import (
+    HubId as HubId,
+)
+from generator.catalog.fields import (
+    Line as Line,
+)
+from generator.catalog.fields import (
+    Prose as Prose,
+)
+from generator.catalog.fields import (
+    Recommendation as Recommendation,
+)
+from generator.catalog.fields import (
+    RepoId as RepoId,
+)
+from generator.catalog.fields import (
+    RepoPath as RepoPath,
+)
+from generator.catalog.fields import (
+    Slug as Slug,
+)
+from generator.catalog.fields import (
+    Source as Source,
+)
+from generator.catalog.fields import (
+    check_hub_id as check_hub_id,
+)
+from generator.catalog.fields import (
+    check_prose as check_prose,
+)
+from generator.catalog.fields import (
+    check_repo_id as check_repo_id,
+)
 from generator.vocabulary import HUB_URL, Expert, Precision, Task
 from generator.vocabulary import ArchitectureId as Architecture
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
-HUB_NAME_MAX = 96
-"""The Hub's limit on one name (a user, an organisation or a repo's name)."""
-_HUB_NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_.")
-_HUB_NAME = r"[A-Za-z0-9_.\-]+"  # for editors' JSON Schema only: check_hub_id decides, with a message
-
-
-def _checked_input(check: Callable[[str], str] | None = None, *, multiline: bool = False) -> BeforeValidator:
-    """Checks a raw string before any other rule (type, pattern), so that the message names the fault.
-
-    First no unsafe character (trailing newlines aside: YAML's `>` and `|` blocks end with one, and
-    stripping removes it), then the check on the stripped value.
-    """
-
-    def validate(value: object) -> object:
-        if isinstance(value, str):
-            refuse_unsafe(value.rstrip("\n"), multiline=multiline)
-            if check is not None:
-                check(value.strip())
-        return value
-
-    return BeforeValidator(validate)
-
-
-# Markdown block constructs a line of prose could open; the md filter escapes the others (# > - + * | and <,
-# so that raw HTML stays text)
-_BLOCK_STARTS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r" {4}"), "starts with 4 or more spaces, which Markdown shows as a code block"),
-    (re.compile(r" {0,3}(?:```|~~~)"), "starts a fenced code block (``` or ~~~)"),
-    (re.compile(r" {0,3}(?:\?\?\?|!!!)"), "starts a collapsible or admonition block (??? or !!!)"),
-    (re.compile(r" {0,3}=+ *$"), "is a row of '=', which makes the line above a heading"),
-)
-
-
-def check_prose(value: str) -> str:
-    """Prose keeps its lines and paragraphs, but no line may open a Markdown block: ValueError naming the line."""
-    for number, line in enumerate(value.split("\n"), start=1):
-        for pattern, problem in _BLOCK_STARTS:
-            if pattern.match(line):
-                raise ValueError(f"line {number} of the text {problem}; write plain sentences")
-    return value
-
-
-def check_hub_id(value: str) -> str:
-    """A Hub id by the Hub's own rules: 'owner/name' or one user or organisation name; ValueError naming the fault.
-
-    Each name holds only ASCII letters, digits, '-', '_' and '.' (so no look-alike letter from another
-    script), at most 96 of them, no '--' or '..', and neither starts nor ends with '-' or '.'.
-    """
-    names = value.split("/")
-    if len(names) > 2:
-        raise ValueError("a Hub id is 'owner/name' or a user or organisation name: at most one '/'")
-    start = 1
-    for name in names:
-        _check_hub_name(name, start)
-        start += len(name) + 1
-    if value.endswith(".git"):
-        raise ValueError("a Hub id may not end in '.git'")
-    return value
-
-
-def check_repo_id(value: str) -> str:
-    """A Hub repo id 'owner/name' (see :func:`check_hub_id`); ValueError naming the fault."""
-    if value.count("/") != 1:
-        raise ValueError("a repo id is 'owner/name', with exactly one '/'")
-    return check_hub_id(value)
-
-
-def _check_hub_name(name: str, start: int) -> None:
-    """One name of a Hub id, whose first character is at (1-based) position start of the id."""
-    for position, char in enumerate(name, start=start):
-        if char not in _HUB_NAME_CHARACTERS:
-            raise ValueError(
-                f"character {character_name(char)} at position {position} is not allowed in a Hub id; "
-                "use ASCII letters, digits, '-', '_' and '.'"
-            )
-    if not name:
-        raise ValueError("a Hub id may not have an empty name (a leading, trailing or double '/')")
-    if len(name) > HUB_NAME_MAX:
-        raise ValueError(f"a name of a Hub id has at most {HUB_NAME_MAX} characters, not {len(name)}")
-    if "--" in name or ".." in name:
-        raise ValueError("a Hub id may not contain '--' or '..'")
-    if name[0] in "-." or name[-1] in "-.":
-        raise ValueError("a name of a Hub id may not start or end with '-' or '.'")
-
-
-_LINE = _checked_input()
-Slug = Annotated[
-    str,
-    StringConstraints(pattern=SLUG_PATTERN, max_length=100),
-    _LINE,
-    Field(description="lower-case id: letters, digits, '-' and '.', e.g. wan22-t2v-high-lightning"),
-]
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), _LINE]
-"""Text on one line: names, titles, labels (they reach table cells, headings and terminals)."""
-Prose = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
-    _checked_input(multiline=True),
-    AfterValidator(check_prose),
-    Field(
-        description="text; may hold several lines and paragraphs, but no Markdown block (code, fence, ???, !!!)"
-    ),
-]
-"""Free text in sentences, possibly in paragraphs (comments, notes, descriptions)."""
-RepoId = Annotated[
-    str,
-    StringConstraints(pattern=f"^{_HUB_NAME}/{_HUB_NAME}$", max_length=2 * HUB_NAME_MAX + 1),
-    _checked_input(check_repo_id),
-    Field(description="Hugging Face repo id 'owner/name'"),
-]
-HubId = Annotated[
-    str,
-    StringConstraints(pattern=f"^{_HUB_NAME}(?:/{_HUB_NAME})?$", max_length=2 * HUB_NAME_MAX + 1),
-    _checked_input(check_hub_id),
-    Field(description="'owner/name' for file/folder/repo; the user or org name for user"),
-]
-RepoPath = Annotated[
-    str,
-    StringConstraints(pattern=r"^[^/\s][^\n\r\t]*[^/\s]$|^[^/\s]$", max_length=500),
-    _LINE,
-    AfterValidator(lambda v: _check_repo_path(v)),
-    Field(description="path inside the repo, no leading or trailing '/'"),
-]
-
-
-def _check_repo_path(value: str) -> str:
-    if any(part in ("", ".", "..") for part in value.split("/")):
-        raise ValueError("path segments may not be empty, '.' or '..'")
-    return value
-
-
-def _https_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme != "https":
-        raise ValueError(f"only https:// links are allowed, not {parts.scheme or 'a relative'} link")
-    if not parts.netloc or parts.username or parts.password:
-        raise ValueError("the link needs a host and no user name or password")
-    if re.search(r"\s", value):
-        raise ValueError("the link may not contain white space")
-    return value
-
-
-HttpsUrl = Annotated[str, StringConstraints(max_length=2000), _LINE, AfterValidator(_https_url)]
-
-
-def _version_string(value: object) -> object:
-    """YAML reads `2.1` as a float; accept it as the string "2.1"."""
-    return repr(value) if isinstance(value, float) else value
-
-
-Generation = Annotated[vocabulary.Generation, BeforeValidator(_version_string)]
-Recommendation = Literal["recommended", "worth-trying", "listed", "deprecated"]
-Source = Annotated[
-    Literal["seed", "contributor"],
-    Field(
-        description="whose words the comment and notes are: 'seed' = the project's original page "
-        "(kept exactly as it said them), 'contributor' = the person who added the entry"
-    ),
-]
-
 
 class Strict(BaseModel):
-    """Base of every data class: unknown keys are errors, objects are immutable."""
+    """Base of every data class: unknown keys are errors, objects are immutable, numbers finite, no bytes."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bytes(cls, value: object) -> object:
+        """Refuse bytes, which pydantic would turn into text (or a number, a date) past every check on text."""
+        items = value if isinstance(value, list | tuple) else (value,)
+        if any(isinstance(item, bytes | bytearray | memoryview) for item in items):
+            raise ValueError("binary data (bytes) is not allowed; write text")
+        return value
 
 
 class HfLink(Strict):
@@ -285,11 +174,11 @@ class LoraFile(Strict):
 class Claimed(Strict):
     """Rank and precision as the file name claims them (the header check verifies them)."""
 
-    rank: Annotated[int, Field(ge=1)] | Literal["adaptive"] | None = Field(
+    rank: Annotated[int, Field(ge=1, le=MAX_RANK)] | Literal["adaptive"] | None = Field(
         default=None, description="e.g. 64, or 'adaptive'"
     )
     average_rank: int | None = Field(
-        default=None, ge=1, description="for adaptive LoRAs whose name gives a mean"
+        default=None, ge=1, le=MAX_RANK, description="for adaptive LoRAs whose name gives a mean"
     )
     precision: Precision | None = None
 
@@ -336,6 +225,11 @@ class BaseModelEntry(Strict):
     task: Task
     expert: Expert | None = None
     architecture: Architecture = Field(description="tensor layout, for the compatibility matrix")
+    kind: Literal["base", "distilled"] = Field(
+        default="base",
+        description="'base' for a model LoRAs are made for; 'distilled' for a checkpoint derived from one "
+        "(e.g. a 4-step model), never offered as a base model to filter LoRAs by",
+    )
     description: Prose | None = None
     source: Link | None = Field(default=None, description="the official repo or page of the model")
     downloads: tuple[ModelDownload, ...] = ()

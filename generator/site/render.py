@@ -12,10 +12,10 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -24,16 +24,25 @@ from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, PackageL
 from markupsafe import Markup, escape
 
 from generator.catalog import models as m
-from generator.catalog.snapshot import LinkFact, Snapshot, facts_of, link_key, unreadable_of
+from generator.catalog.recipes import Recipe
+from generator.catalog.snapshot import (
+    Candidate,
+    LinkFact,
+    Snapshot,
+    facts_of,
+    header_summary,
+    link_key,
+    unreadable_of,
+)
 from generator.catalog.validate import Catalog
-from generator.files import write_atomic
 from generator.lora.architectures import ARCHITECTURES
-from generator.lora.claims import file_contradictions
+from generator.lora.claims import claims_from_filename, file_contradictions
 from generator.lora.facts import HeaderFacts, Verdict
+from generator.site import setups
+from generator.site.reader import ReaderMixin, comfy_command, fenced_lines
 from generator.text import LINE_BREAKS
 from generator.vocabulary import HUB_URL
 
-MANIFEST = ".generated"
 PAGES = {
     "index.md": "index.md.j2",
     "catalog.md": "catalog.md.j2",
@@ -44,8 +53,10 @@ PAGES = {
     "special-use.md": "special-use.md.j2",
     "changes.md": "changes.md.j2",
     "compatibility.md": "compatibility.md.j2",
+    "setups.md": "setups.md.j2",
 }
 LORA_PAGE = "lora.md.j2"
+MODEL_PAGE = "model.md.j2"
 CATALOG_JSON = "catalog.json"
 HUB_DOWNLOAD = HUB_URL + "/{repo}/resolve/main/{path}?download=true"
 NOT_INSPECTED = "not yet inspected"
@@ -79,6 +90,11 @@ def md(value: object) -> Markup:
 def text(value: object) -> Markup:
     """Escape a one-line string for any context (HTML, Markdown prose, Markdown table cells) with entities."""
     return Markup(str(value).translate(_ENTITIES))  # noqa: S704 - every special character is an entity
+
+
+def breakable(value: object) -> Markup:
+    """Like |text, with a <wbr> after each _ - / so that long file names break there, not mid-word."""
+    return Markup("<wbr>").join(text(piece) for piece in re.split(r"(?<=[_\-/])", str(value)))
 
 
 def https(url: str) -> str:
@@ -152,7 +168,7 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Context:
+class Context(ReaderMixin):
     """What every template sees besides its own page data."""
 
     catalog: Catalog
@@ -201,6 +217,10 @@ class Context:
                     ids.append(use.lora)
         return [self.catalog.lora(i) for i in ids]
 
+    def recipes_using(self, lora: m.Lora) -> list[tuple[Recipe, str]]:
+        """The recipes that load a LoRA, each with where and at what strength (for its page)."""
+        return setups.recipes_using(self.catalog, lora)
+
     def combos_with(self, lora: m.Lora) -> list[m.Combination]:
         """The combinations a LoRA appears in."""
         return [c for c in self.catalog.combinations if lora in self.loras_of(c)]
@@ -244,15 +264,19 @@ class Context:
         """What the LoRA was made for, next to a base model: *claimed* by its entry (file name or source).
 
         A shape that fits is not advice: a high-noise LoRA fits the low-noise expert by shape, yet was
-        not made for it. This says so, from the entry's generation, task and expert.
+        not made for it. This says so, from the entry's generation, task and expert, and the model size and
+        noise level its file name states (the entry's expert first).
         """
+        claims = claims_from_filename(lora.file.path)
+        if claims.size_class not in (None, ARCHITECTURES[model.architecture].size_class):
+            return f"made for {claims.size_class} models"
         if lora.generation != model.generation:
             return f"made for Wan {lora.generation}"
         if lora.task != model.task:
             return f"made for {lora.task}"
-        experts = {lora.expert, model.expert}
-        if experts <= {"high", "low"} and len(experts) == 2:
-            return f"made for the {lora.expert}-noise expert"
+        expert = lora.expert or claims.noise_level
+        if {expert, model.expert} == {"high", "low"}:
+            return f"made for the {expert}-noise expert"
         return "made for this model"
 
     def filter_values(self, field: str) -> list[str]:
@@ -262,6 +286,16 @@ class Context:
     def architectures(self) -> list[tuple[str, str]]:
         """(architecture id, base model name) for each base model of the catalog, in catalog order."""
         return [(model.architecture, model.name) for model in self.catalog.models]
+
+    def candidates(self) -> list[tuple[Candidate, str]]:
+        """Files that appeared next to catalogued ones (from the snapshot), with what their header says."""
+        return [
+            (
+                candidate,
+                header_summary(self.snapshot.headers.get(candidate.sha256) if candidate.sha256 else None),
+            )
+            for candidate in self.snapshot.candidates.values()
+        ]
 
     def changes(self) -> list[Change]:
         """Every dated entry, newest first (by `added`, then kind and id: deterministic)."""
@@ -329,20 +363,28 @@ def environment() -> Environment:
     env.filters.update(
         md=md,
         text=text,
+        breakable=breakable,
         https=https,
         human_size=human_size,
         grouped=grouped,
         status_label=status_label,
         fenced=fenced,
+        fenced_lines=fenced_lines,
     )
     env.globals.update(
         HfLink=m.HfLink,
         download_url=download_url,
         hf_command=hf_command,
+        comfy_command=comfy_command,
         NOT_INSPECTED=NOT_INSPECTED,
         ARCHITECTURES=ARCHITECTURES,
         a=a,
         rank_text=rank_text,
+        number=setups.number,
+        strength_text=setups.strength_text,
+        setups_by_base=setups.setups_by_base,
+        other_recipes=setups.other_recipes,
+        download_block=setups.download_block,
     )
     return env
 
@@ -366,7 +408,8 @@ def render_pages(
 def _jobs(ctx: Context) -> list[list[str]]:
     """The paths to render, grouped into jobs, the longest first (the catalog table grows with every LoRA)."""
     lora_paths = [f"loras/{lora.id}.md" for lora in ctx.catalog.loras]
-    rest = [path for path in [*PAGES, CATALOG_JSON] if path != "catalog.md"]
+    model_paths = [f"models/{model.id}.md" for model in ctx.catalog.models]
+    rest = [path for path in [*PAGES, CATALOG_JSON, *model_paths] if path != "catalog.md"]
     size = -(-len(lora_paths) // _LORA_CHUNKS)
     chunks = [lora_paths[i : i + size] for i in range(0, len(lora_paths), size)] if lora_paths else []
     return [["catalog.md"], rest, *chunks]
@@ -404,6 +447,9 @@ def _render_one(env: Environment, ctx: Context, path: str) -> str:
         return catalog_json(ctx)
     if path in PAGES:
         return env.get_template(PAGES[path]).render(ctx=ctx, c=catalog)
+    if path.startswith("models/"):
+        model = catalog.model(path.removeprefix("models/").removesuffix(".md"))
+        return env.get_template(MODEL_PAGE).render(ctx=ctx, c=catalog, model=model)
     lora_id = path.removeprefix("loras/").removesuffix(".md")
     return env.get_template(LORA_PAGE).render(ctx=ctx, c=catalog, lora=catalog.lora(lora_id))
 
@@ -433,53 +479,10 @@ def _lora_json(ctx: Context, lora: m.Lora) -> dict[str, Any]:
     fact = ctx.fact(lora.file.link)
     data["hub"] = fact.model_dump(mode="json", exclude_none=True) if fact else None
     data["recently_added"] = ctx.recently_added(lora)
-    return data
-
-
-def write_pages(docs_dir: Path, pages: dict[str, str]) -> list[str]:
-    """Write pages atomically (only those that changed) and delete stale generated files.
-
-    Returns the paths that were written. A manifest remembers what the generator owns in docs/, so
-    hand-written files there are never touched.
-    """
-    written = [
-        rel for rel, text in sorted(pages.items()) if write_atomic(docs_dir / rel, text, durable=False)
+    # one entry per base model (distilled checkpoints aside), for "fits my model": verified or claimed
+    data["fit"] = [
+        {"model": f.model, "answer": f.answer, "basis": f.basis, "reason": f.reason}
+        for f in ctx.row_fits(lora)
     ]
-    for stale in sorted(set(_manifest(docs_dir)) - set(pages)):
-        _remove(docs_dir / stale)
-    write_atomic(docs_dir / MANIFEST, "".join(f"{rel}\n" for rel in sorted(pages)))
-    return written
-
-
-def clean_pages(docs_dir: Path) -> Iterable[str]:
-    """Remove every generated file listed in the manifest; yield their paths."""
-    for rel in _manifest(docs_dir):
-        _remove(docs_dir / rel)
-        yield rel
-    (docs_dir / MANIFEST).unlink(missing_ok=True)
-
-
-def _manifest(docs_dir: Path) -> list[str]:
-    """The files the last build wrote, from its manifest: only paths inside docs_dir, the rest is ignored.
-
-    The manifest is a file in the working tree, so anyone can edit it: a path such as ../README.md, an
-    absolute path or one through a symbolic link leading out of docs/ is never deleted.
-    """
-    manifest = docs_dir / MANIFEST
-    if manifest.is_symlink() or not manifest.is_file():
-        return []
-    return [rel for rel in manifest.read_text(encoding="utf-8").split() if _inside(docs_dir, rel)]
-
-
-def _remove(path: Path) -> None:
-    """Delete a generated file, or the link in its place; a folder of that name is left alone."""
-    if path.is_symlink() or not path.is_dir():
-        path.unlink(missing_ok=True)
-
-
-def _inside(docs_dir: Path, rel: str) -> bool:
-    """True if rel is a relative path without '..' whose folder really is docs_dir or below it."""
-    path = PurePosixPath(rel)
-    if path.is_absolute() or ".." in path.parts or not path.parts:
-        return False
-    return (docs_dir / path).parent.resolve().is_relative_to(docs_dir.resolve())
+    data["made_for"] = ctx.made_for(lora)
+    return data
