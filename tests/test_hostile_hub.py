@@ -348,19 +348,25 @@ def test_check_against_a_server_ignoring_range_on_a_1_gib_file_stays_under_200_m
 # --- requests that trickle their headers (httpx2 and requests alike) -------------------------------------
 
 
+def _serving(server: socket.socket, answer: Callable[[socket.socket], None]) -> None:
+    """Accept connections on server until it closes, each answered by answer in its own thread."""
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+
+
 @pytest.fixture(name="trickler")
 def _trickler() -> Iterator[str]:
     """An HTTP server that sends its status line and headers one byte every 0.2 s, forever."""
     server = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            threading.Thread(target=drip, args=(conn,), daemon=True).start()
 
     def drip(conn: socket.socket) -> None:
         with conn:
@@ -374,7 +380,7 @@ def _trickler() -> Iterator[str]:
                     return
                 time.sleep(0.2)
 
-    threading.Thread(target=serve, daemon=True).start()
+    _serving(server, drip)
     yield f"http://127.0.0.1:{server.getsockname()[1]}/page"
     stop.set()
     server.close()
@@ -405,17 +411,12 @@ def _odd_status() -> Iterator[str]:
     """An HTTP server answering every request with status 999 and a hostile reason phrase."""
     server = socket.create_server(("127.0.0.1", 0))
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 999 [x](javascript:alert(1))\r\nContent-Length: 0\r\n\r\n")
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 999 [x](javascript:alert(1))\r\nContent-Length: 0\r\n\r\n")
 
-    threading.Thread(target=serve, daemon=True).start()
+    _serving(server, answer)
     yield f"http://127.0.0.1:{server.getsockname()[1]}/page"
     server.close()
 
@@ -464,14 +465,7 @@ def _silent() -> Iterator[str]:
     server = socket.create_server(("127.0.0.1", 0))
     held: list[socket.socket] = []
 
-    def serve() -> None:
-        while True:
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=serve, daemon=True).start()
+    _serving(server, held.append)
     yield f"https://127.0.0.1:{server.getsockname()[1]}"
     server.close()
     for conn in held:
@@ -515,15 +509,7 @@ def _redirect_bomb() -> Iterator[tuple[str, list[int]]]:
                     pass
                 sent.append(total)
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            threading.Thread(target=answer, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
+    _serving(server, answer)
     yield f"http://127.0.0.1:{server.getsockname()[1]}/page", sent
     server.close()
 

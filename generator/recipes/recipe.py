@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
+from generator.catalog.recipes import ComfyFolder
 from generator.recipes.read import (
     BYPASSED,
     LORA_NODES,
@@ -49,17 +50,7 @@ _LOADER_FOLDERS = {
     "CLIPVisionLoader": "clip_vision",
     "AudioEncoderLoader": "audio_encoders",
 }
-FOLDERS = (
-    "diffusion_models",
-    "loras",
-    "vae",
-    "text_encoders",
-    "clip_vision",
-    "audio_encoders",
-    "model_patches",
-    "checkpoints",
-    "upscale_models",
-)
+FOLDERS: tuple[str, ...] = get_args(ComfyFolder)
 _MODEL_SUFFIXES = (".safetensors", ".gguf", ".pth", ".ckpt", ".pt", ".bin")
 _EXPERT = re.compile(r"(?:^|[_\-.])(high|low)(?:[_\-.]|noise|$)", re.IGNORECASE)
 _PLAIN = re.compile(r"video_wan2_[12]_[\d.]+B_(t2v|i2v|ti2v)", re.IGNORECASE)
