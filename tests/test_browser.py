@@ -2,7 +2,8 @@
 
 The real site is built from the real data plus a Hub snapshot fixture with known sizes and header facts, served by
 a stdlib HTTP server on 127.0.0.1 and driven through Python playwright with Debian's chromium (no browser download).
-Screenshots of the catalog page in light and dark mode go to site-screenshots/ for reviewers.
+Screenshots of the main pages (1440×900 and 390×844, light and dark) go to site-screenshots/ (ignored by git) for
+reviewers; axe-core (tests/vendor, offline) checks them for serious and critical violations.
 """
 
 from __future__ import annotations
