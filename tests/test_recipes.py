@@ -129,3 +129,15 @@ def test_committed_recipes_name_the_pinned_version() -> None:
     catalog = load_catalog(ROOT / "data", ROOT)
     assert catalog.recipes
     assert {recipe.source.version for recipe in catalog.recipes} == {pinned.group(1)}
+
+
+def test_each_base_model_page_has_its_setups() -> None:
+    """The Wan 2.2 I2V A14B page names the official template's LoRAs per expert, cited; 5B says none yet."""
+    catalog = load_catalog(ROOT / "data", ROOT)
+    pages = render_pages(catalog, load_snapshot(ROOT / "data" / SNAPSHOT_FILE))
+    i2v = pages["models/wan22-i2v-a14b.md"].replace("\\", "")
+    section = i2v.split("## Setups", 1)[1]
+    assert "high expert ← wan2.2_i2v_lightx2v_4steps_lora_v1_high_noise.safetensors @ 1.0" in section
+    assert "low expert ← wan2.2_i2v_lightx2v_4steps_lora_v1_low_noise.safetensors @ 1.0" in section
+    assert f"Source: {PACKAGE} {installed().version}" in section
+    assert "No cited setup yet" in pages["models/wan22-ti2v-5b.md"]

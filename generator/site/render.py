@@ -383,6 +383,7 @@ def environment() -> Environment:
         number=setups.number,
         strength_text=setups.strength_text,
         setups_by_base=setups.setups_by_base,
+        setups_for=setups.setups_for,
         other_recipes=setups.other_recipes,
         download_block=setups.download_block,
     )

@@ -66,6 +66,11 @@ def setups_by_base(catalog: Catalog) -> list[BaseSetups]:
     return found
 
 
+def setups_for(catalog: Catalog, model: m.BaseModelEntry) -> BaseSetups | None:
+    """The Setups page's entry for a base model's architecture (None for one the page does not cover)."""
+    return next((base for base in setups_by_base(catalog) if base.architecture == model.architecture), None)
+
+
 def other_recipes(catalog: Catalog) -> list[Recipe]:
     """Recipes for models of their own (VACE, Fun, S2V, Animate …), which no base above runs."""
     return [r for r in catalog.recipes if r.architecture is None]
