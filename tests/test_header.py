@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import cast
 
 import pytest
-from huggingface_hub.utils._safetensors import DTYPE_T, SafetensorsFileMetadata, TensorInfo
 
-from generator.hub.client import header_from_hub
 from generator.lora.analyse import analyse_header
 from generator.lora.architectures import expected_shape, get_architecture
 from generator.lora.claims import claims_from_filename, contradictions
@@ -132,22 +129,6 @@ def test_header_from_bytes_rejects_broken_headers(data: bytes, message: str) -> 
     """Truncated, oversized or malformed headers raise :class:`HeaderError` with the cause."""
     with pytest.raises(HeaderError, match=message):
         header_from_bytes(data)
-
-
-def test_header_from_hub_matches_header_from_bytes() -> None:
-    """The adapter for ``HfApi.parse_safetensors_file_metadata`` output yields the same specs."""
-    header = make_lora_header(
-        "wan2.1-t2v-1.3b", "kohya", 8, alpha=True, blocks=[0], metadata={"ss_network_dim": "8"}
-    )
-    tensors, metadata = header_from_bytes(header)
-    hub = SafetensorsFileMetadata(
-        metadata=metadata,
-        tensors={
-            n: TensorInfo(dtype=cast(DTYPE_T, t.dtype), shape=list(t.shape), data_offsets=(0, 0))
-            for n, t in tensors.items()
-        },
-    )
-    assert header_from_hub(hub) == (tensors, metadata)
 
 
 def test_factory_pads_and_orders_like_the_serializer() -> None:

@@ -25,7 +25,6 @@ from huggingface_hub.errors import (
     HfHubHTTPError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
-    SafetensorsParsingError,
 )
 from huggingface_hub.hf_api import ModelInfo, RepoFile
 from huggingface_hub.utils._headers import build_hf_headers
@@ -35,9 +34,7 @@ from huggingface_hub.utils._http import (
     hf_request_event_hook,
     parse_ratelimit_headers,
 )
-from huggingface_hub.utils._safetensors import SafetensorsFileMetadata
 
-from generator.lora.parse import TensorSpec
 from generator.settings import Settings
 
 __all__ = [
@@ -54,10 +51,8 @@ __all__ = [
     "RepoFile",
     "RepositoryNotFoundError",
     "RevisionNotFoundError",
-    "SafetensorsParsingError",
     "TransportError",
     "add_response_hook",
-    "header_from_hub",
     "make_api",
     "parse_ratelimit_headers",
     "read_range",
@@ -102,7 +97,7 @@ class _Budget:
         """The time a read may wait: what the caller asked, within what is left of the budget."""
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise LimitExceeded(self._late())
+            raise LimitExceeded(self.late())
         return left if asked is None else min(asked, left)
 
     def count(self, received: int) -> None:
@@ -113,7 +108,7 @@ class _Budget:
     def overdue(self) -> bool:
         return time.monotonic() >= self.deadline
 
-    def _late(self) -> str:
+    def late(self) -> str:
         run = self.limits.run_deadline
         if run is not None and self.deadline >= run:
             return "the run's time limit was reached"
@@ -141,7 +136,7 @@ class _GuardedStream(httpcore2.NetworkStream):
             data = self._inner.read(max_bytes, budget.timeout(timeout))
         except httpcore2.ReadTimeout:
             if budget.overdue():
-                raise LimitExceeded(budget._late()) from None
+                raise LimitExceeded(budget.late()) from None
             raise
         budget.count(len(data))
         return data
@@ -162,7 +157,7 @@ class _GuardedStream(httpcore2.NetworkStream):
             return _GuardedStream(self._inner.start_tls(ssl_context, server_hostname, wait))
         except httpcore2.ConnectTimeout:
             if budget is not None and budget.overdue():
-                raise LimitExceeded(budget._late()) from None
+                raise LimitExceeded(budget.late()) from None
             raise
 
     def get_extra_info(self, info: str) -> Any:
@@ -312,12 +307,3 @@ def add_response_hook(hook: Callable[[httpx2.Response], None]) -> None:
     hooks = session.event_hooks
     if hook not in hooks["response"]:
         session.event_hooks = {**hooks, "response": [*hooks["response"], hook]}
-
-
-def header_from_hub(meta: SafetensorsFileMetadata) -> tuple[dict[str, TensorSpec], dict[str, str]]:
-    """Adapt ``HfApi.parse_safetensors_file_metadata`` output to the shape the header analysis takes."""
-    tensors = {
-        name: TensorSpec(dtype=info.dtype, shape=tuple(info.shape))
-        for name, info in sorted(meta.tensors.items())
-    }
-    return tensors, {k: meta.metadata[k] for k in sorted(meta.metadata or {})}

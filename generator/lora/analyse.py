@@ -1,7 +1,6 @@
 """What a Wan LoRA really is, derived from its safetensors header alone: the entry point of :mod:`generator.lora`.
 
-Pure analysis, no I/O: from a parsed header (:mod:`~generator.lora.parse`, or the Hub adapter's
-``header_from_hub``), map every key onto a canonical Wan module (:mod:`~generator.lora.keys`), and derive
+Pure analysis, no I/O: from a parsed header (:mod:`~generator.lora.parse`), map every key onto a canonical Wan module (:mod:`~generator.lora.keys`), and derive
 format, rank, precision, alpha, dimensions and coverage (:mod:`~generator.lora.measure`), per-architecture fit
 (:mod:`~generator.lora.compatibility`), a training-base guess (:mod:`~generator.lora.guess`) and notes;
 contradictions with what a name or catalog claims live in :mod:`~generator.lora.claims`. The algorithm follows
