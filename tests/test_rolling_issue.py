@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import subprocess
 from pathlib import Path
@@ -10,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from generator.cli import build_parser
+from generator.github import gh
 from generator.github import rolling_issue as ri
-from generator.github.rolling_issue import Command, Decision, Issue, Kind
+from generator.github.gh import Command
+from generator.github.rolling_issue import Decision, Issue, Kind
 
 REPORT = "## Link check\n\n| entry | status |\n|---|---|\n| wan-x | missing-file |\n"
 RUN_URL = "https://github.com/lora-alchemy/lora-alchemy/actions/runs/7"
@@ -105,7 +108,7 @@ class TestTruncation:
         """Whatever the report size, the issue body stays below BODY_LIMIT and keeps marker and footer."""
         report = ("| wan-x | missing-file |\n" * (size // 25 + 1))[:size]
         body = ri.issue_body(report, 1, RUN_URL)
-        assert len(body) < ri.BODY_LIMIT
+        assert len(body) < gh.BODY_LIMIT
         assert body.startswith(ri.MARKER)
         assert body.endswith(ri.closing_comment(RUN_URL).split("closing. ")[1])
 
@@ -232,7 +235,7 @@ class TestCli:
     ) -> None:
         """Dry run prints the shell-quoted gh lines and runs nothing."""
         monkeypatch.setenv("GITHUB_REPOSITORY", "lora-alchemy/lora-alchemy")
-        monkeypatch.setattr(ri, "subprocess_executor", _forbidden)
+        monkeypatch.setattr(gh, "subprocess_executor", _forbidden)
         report, listing = self.files(tmp_path, [ours(8), ours(3)])
         args = self.parse(
             "--report", str(report), "--exit-code", "1", "--dry-run", "--issues-json", str(listing)
@@ -260,7 +263,7 @@ class TestCli:
 
     def test_gh_failure_exit_1(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """A failing gh command makes the step fail (exit 1)."""
-        monkeypatch.setattr(ri, "subprocess_executor", _failing)
+        monkeypatch.setattr(gh, "subprocess_executor", _failing)
         report, listing = self.files(tmp_path, [])
         assert (
             ri.run(self.parse("--report", str(report), "--exit-code", "1", "--issues-json", str(listing)))
@@ -274,3 +277,51 @@ def _forbidden(command: Command) -> str:
 
 def _failing(command: Command) -> str:
     raise subprocess.CalledProcessError(1, list(command.argv), stderr="HTTP 403")
+
+
+class TestSharedHelper:
+    """generator/github/gh.py: the one home of what both GitHub commands use."""
+
+    @pytest.mark.parametrize("module", ["rolling_issue", "snapshot_pr"])
+    def test_command_modules_import_gh_and_not_each_other(self, module: str) -> None:
+        """Neither command module imports its sibling; both take Command and the executors from gh."""
+        source = Path(ri.__file__).with_name(f"{module}.py").read_text(encoding="utf-8")
+        imported = {
+            node.module
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+        sibling = {"rolling_issue": "snapshot_pr", "snapshot_pr": "rolling_issue"}[module]
+        assert f"generator.github.{sibling}" not in imported
+        assert {"generator.github", "generator.github.gh"} <= imported
+        for name in ("def _gh(", "OUTCOMES =", "class Command", "def subprocess_executor("):
+            assert name not in source, f"{module} defines {name!r} again"
+
+    def test_gh_puts_the_repo_after_the_subcommand(self) -> None:
+        """`--repo` goes after `gh <group> <verb>`, where gh reads it; without a repo it is left out."""
+        assert gh.gh("o/r", "pr", "close", "5").argv == ("gh", "pr", "close", "--repo", "o/r", "5")
+        assert gh.gh(None, "issue", "edit", "5", stdin="B") == Command(("gh", "issue", "edit", "5"), "B")
+        assert gh.api_repo(None) == "{owner}/{repo}"
+
+    def test_source_reads_the_file_else_runs_the_command(self, tmp_path: Path) -> None:
+        """A listing comes from the named file when there is one, else from the command's output."""
+        listing = tmp_path / "l.json"
+        listing.write_text("[1]", encoding="utf-8")
+        ran: list[Command] = []
+
+        def execute(command: Command) -> str:
+            ran.append(command)
+            return "out"
+
+        command = Command(("gh", "x"))
+        assert gh.source(listing, command, execute)() == "[1]"
+        assert ran == []
+        assert gh.source(None, command, execute)() == "out"
+        assert ran == [command]
+
+    def test_subprocess_executor_runs_and_raises(self, tmp_path: Path) -> None:
+        """The real executor feeds stdin, returns stdout, and a failure names the command and its stderr."""
+        assert gh.subprocess_executor(Command(("cat",), "body")) == "body"
+        with pytest.raises(subprocess.CalledProcessError) as caught:
+            gh.subprocess_executor(Command(("sh", "-c", "echo nope >&2; exit 3")))
+        assert gh.failure_message("x", caught.value) == "x: sh -c 'echo nope >&2; exit 3' failed: nope\n"

@@ -14,8 +14,9 @@ from typing import TypeVar
 import pytest
 
 from generator.cli import build_parser
+from generator.github import gh
 from generator.github import snapshot_pr as sp
-from generator.github.rolling_issue import Command
+from generator.github.gh import Command
 from generator.github.snapshot_pr import Decision, Kind, PullRequest
 
 RUN = "link-check/hub-snapshot-900-1"  # this run's fresh branch
@@ -313,7 +314,7 @@ class TestCli:
     ) -> None:
         """Dry run prints the shell-quoted command lines and a summary, and runs nothing."""
         monkeypatch.setenv("GITHUB_REPOSITORY", "o/r")
-        monkeypatch.setattr(sp, "subprocess_executor", _forbidden)
+        monkeypatch.setattr(gh, "subprocess_executor", _forbidden)
         args = self.parse(
             tmp_path, "--changed", "true", "--exit-code", "1", "--branch", RUN, "--base", "main", "--dry-run",
             pulls=[ours(12)],
@@ -342,7 +343,7 @@ class TestCli:
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """GitHub's refusal to let the workflow token open PRs fails the step and names the fix."""
-        monkeypatch.setattr(sp, "subprocess_executor", _refusing)
+        monkeypatch.setattr(gh, "subprocess_executor", _refusing)
         args = self.parse(
             tmp_path, "--changed", "true", "--exit-code", "0", "--branch", RUN, "--base", "main"
         )

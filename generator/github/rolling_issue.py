@@ -28,26 +28,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 
 from generator.errors import ExitCode
+from generator.github import gh
+from generator.github.gh import BODY_LIMIT, Command, Executor
 from generator.settings import Settings
 
 MARKER = "<!-- lora-alchemy:link-check -->"
 LABEL = "link-check"
 TITLE = "Link check: dead links in the catalog"
 LABEL_STYLE = ("--color", "d73a4a", "--description", "Dead links found by the scheduled link check")
-BODY_LIMIT = 60_000
-"""Bodies stay below this many characters (GitHub refuses bodies over 65,536)."""
-
-OUTCOMES = frozenset({ExitCode.OK, ExitCode.PROBLEMS, ExitCode.INCOMPLETE})
-"""The exit codes of `check` that say something about the links."""
 
 
 class Kind(Enum):
@@ -85,18 +80,6 @@ class Decision:
     duplicates: tuple[int, ...] = field(default_factory=tuple)
 
 
-@dataclass(frozen=True)
-class Command:
-    """One `gh` invocation; `stdin` feeds `--body-file -`."""
-
-    argv: tuple[str, ...]
-    stdin: str | None = None
-
-
-Executor = Callable[[Command], str]
-"""Runs a command and returns its standard output; raises on failure."""
-
-
 # --- the pure decision -------------------------------------------------------------------------
 
 
@@ -106,8 +89,7 @@ def decide(issues: Sequence[Issue], exit_code: int, report: str, run_url: str | 
     Raises ValueError for an exit code other than 0, 1 or 3: a data or usage error says nothing
     about the links, so the issue is left alone.
     """
-    if exit_code not in OUTCOMES:
-        raise ValueError(f"check exit code {exit_code} is not a link-check outcome (expected 0, 1 or 3)")
+    gh.require_outcome(exit_code)
     ours = sorted((issue for issue in issues if issue.is_ours), key=lambda issue: issue.number)
     if not ours:
         if exit_code == ExitCode.PROBLEMS:
@@ -179,11 +161,11 @@ def plan(decision: Decision, repo: str | None = None) -> list[Command]:
 def _main_commands(decision: Decision, repo: str | None) -> list[Command]:
     """The commands of the action itself, without the duplicates."""
     if decision.kind is Kind.CREATE:
-        label = _gh(repo, "label", "create", LABEL, "--force", *LABEL_STYLE)
+        label = gh.gh(repo, "label", "create", LABEL, "--force", *LABEL_STYLE)
         create = ("--title", TITLE, "--label", LABEL, "--body-file", "-")
-        return [label, _gh(repo, "issue", "create", *create, stdin=decision.body)]
+        return [label, gh.gh(repo, "issue", "create", *create, stdin=decision.body)]
     if decision.kind is Kind.UPDATE:
-        return [_gh(repo, "issue", "edit", str(_number(decision)), "--body-file", "-", stdin=decision.body)]
+        return [gh.gh(repo, "issue", "edit", str(_number(decision)), "--body-file", "-", stdin=decision.body)]
     if decision.kind is Kind.CLOSE:
         return [_close(repo, _number(decision), decision.comment or "", "completed")]
     return []
@@ -191,7 +173,7 @@ def _main_commands(decision: Decision, repo: str | None) -> list[Command]:
 
 def list_command(repo: str | None = None) -> Command:
     """The `gh` command listing the open issues labelled `link-check` as JSON."""
-    return _gh(
+    return gh.gh(
         repo,
         "issue",
         "list",
@@ -223,7 +205,7 @@ def parse_issues(raw: str) -> list[Issue]:
 
 
 def _close(repo: str | None, number: int, comment: str, reason: str) -> Command:
-    return _gh(repo, "issue", "close", str(number), "--reason", reason, "--comment", comment)
+    return gh.gh(repo, "issue", "close", str(number), "--reason", reason, "--comment", comment)
 
 
 def _number(decision: Decision) -> int:
@@ -232,25 +214,7 @@ def _number(decision: Decision) -> int:
     return decision.number
 
 
-def _gh(repo: str | None, *args: str, stdin: str | None = None) -> Command:
-    target = ("--repo", repo) if repo else ()
-    return Command(("gh", *args[:2], *target, *args[2:]), stdin)
-
-
 # --- execution ---------------------------------------------------------------------------------
-
-
-def subprocess_executor(command: Command) -> str:
-    """Run `command` for real; raise CalledProcessError on a non-zero exit."""
-    done = subprocess.run(command.argv, input=command.stdin, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
-def printing_executor(command: Command) -> str:
-    """Dry run: print the command line (and the size of its stdin) instead of running it."""
-    suffix = f"  # stdin: {len(command.stdin):,} characters" if command.stdin is not None else ""
-    print(shlex.join(command.argv) + suffix)
-    return ""
 
 
 def carry_out(
@@ -278,8 +242,8 @@ def run(args: argparse.Namespace) -> int:
     repo: str | None = args.repo or settings.github_repository
     try:
         report = args.report.read_text(encoding="utf-8")
-        list_issues = _issue_source(args.issues_json, repo)
-        execute = printing_executor if args.dry_run else subprocess_executor
+        list_issues = gh.source(args.issues_json, list_command(repo), gh.subprocess_executor)
+        execute = gh.printing_executor if args.dry_run else gh.subprocess_executor
         decision = carry_out(
             args.exit_code, report, execute, list_issues=list_issues, repo=repo, run_url=settings.run_url
         )
@@ -287,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"link-issue: {error}", file=sys.stderr)
         return ExitCode.USAGE
     except subprocess.CalledProcessError as error:
-        print(f"link-issue: {shlex.join(error.cmd)} failed: {error.stderr}", file=sys.stderr)
+        print(gh.failure_message("link-issue", error), file=sys.stderr)
         return ExitCode.PROBLEMS
     print(
         f"link-issue: {decision.kind.value} #{decision.number}"
@@ -295,9 +259,3 @@ def run(args: argparse.Namespace) -> int:
         else f"link-issue: {decision.kind.value}"
     )
     return 0
-
-
-def _issue_source(issues_json: Path | None, repo: str | None) -> Callable[[], str]:
-    if issues_json is not None:
-        return lambda: issues_json.read_text(encoding="utf-8")
-    return lambda: subprocess_executor(list_command(repo))

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -45,7 +44,8 @@ from pathlib import Path
 
 from generator.catalog.snapshot import read_snapshot
 from generator.errors import DataError, ExitCode
-from generator.github.rolling_issue import Command, Executor, printing_executor, subprocess_executor
+from generator.github import gh
+from generator.github.gh import Command, Executor
 from generator.hub.discover import candidate_rows
 from generator.hub.report import candidate_lines
 from generator.settings import Settings
@@ -61,9 +61,6 @@ PERMISSION_HINT = (
     "the token may not open pull requests: configure the GitHub App, or enable Settings → Actions → General"
     ' → "Allow GitHub Actions to create and approve pull requests" (MAINTAINING.md, "Snapshot pull requests")'
 )
-
-OUTCOMES = frozenset({ExitCode.OK, ExitCode.PROBLEMS, ExitCode.INCOMPLETE})
-"""The exit codes of `check` that say something about the links."""
 
 
 class Kind(Enum):
@@ -123,8 +120,7 @@ def decide(
     `candidate` the fresh branch of this run. Raises ValueError for an exit code other than 0, 1 or 3,
     or a candidate that is not a fresh snapshot branch.
     """
-    if exit_code not in OUTCOMES:
-        raise ValueError(f"check exit code {exit_code} is not a link-check outcome (expected 0, 1 or 3)")
+    gh.require_outcome(exit_code)
     if candidate == BRANCH_PREFIX or not is_snapshot_branch(candidate):
         raise ValueError(f"{candidate!r} is not a snapshot branch name ({BRANCH_PREFIX}-<run id>-<attempt>)")
     if candidate in branches or any(pull.branch == candidate for pull in pulls):
@@ -207,9 +203,9 @@ def plan(
         comment = superseded_comment(_branch(decision), run_url)
     else:
         comment = stale_comment(run_url)
-    commands += [_gh(repo, "pr", "close", str(number), "--comment", comment) for number in decision.close]
+    commands += [gh.gh(repo, "pr", "close", str(number), "--comment", comment) for number in decision.close]
     commands += [
-        Command(("gh", "api", "--method", "DELETE", f"repos/{_api_repo(repo)}/git/refs/heads/{name}"))
+        Command(("gh", "api", "--method", "DELETE", f"repos/{gh.api_repo(repo)}/git/refs/heads/{name}"))
         for name in decision.delete
     ]
     return commands
@@ -225,19 +221,19 @@ def _open_commands(decision: Decision, base: str, repo: str | None, body: str) -
         Command(("git", "add", "--", SNAPSHOT_PATH)),
         Command(("git", *identity, "commit", "--quiet", "--message", COMMIT_MESSAGE)),
         Command(("git", "push", "origin", f"HEAD:refs/heads/{branch}")),  # a new branch: never --force
-        _gh(repo, "pr", "create", *create, stdin=body),
+        gh.gh(repo, "pr", "create", *create, stdin=body),
     ]
 
 
 def list_pulls_command(repo: str | None = None) -> Command:
     """The `gh` command listing the open pull requests as JSON."""
     fields = "number,headRefName,isCrossRepository"
-    return _gh(repo, "pr", "list", "--state", "open", "--json", fields, "--limit", "1000")
+    return gh.gh(repo, "pr", "list", "--state", "open", "--json", fields, "--limit", "1000")
 
 
 def list_branches_command(repo: str | None = None) -> Command:
     """The `gh` command listing the repository's branches under ``link-check/``, one ref per line."""
-    path = f"repos/{_api_repo(repo)}/git/matching-refs/heads/link-check/"
+    path = f"repos/{gh.api_repo(repo)}/git/matching-refs/heads/link-check/"
     return Command(("gh", "api", "--paginate", path, "--jq", ".[].ref"))
 
 
@@ -261,15 +257,6 @@ def _branch(decision: Decision) -> str:
     if decision.branch is None:
         raise ValueError("an open decision needs a branch")
     return decision.branch
-
-
-def _api_repo(repo: str | None) -> str:
-    return repo or "{owner}/{repo}"  # gh fills the placeholders from the clone's remote
-
-
-def _gh(repo: str | None, *args: str, stdin: str | None = None) -> Command:
-    target = ("--repo", repo) if repo else ()
-    return Command(("gh", *args[:2], *target, *args[2:]), stdin)
 
 
 # --- execution ---------------------------------------------------------------------------------
@@ -321,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
     """Entry point: 0 done, 1 a git or gh command failed, 2 usage error (bad exit code, branch, JSON)."""
     settings = Settings()
     repo: str | None = args.repo or settings.github_repository
-    execute = printing_executor if args.dry_run else subprocess_executor
+    execute = gh.printing_executor if args.dry_run else gh.subprocess_executor
     try:
         decision = carry_out(
             changed=args.changed == "true",
@@ -329,8 +316,8 @@ def run(args: argparse.Namespace) -> int:
             candidate=args.branch,
             base=args.base,
             execute=execute,
-            list_pulls=_source(args.pulls_json, list_pulls_command(repo)),
-            list_branches=_source(args.branches_json, list_branches_command(repo)),
+            list_pulls=gh.source(args.pulls_json, list_pulls_command(repo), gh.subprocess_executor),
+            list_branches=gh.source(args.branches_json, list_branches_command(repo), gh.subprocess_executor),
             repo=repo,
             run_url=settings.run_url,
             app_token=args.app_token,
@@ -340,7 +327,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"snapshot-pr: {error}", file=sys.stderr)
         return ExitCode.USAGE
     except subprocess.CalledProcessError as error:
-        print(f"snapshot-pr: {shlex.join(error.cmd)} failed: {error.stderr}", file=sys.stderr)
+        print(gh.failure_message("snapshot-pr", error), file=sys.stderr)
         if "not permitted to create or approve pull requests" in str(error.stderr):
             print(f"snapshot-pr: {PERMISSION_HINT}", file=sys.stderr)
         return ExitCode.PROBLEMS
@@ -352,9 +339,3 @@ def candidates_markdown(root: Path) -> str:
     """The snapshot's "not in the catalog yet" section, for the PR body (empty when there is none)."""
     snapshot = read_snapshot(root)
     return "".join(candidate_lines(candidate_rows(snapshot), snapshot.checked_at or ""))
-
-
-def _source(path: Path | None, command: Command) -> Callable[[], str]:
-    if path is not None:
-        return lambda: path.read_text(encoding="utf-8")
-    return lambda: subprocess_executor(command)

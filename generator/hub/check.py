@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
@@ -137,13 +138,23 @@ def _tasks(refs: Sequence[LinkRef], snapshot: Snapshot, hub: HubChecker, urls: U
     hf_links = [ref.link for ref in refs if isinstance(ref.link, HfLink)]
     for repo, links in group_by_repo(hf_links).items():
         query = RepoQuery(repo, links, _known_sha256(snapshot, links))
-        yield tuple(link_key(link) for link in links), lambda query=query: hub.check_repo(query)  # type: ignore[misc]
+        yield tuple(link_key(link) for link in links), partial(hub.check_repo, query)
     for link in hf_links:
         if link.kind == "user":
-            yield (link_key(link),), lambda link=link: {link_key(link): hub.check_user(link.repo)}  # type: ignore[misc]
+            yield (link_key(link),), partial(_check_user, hub, link)
     for ref in refs:
         if isinstance(ref.link, str):
-            yield (ref.key,), lambda url=ref.link: {link_key(url): urls.check(url)}  # type: ignore[misc]
+            yield (ref.key,), partial(_check_url, urls, ref.link)
+
+
+def _check_user(hub: HubChecker, link: HfLink) -> dict[str, Finding]:
+    """A user link's finding, keyed like every other task's (bound per link, never late-bound)."""
+    return {link_key(link): hub.check_user(link.repo)}
+
+
+def _check_url(urls: UrlChecker, url: str) -> dict[str, Finding]:
+    """A plain https link's finding, keyed like every other task's."""
+    return {link_key(url): urls.check(url)}
 
 
 def _known_sha256(snapshot: Snapshot, links: Sequence[HfLink]) -> dict[str, str]:
