@@ -350,6 +350,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 120  # idle keep-alive connections end eventually
+    # Headers and body go out in separate writes: with Nagle's algorithm on, the body waits for the client's
+    # delayed ACK (40 ms on Linux) on every response, which made each emulated check seconds long.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._serve()
