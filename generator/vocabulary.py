@@ -33,5 +33,14 @@ ArchitectureId = Literal[
 ARCHITECTURE_IDS: tuple[ArchitectureId, ...] = get_args(ArchitectureId)
 """Every supported architecture id, in the catalog's order."""
 
-HEADER_PRECISION = {"fp8_e4m3": "fp8_e4m3fn", "float16": "fp16", "float32": "fp32"}
-"""Catalog and file-name spellings mapped to the dtype names a safetensors header uses."""
+HEADER_PRECISION: dict[Precision, str] = {
+    "fp32": "fp32",
+    "bf16": "bf16",
+    "fp16": "fp16",
+    "fp8_e4m3": "fp8_e4m3fn",
+    "fp8_e5m2": "fp8_e5m2",
+}
+"""Each catalog precision as file names and the header analysis spell it (ComfyUI's ``fp8_e4m3fn``); gguf is
+no safetensors dtype. The one map between the two spellings."""
+CATALOG_PRECISION: dict[str, Precision] = {name: precision for precision, name in HEADER_PRECISION.items()}
+"""A precision as a file name or a header states it, in the catalog's spelling (``fp8`` alone names none)."""

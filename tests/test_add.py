@@ -187,6 +187,22 @@ def test_add_writes_yaml_that_reads_back_as_meant(
     }
 
 
+def test_add_guesses_no_expert_from_high_quality(
+    emu: HubEmulator, catalog_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`high_quality` is no noise expert (once `add` wrote `expert: high` for it); fp8_e4m3fn is the catalog's fp8_e4m3."""
+    path = "LoRAs/Styles/Wan21_T2V_14B_cinematic_high_quality_lora_rank32_fp8_e4m3fn.safetensors"
+    emu.add_lfs_file(REPO, path, size=1234)
+    code, out = _add(catalog_root, f"{emu.endpoint}/{REPO}/blob/main/{path}", capsys)
+    assert code == 0, out
+    text = _written(catalog_root, out)
+    assert "# Guessed from the file name: generation, task, claimed (" in text
+    entry = yaml.safe_load(text)
+    assert "expert" not in entry
+    assert (entry["generation"], entry["task"], entry["family"]) == ("2.1", "T2V", "other")
+    assert entry["claimed"] == {"rank": 32, "precision": "fp8_e4m3"}
+
+
 @pytest.mark.parametrize(
     "name",
     [

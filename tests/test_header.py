@@ -13,9 +13,10 @@ import pytest
 
 from generator.lora.analyse import analyse_header
 from generator.lora.architectures import expected_shape, get_architecture
-from generator.lora.claims import claims_from_filename, contradictions
+from generator.lora.claims import contradictions
 from generator.lora.compatibility import compatibility
 from generator.lora.facts import Claims, HeaderFacts
+from generator.lora.filename import claims_from_filename
 from generator.lora.keys import canonicalise, split_key
 from generator.lora.parse import HeaderError, TensorSpec, header_from_bytes
 from tests.safetensors_factory import file_size, make_lora_header, payload_size, serialize_header

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from generator.catalog.contradictions import lora_contradictions
 from generator.catalog.snapshot import facts_of, load_snapshot, unreadable_of
 from generator.catalog.validate import load_catalog
 from generator.hub.check import CheckOptions, check_catalog
 from generator.hub.headers import FIRST_READ
 from generator.hub.retry import RetryPolicy
-from generator.lora.claims import lora_contradictions
 from generator.lora.facts import ANALYSER_VERSION
 from tests.catalog_scenario import header_for, populate
 from tests.hub_emulator import HubEmulator

@@ -28,8 +28,8 @@ from generator.catalog.validate import load_catalog
 from generator.cli import main
 from generator.errors import DataError, Problem
 from generator.files import BlockedWrite
-from generator.lora.claims import claims_from_filename
 from generator.lora.facts import HeaderFacts
+from generator.lora.filename import claims_from_filename
 from generator.site.output import write_pages
 from generator.site.render import render_pages
 from generator.text import character_name, printable, unsafe_character, unsafe_message

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from generator.lora.analyse import analyse_header
-from generator.lora.claims import claims_from_filename
 from generator.lora.facts import HeaderFacts
+from generator.lora.filename import claims_from_filename
 from generator.lora.parse import header_from_bytes
 from tests.safetensors_factory import fixture_header, load_key_list, serialize_header
 

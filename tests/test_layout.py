@@ -6,6 +6,8 @@ import ast
 import importlib
 import subprocess
 import sys
+from collections import deque
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,153 @@ def test_offline_core_never_imports_the_network_edge(path: Path) -> None:
         name for name in _imports(path) if name.split(".")[0] in banned or name.startswith(banned)
     )
     assert offending == []
+
+
+# ------------------------------------------------------------------------ the runtime import graph
+
+
+def _module_name(path: Path, root: Path) -> str:
+    """``generator/site/render.py`` → ``generator.site.render``; a package's ``__init__`` is the package."""
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    """``if TYPE_CHECKING:`` or ``if typing.TYPE_CHECKING:``: imports only the type checker runs."""
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    """Every node Python may execute: all of them, at any depth, but the body of a TYPE_CHECKING block."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and _is_type_checking(child):
+            for other in child.orelse:
+                yield other
+                yield from _runtime_nodes(other)
+            continue
+        yield child
+        yield from _runtime_nodes(child)
+
+
+def _imported_names(node: ast.AST, module: str, is_package: bool) -> Iterator[str]:
+    """Dotted names an import statement loads: ``from a import b`` loads ``a.b`` when that is a module."""
+    if isinstance(node, ast.Import):
+        yield from (alias.name for alias in node.names)
+    elif isinstance(node, ast.ImportFrom):
+        base = module if is_package else module.rpartition(".")[0]
+        for _ in range(max(node.level - 1, 0)):
+            base = base.rpartition(".")[0]
+        parent = ".".join(filter(None, (base if node.level else "", node.module or "")))
+        yield parent
+        yield from (f"{parent}.{alias.name}" for alias in node.names)
+
+
+def import_graph(root: Path, package: str = "generator") -> dict[str, set[str]]:
+    """Module → the package's modules it imports at run time (lazy imports in functions count), with the
+    packages whose ``__init__`` each import runs; TYPE_CHECKING blocks do not count."""
+    files = {_module_name(path, root): path for path in sorted((root / package).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for module, path in files.items():
+        names = {
+            name
+            for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8")))
+            for name in _imported_names(node, module, path.name == "__init__.py")
+        }
+        loaded = {
+            ".".join(name.split(".")[:depth]) for name in names for depth in range(1, name.count(".") + 2)
+        }
+        graph[module] = {name for name in loaded if name in files and name != module}
+    return graph
+
+
+def subpackage_graph(graph: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """The same graph between subpackages (``generator.site``) and top-level modules (``generator.cli``)."""
+
+    def unit(module: str) -> str:
+        return ".".join(module.split(".")[:2])
+
+    collapsed: dict[str, set[str]] = {unit(module): set() for module in graph}
+    for module, imported in graph.items():
+        collapsed[unit(module)] |= {unit(name) for name in imported} - {unit(module)}
+    return collapsed
+
+
+def cycles(graph: Mapping[str, set[str]]) -> list[str]:
+    """Readable import cycles (``a -> b -> a``), the shortest through each node not yet in one; empty if none."""
+    found: list[str] = []
+    seen: set[str] = set()
+    for start in sorted(graph):
+        cycle = [] if start in seen else _shortest_cycle(graph, start)
+        if cycle:
+            found.append(" -> ".join(cycle))
+            seen.update(cycle)
+    return found
+
+
+def _shortest_cycle(graph: Mapping[str, set[str]], start: str) -> list[str]:
+    """The shortest import chain from ``start`` back to itself (breadth first), or [] when none returns."""
+    parents: dict[str, str] = {}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for name in sorted(graph.get(node, ())):
+            if name == start:
+                chain = [node]
+                while chain[-1] != start:
+                    chain.append(parents[chain[-1]])
+                return [*reversed(chain), start]
+            if name not in parents:
+                parents[name] = node
+                queue.append(name)
+    return []
+
+
+def test_no_import_cycle_between_modules() -> None:
+    """No module of the generator imports itself back through others, at run time."""
+    found = cycles(import_graph(ROOT))
+    assert not found, "import cycles between modules:\n" + "\n".join(found)
+
+
+def test_no_import_cycle_between_subpackages() -> None:
+    """The stages form a line: no subpackage imports one that imports it back (e.g. catalog ↔ lora)."""
+    found = cycles(subpackage_graph(import_graph(ROOT)))
+    assert not found, "import cycles between subpackages:\n" + "\n".join(found)
+
+
+def test_the_header_package_never_imports_the_data_model() -> None:
+    """generator.lora reads headers and file names alone: none of its modules imports generator.catalog."""
+    graph = import_graph(ROOT)
+    offending = sorted(
+        f"{module} imports {name}"
+        for module, imported in graph.items()
+        if module.startswith("generator.lora.") or module == "generator.lora"
+        for name in imported
+        if name.startswith("generator.catalog")
+    )
+    assert offending == []
+
+
+def test_the_import_graph_counts_lazy_and_relative_imports_but_not_type_checking(tmp_path: Path) -> None:
+    """A cycle made by an import inside a function or a relative import is found; a TYPE_CHECKING one is not."""
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    for name, text in {
+        "__init__.py": "",
+        "a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import c\n",
+        "b.py": "def f():\n    from pkg.sub import d\n",
+        "c.py": "import pkg.a\n",
+        "sub/__init__.py": "",
+        "sub/d.py": "from .. import b\n",
+    }.items():
+        (package / name).write_text(text, encoding="utf-8")
+    graph = import_graph(tmp_path, "pkg")
+    assert graph["pkg.a"] == set()
+    assert graph["pkg.c"] == {"pkg", "pkg.a"}
+    assert cycles(graph) == ["pkg.b -> pkg.sub.d -> pkg.b"]
+    assert cycles(subpackage_graph(graph)) == ["pkg.b -> pkg.sub -> pkg.b"]
 
 
 @pytest.mark.parametrize("stage", ["validate", "build"])

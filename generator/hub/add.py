@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from generator.catalog import models as m
 from generator.catalog.load import read_document
+from generator.catalog.new_lora import MAX_ID, file_slug, in_field_order, lora_fields
 from generator.catalog.validate import load_catalog
 from generator.errors import ExitCode
 from generator.files import write_atomic
@@ -37,16 +38,14 @@ from generator.hub.client import (
     TransportError,
     make_api,
 )
-from generator.lora.claims import claims_from_filename
 from generator.lora.facts import Claims
+from generator.lora.filename import claims_from_filename
 from generator.settings import Settings
 from generator.text import character_name, one_line, printable, unsafe_character
 from generator.vocabulary import HUB_URL
 
 HUB_HOSTS = {"huggingface.co", "www.huggingface.co", "hf.co"}
-FAMILIES = ("Lightning", "lightx2v", "rCM", "FastWan", "FusionX", "Phantom", "CausVid", "AccVid", "Pusa")
 SLUG = re.compile(m.SLUG_PATTERN)
-MAX_ID = 100  # the length limit of m.Slug
 MAX_SIZE = 2**53  # above this a size is not exact in JSON numbers read as doubles: not believable
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _DOWNLOAD_QUERIES = ("", "download=true", "download=1")  # what the Hub's download button appends
@@ -108,7 +107,7 @@ def write_entry(root: Path, url: str, added: dt.date, entry_id: str | None = Non
     _refuse_duplicates(root, file, entry_id)
     facts = hub_facts(fetch(file, settings))
     claims = claims_from_filename(file.path)
-    data = entry_data(entry_id, file, claims, added)
+    data = entry_data(entry_id, file, added)
     text = entry_text(data, facts, claims)
     _check_entry(text, data)
     target = root / "data" / "loras" / f"{entry_id}.yaml"
@@ -231,7 +230,7 @@ def check_id(entry_id: str) -> str:
 
 def slug_for(path: str) -> str:
     """The id made from the file name; refuse a name that gives none."""
-    entry_id = slug(path)
+    entry_id = file_slug(path)
     if not entry_id:
         name = path.rsplit("/", 1)[-1]
         raise AddError(
@@ -239,14 +238,6 @@ def slug_for(path: str) -> str:
             "choose one with --id"
         )
     return entry_id
-
-
-def slug(path: str) -> str:
-    """An id from the file name: lower case, one '-' or '.' between words, at most 100 characters."""
-    stem = path.rsplit("/", 1)[-1].removesuffix(".safetensors").lower()
-    words = re.sub(r"[^a-z0-9.]+", "-", stem)
-    single = re.sub(r"[-.]{2,}", "-", words)  # the id pattern allows one separator between words
-    return single.strip("-.")[:MAX_ID].rstrip("-.")  # cut first, then strip: no id ends in '-'
 
 
 def _refuse_duplicates(root: Path, file: HubFile, entry_id: str) -> None:
@@ -320,43 +311,10 @@ def _sha256(value: object) -> str | None:
 # ----------------------------------------------------------------------------- the entry
 
 
-def _family(path: str) -> str:
-    lowered = path.lower()
-    return next((family for family in FAMILIES if family.lower() in lowered), "other")
-
-
-def _expert(path: str) -> str | None:
-    match = re.search(r"(?:^|[_\-/.])(high|low)(?:[_\-/.]|noise|$)", path, re.IGNORECASE)
-    return match.group(1).lower() if match else None
-
-
-def entry_data(entry_id: str, file: HubFile, claims: Claims, added: dt.date) -> Data:
-    """The fields of the new entry, in the order of the data files."""
-    data: Data = {
-        "id": entry_id,
-        "file": {"repo": file.repo, "path": file.path},
-        "generation": claims.generation or "2.1",
-        "task": claims.task or "T2V",
-    }
-    expert = _expert(file.path)
-    if expert:
-        data["expert"] = expert
-    data["family"] = _family(file.path)
-    claimed = _claimed(claims)
-    if claimed:
-        data["claimed"] = claimed
-    data["recommendation"] = "listed"
-    data["added"] = added
-    return data
-
-
-def _claimed(claims: Claims) -> Data:
-    rank = "adaptive" if claims.rank_adaptive else claims.rank
-    precision = {"fp8_e4m3fn": "fp8_e4m3"}.get(claims.precision or "", claims.precision)
-    found: Data = {"rank": rank, "average_rank": claims.average_rank or None}
-    if precision in ("bf16", "fp16", "fp32", "fp8_e4m3", "fp8_e5m2"):
-        found["precision"] = precision
-    return {key: value for key, value in found.items() if value is not None}
+def entry_data(entry_id: str, file: HubFile, added: dt.date) -> Data:
+    """The fields of the new entry, in the order of the data files; 2.1 and T2V where the name is silent."""
+    found = lora_fields(entry_id, file.repo, file.path)
+    return in_field_order({"generation": "2.1", "task": "T2V", **found, "added": added})
 
 
 def entry_text(data: Data, facts: HubFacts, claims: Claims) -> str:

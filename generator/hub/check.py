@@ -43,6 +43,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from generator.catalog.contradictions import file_contradictions
 from generator.catalog.models import HfLink, link_url
 from generator.catalog.snapshot import (
     DEAD,
@@ -67,7 +68,6 @@ from generator.hub.report import CandidateRow, FileWarning, Row, json_report, ma
 from generator.hub.repos import HubChecker, RepoQuery, group_by_repo
 from generator.hub.retry import Retrier, RetryPolicy
 from generator.hub.urls import UrlChecker
-from generator.lora.claims import file_contradictions
 
 
 def utc_now() -> str:

@@ -3,8 +3,9 @@
 Pure analysis, no I/O: from a parsed header (:mod:`~generator.lora.parse`), map every key onto a canonical Wan module (:mod:`~generator.lora.keys`), and derive
 format, rank, precision, alpha, dimensions and coverage (:mod:`~generator.lora.measure`), per-architecture fit
 (:mod:`~generator.lora.compatibility`), a training-base guess (:mod:`~generator.lora.guess`) and notes;
-contradictions with what a name or catalog claims live in :mod:`~generator.lora.claims`. The algorithm follows
-``wan-lora-format.md`` §5 (inference) and §6 (compatibility).
+what a file name claims is read by :mod:`~generator.lora.filename`, contradictions with it live in
+:mod:`~generator.lora.claims` (with a catalog entry: :mod:`generator.catalog.contradictions`). The algorithm
+follows ``wan-lora-format.md`` §5 (inference) and §6 (compatibility).
 """
 
 from __future__ import annotations

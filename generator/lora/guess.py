@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from generator.lora.architectures import ARCHITECTURES
-from generator.lora.claims import claimed_architectures, claims_from_filename, claims_from_text
 from generator.lora.facts import BaseGuess, Claims, Confidence, DimSignature, GuessSource
+from generator.lora.filename import claimed_architectures, claims_from_filename, claims_from_text
 from generator.vocabulary import NoiseLevel
 
 _SIZE_BY_DIM = {1536: ("wan2.1-t2v-1.3b",), 3072: ("wan2.2-ti2v-5b",)}

@@ -23,6 +23,7 @@ from generator.lora.facts import (
 from generator.lora.keys import Key
 from generator.lora.modules import Module, generic_name
 from generator.lora.parse import TensorSpec
+from generator.vocabulary import HEADER_PRECISION, Precision
 
 _VOTED_FORMATS: dict[str, KeyFormat] = {
     "comfyui": "comfyui",
@@ -122,13 +123,17 @@ def _weighted_mean(pairs: list[LoraPair]) -> float | None:
     return round(sum(p.rank * (p.in_features + p.out_features) for p in pairs) / total, 2)
 
 
-_DTYPES: dict[str, tuple[str, int]] = {
-    "F64": ("fp64", 8),
+_PRECISIONS: dict[str, tuple[Precision, int]] = {
     "F32": ("fp32", 4),
     "BF16": ("bf16", 2),
     "F16": ("fp16", 2),
-    "F8_E4M3": ("fp8_e4m3fn", 1),
+    "F8_E4M3": ("fp8_e4m3", 1),
     "F8_E5M2": ("fp8_e5m2", 1),
+}
+"""Safetensors dtypes a catalog precision names, with their bytes per element."""
+_DTYPES: dict[str, tuple[str, int]] = {
+    **{dtype: (HEADER_PRECISION[precision], size) for dtype, (precision, size) in _PRECISIONS.items()},
+    "F64": ("fp64", 8),
     "I64": ("int64", 8),
     "I32": ("int32", 4),
     "I16": ("int16", 2),
@@ -136,6 +141,7 @@ _DTYPES: dict[str, tuple[str, int]] = {
     "U8": ("uint8", 1),
     "BOOL": ("bool", 1),
 }
+"""Every safetensors dtype → its name in file names and in the analysis, and its bytes per element."""
 MIXED_SHARE = 0.05
 """A dtype holding at least this share of the weight bytes makes the precision ``mixed``."""
 

@@ -15,7 +15,6 @@ import functools
 import importlib.metadata
 import importlib.resources
 import json
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,27 +24,15 @@ import yaml
 from pydantic import BaseModel
 
 from generator.catalog import models as m
+from generator.catalog.new_lora import file_slug, in_field_order, lora_fields, slug
 from generator.catalog.recipes import Recipe
 from generator.catalog.validate import Catalog, load_catalog
 from generator.errors import ExitCode
 from generator.files import write_atomic
-from generator.lora.claims import claims_from_filename
-from generator.recipes.recipe import Lookup, architecture, loads_wan_lora, recipe_data
+from generator.recipes.recipe import Lookup, loads_wan_lora, recipe_data
 
 PACKAGE = "comfyui-workflow-templates-json"
 MODULE = "comfyui_workflow_templates_json"
-FAMILIES = (
-    "Lightning",
-    "lightx2v",
-    "rCM",
-    "FastWan",
-    "FusionX",
-    "Phantom",
-    "CausVid",
-    "AccVid",
-    "Pusa",
-    "SCAIL",
-)
 _HEADER = (
     "# yaml-language-server: $schema=../../schemas/{schema}.schema.json\n"
     "# Written by `python -m generator import-templates` from {package} {version}: "
@@ -130,7 +117,7 @@ def import_templates(root: Path, today: dt.date, templates: Templates | None = N
     written: list[Path] = []
     for lora_id, lora in sorted(new_loras.items()):
         target = data_dir / "loras" / f"{lora_id}.yaml"
-        entry = _ordered_lora({**lora, "added": _added(target, today)})
+        entry = in_field_order({**lora, "added": _added(target, today)})
         written += _write(target, entry, m.Lora, "lora", templates.version)
     for recipe_id, recipe in sorted(recipes.items()):
         target = data_dir / "recipes" / f"{recipe_id}.yaml"
@@ -142,12 +129,6 @@ def import_templates(root: Path, today: dt.date, templates: Templates | None = N
             stale.unlink()
             written.append(stale)
     return written
-
-
-def slug(text: str) -> str:
-    """An id from a name: lower case, one '-' or '.' between words."""
-    words = re.sub(r"[^a-z0-9.]+", "-", text.lower())
-    return re.sub(r"[-.]{2,}", "-", words).strip("-.")[:100].rstrip("-.")
 
 
 def _lora_links(workflow: Data) -> dict[str, tuple[str, str]]:
@@ -173,51 +154,11 @@ def _lora_id(
     for lora_id, entry in new.items():
         if entry["file"] == {"repo": repo, "path": path}:
             return lora_id
-    lora_id = slug(path.rsplit("/", 1)[-1].removesuffix(".safetensors"))
+    lora_id = file_slug(path)
     if lora_id in {lora.id for lora in catalog.loras} | set(new):  # the same name in another repo
         lora_id = f"{lora_id}-{slug(repo.split('/')[0])}"
-    new[lora_id] = _lora_entry(lora_id, repo, path)
+    new[lora_id] = {**lora_fields(lora_id, repo, path), "source": "official-templates"}
     return lora_id
-
-
-def _lora_entry(lora_id: str, repo: str, path: str) -> Data:
-    claims = claims_from_filename(path)
-    data: Data = {"id": lora_id, "file": {"repo": repo, "path": path}}
-    if claims.generation:
-        data["generation"] = claims.generation
-    if claims.task:
-        data["task"] = claims.task
-    match = re.search(r"(?:^|[_\-/.])(high|low)(?:[_\-/.]|noise|$)", path, re.IGNORECASE)
-    if match:
-        data["expert"] = match.group(1).lower()
-    data["family"] = next((f for f in FAMILIES if f.lower() in path.lower()), "other")
-    claimed: Data = {"rank": "adaptive" if claims.rank_adaptive else claims.rank}
-    if claims.precision in ("bf16", "fp16", "fp32"):
-        claimed["precision"] = claims.precision
-    claimed = {key: value for key, value in claimed.items() if value is not None}
-    if claimed:
-        data["claimed"] = claimed
-    data["recommendation"] = "listed"
-    data["source"] = "official-templates"
-    return data
-
-
-_LORA_ORDER = (
-    "id",
-    "file",
-    "generation",
-    "task",
-    "expert",
-    "family",
-    "claimed",
-    "recommendation",
-    "source",
-    "added",
-)
-
-
-def _ordered_lora(data: Data) -> Data:
-    return {key: data[key] for key in _LORA_ORDER if key in data}
 
 
 def _model_lookup(catalog: Catalog) -> Any:
@@ -258,4 +199,4 @@ def _write(target: Path, data: Data, model: type[BaseModel], schema: str, versio
     return [target] if write_atomic(target, text) else []
 
 
-__all__ = ["PACKAGE", "Templates", "architecture", "import_templates", "installed"]
+__all__ = ["PACKAGE", "Templates", "import_templates", "installed"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from generator.catalog.recipes import ComfyFolder
+from generator.lora.filename import model_architecture, named_expert
 from generator.recipes.read import (
     BYPASSED,
     LORA_NODES,
@@ -52,7 +53,6 @@ _LOADER_FOLDERS = {
 }
 FOLDERS: tuple[str, ...] = get_args(ComfyFolder)
 _MODEL_SUFFIXES = (".safetensors", ".gguf", ".pth", ".ckpt", ".pt", ".bin")
-_EXPERT = re.compile(r"(?:^|[_\-.])(high|low)(?:[_\-.]|noise|$)", re.IGNORECASE)
 _PLAIN = re.compile(r"video_wan2_[12]_[\d.]+B_(t2v|i2v|ti2v)", re.IGNORECASE)
 
 
@@ -71,31 +71,12 @@ def loads_wan_lora(name: str, workflow: Json) -> bool:
     return any(n.get("type") in LORA_NODES for s in scopes(workflow) for n in s.nodes.values())
 
 
-def architecture(model_file: str | None) -> str | None:
-    """The catalog architecture a model file is, from its name (None for variants with their own)."""
-    name = (model_file or "").lower().replace("-", "_")
-    if match := re.search(r"wan2\.2_(t2v|i2v)_(?:high|low)_noise_14b", name):
-        return f"wan2.2-{match.group(1)}-a14b"
-    if "wan2.2_ti2v_5b" in name:
-        return "wan2.2-ti2v-5b"
-    if match := re.search(r"wan2[._]1_(t2v|i2v)_(?:(14b)|(1\.3b))", name):
-        size = "14b" if match.group(2) else "1.3b"
-        return f"wan2.1-{match.group(1)}-{size}" if match.group(1) == "t2v" or size == "14b" else None
-    return None
-
-
-def expert(model_file: str | None) -> str | None:
-    """The noise expert a model file names."""
-    match = _EXPERT.search(model_file or "")
-    return match.group(1).lower() if match else None
-
-
 def recipe_data(name: str, title: str | None, workflow: Json, lookup: Lookup) -> Data:
     """The recipe's fields except id, source and added (which the importer adds)."""
     notes: list[str] = []
     lora_path, default_path = _paths(workflow, notes)
     models = [stage.model_file for stage in (*lora_path, *default_path)]
-    arch = next((found for found in map(architecture, models) if found), None)
+    arch = next((found for found in map(model_architecture, models) if found), None)
     plain = bool(_PLAIN.fullmatch(name)) and arch is not None
     data: Data = {
         "title": title or name,
@@ -179,7 +160,10 @@ def _ordered(stages: list[Stage]) -> list[Stage]:
     rank = {"high": 0, "low": 1}
     return sorted(
         stages,
-        key=lambda s: (rank.get(expert(s.model_file) or "", 2), _int(s.settings.get("start_at_step")) or 0),
+        key=lambda s: (
+            rank.get(named_expert(s.model_file) or "", 2),
+            _int(s.settings.get("start_at_step")) or 0,
+        ),
     )
 
 
@@ -189,10 +173,10 @@ def _path_data(label: str, stages: list[Stage], lookup: Lookup) -> Data:
 
 def _stage_data(stage: Stage, lookup: Lookup) -> Data:
     data: Data = {}
-    noise = expert(stage.model_file)
+    noise = named_expert(stage.model_file)
     if noise:
         data["expert"] = noise
-    model = lookup.model_id(stage.model_file, architecture(stage.model_file), noise)
+    model = lookup.model_id(stage.model_file, model_architecture(stage.model_file), noise)
     if model:
         data["model"] = model
     if stage.model_file:
