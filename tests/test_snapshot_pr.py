@@ -166,18 +166,14 @@ class TestPlan:
         """Commit on the fresh branch, push it (never forced), open the PR, then close and delete the old."""
         decision = Decision(Kind.OPEN, RUN, close=(12,), delete=("link-check/hub-snapshot-12-1",))
         commands = sp.plan(decision, base="main", repo="o/r", run_url=RUN_URL)
-        assert [c.argv[:3] for c in commands] == [
-            ("git", "switch", "--create"),
-            ("git", "add", "--"),
-            ("git", "-c", "user.name=github-actions[bot]"),
-            ("git", "push", "origin"),
-            ("gh", "pr", "create"),
-            ("gh", "pr", "close"),
-            ("gh", "api", "--method"),
-        ]
-        assert commands[0].argv == ("git", "switch", "--create", RUN)
-        assert commands[3].argv == ("git", "push", "origin", f"HEAD:refs/heads/{RUN}")
-        create = commands[4]
+        assert [c.argv[:2] for c in commands] == [
+            ("git", "fetch"), ("git", "switch"), ("git", "add"), ("git", "-c"), ("git", "switch"),
+            ("git", "checkout"), ("git", "-c"), ("git", "push"), ("gh", "pr"), ("gh", "pr"), ("gh", "api"),
+        ]  # fmt: skip
+        assert commands[0].argv[-2:] == ("origin", "refs/heads/main")  # the base's current tip
+        assert commands[4].argv[-2:] == (RUN, "FETCH_HEAD")
+        assert commands[7].argv == ("git", "push", "--quiet", "origin", f"HEAD:refs/heads/{RUN}")
+        create = commands[8]
         assert create.argv == (
             "gh", "pr", "create", "--repo", "o/r", "--base", "main", "--head", RUN,
             "--title", sp.TITLE, "--body-file", "-",
@@ -185,10 +181,10 @@ class TestPlan:
         assert create.stdin is not None
         assert "Supersedes #12." in create.stdin
         assert f"[scheduled link check]({RUN_URL})" in create.stdin
-        assert commands[5].argv == (
+        assert commands[9].argv == (
             "gh", "pr", "close", "--repo", "o/r", "12", "--comment", sp.superseded_comment(RUN, RUN_URL)
         )  # fmt: skip
-        assert commands[6].argv == (
+        assert commands[10].argv == (
             "gh", "api", "--method", "DELETE", "repos/o/r/git/refs/heads/link-check/hub-snapshot-12-1"
         )  # fmt: skip
 
@@ -241,19 +237,77 @@ class TestPlan:
             sp.parse_pulls("{}")
 
 
-class FakeGit:
-    """Runs git for real in a clone; records gh commands and answers nothing."""
+REFUSED = "refusing to allow a GitHub App to create or update workflow without workflows permission"
+GITHUB_RULE = f"""#!/bin/sh
+# GitHub's rule for a token without the `workflows` permission: no pushed branch (new or not) may hold
+# workflow files that differ from the base branch's current tip.
+tip=$(git rev-parse refs/heads/main)
+while read -r old new ref; do
+  [ "$ref" = refs/heads/main ] && continue
+  [ "$new" = 0000000000000000000000000000000000000000 ] && continue
+  if [ -n "$(git diff --name-only "$tip" "$new" -- .github/workflows)" ]; then
+    echo "{REFUSED}" >&2
+    exit 1
+  fi
+done
+"""
 
-    def __init__(self, clone: Path) -> None:
-        self.clone = clone
+
+class Remote:
+    """A bare `origin` that refuses workflow changes as GitHub does, a maintainer's clone that moves its
+    main, and the run's checkout: a shallow clone of main as it was when the run started."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.origin, self.maintainer, self.run = (
+            tmp_path / "origin.git",
+            tmp_path / "maintainer",
+            tmp_path / "run",
+        )
+        _git(tmp_path, "init", "--bare", "--quiet", str(self.origin))
+        hook = self.origin / "hooks" / "pre-receive"
+        hook.write_text(GITHUB_RULE, encoding="utf-8")
+        hook.chmod(0o755)
+        _git(tmp_path, "clone", "--quiet", str(self.origin), str(self.maintainer))
+        self.commit({SNAPSHOT: "{}\n", WORKFLOW: "on: push  # v1\n"}, "seed")
+        _git(tmp_path, "clone", "--quiet", "--depth=1", f"file://{self.origin}", str(self.run))
+
+    def commit(self, files: dict[str, str], message: str) -> str:
+        """Commit `files` on the maintainer's main and push it: main moves on the remote."""
+        for name, text in files.items():
+            (self.maintainer / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.maintainer / name).write_text(text, encoding="utf-8")
+        _git(self.maintainer, "add", ".")
+        _git(self.maintainer, "commit", "--quiet", "-m", message)
+        _git(self.maintainer, "push", "--quiet", "origin", "HEAD:refs/heads/main")
+        return _git(self.origin, "rev-parse", "main")
+
+    def show(self, ref: str, name: str) -> str:
+        """A file as `ref` holds it on the remote."""
+        return _git(self.origin, "show", f"{ref}:{name}")
+
+
+SNAPSHOT, WORKFLOW = "data/hub-snapshot.json", ".github/workflows/ci.yml"
+
+
+class FakeGit:
+    """Runs git for real in the run's clone; records gh commands, and carries out a branch deletion
+    (`gh api --method DELETE …/git/refs/heads/X`) on the bare remote as GitHub would."""
+
+    def __init__(self, clone: Path, origin: Path | None = None, refuse: tuple[str, ...] = ()) -> None:
+        self.clone, self.origin, self.refuse = clone, origin, refuse
         self.gh: list[Command] = []
 
     def __call__(self, command: Command) -> str:
-        if command.argv[0] == "gh":
-            self.gh.append(command)
-            return ""
-        done = subprocess.run(command.argv, cwd=self.clone, capture_output=True, text=True, check=True)
-        return done.stdout
+        if command.argv[0] != "gh":
+            done = subprocess.run(command.argv, cwd=self.clone, capture_output=True, text=True, check=True)
+            return done.stdout
+        self.gh.append(command)
+        if command.argv[1:3] in {tuple(self.refuse[i : i + 2]) for i in range(0, len(self.refuse), 2)}:
+            raise subprocess.CalledProcessError(1, list(command.argv), stderr="HTTP 422")
+        ref = command.argv[-1].partition("/git/refs/")[2]
+        if command.argv[1:4] == ("api", "--method", "DELETE") and self.origin is not None:
+            _git(self.origin, "update-ref", "-d", f"refs/{ref}")
+        return ""
 
 
 def _git(cwd: Path, *args: str) -> str:
@@ -262,36 +316,82 @@ def _git(cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_open_plan_pushes_a_new_branch_and_leaves_main_alone(tmp_path: Path) -> None:
-    """The planned git commands, run in a real clone: the new branch holds one commit on top of the run's
-    commit, touching only the snapshot; the remote's main and the old branch are unchanged."""
-    origin, clone = tmp_path / "origin.git", tmp_path / "clone"
-    _git(tmp_path, "init", "--bare", "--quiet", str(origin))
-    _git(tmp_path, "clone", "--quiet", str(origin), str(clone))
-    (clone / "data").mkdir()
-    (clone / "data" / "hub-snapshot.json").write_text("{}\n", encoding="utf-8")
-    _git(clone, "add", ".")
-    _git(clone, "commit", "--quiet", "-m", "seed")
-    _git(clone, "push", "--quiet", "origin", "HEAD:refs/heads/main", f"HEAD:refs/heads/{LEGACY}")
-    main_before = _git(origin, "rev-parse", "main")
-    (clone / "data" / "hub-snapshot.json").write_text('{"new": true}\n', encoding="utf-8")
-    fake = FakeGit(clone)
-    decision = sp.carry_out(
+def _refs(remote: Remote) -> set[str]:
+    """The branches on the remote."""
+    return set(_git(remote.origin, "for-each-ref", "--format=%(refname)").split())
+
+
+def _open(remote: Remote, fake: FakeGit, pulls: str = "[]", branches: str = "") -> Decision:
+    """`carry_out` for a run whose check changed the snapshot, with this run's fresh branch."""
+    return sp.carry_out(
         changed=True,
         exit_code=0,
         candidate=RUN,
         base="main",
         execute=fake,
-        list_pulls=lambda: json.dumps([{"number": 3, "headRefName": LEGACY, "isCrossRepository": False}]),
-        list_branches=lambda: f"refs/heads/{LEGACY}\n",
+        list_pulls=lambda: pulls,
+        list_branches=lambda: branches,
         repo="o/r",
     )
+
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+@needs_git
+def test_the_github_rule_refuses_a_branch_cut_from_the_stale_checkout(tmp_path: Path) -> None:
+    """The remote's hook does bite: the old way (a branch cut from the run's checkout, after a workflow
+    change reached main) is refused, which is issue 26's first point."""
+    remote = Remote(tmp_path)
+    remote.commit({WORKFLOW: "on: push  # v2, merged while the run was checking\n"}, "ci: bump")
+    (remote.run / SNAPSHOT).write_text('{"new": true}\n', encoding="utf-8")
+    _git(remote.run, "switch", "--quiet", "--create", RUN)
+    _git(remote.run, "commit", "--quiet", "-am", "snapshot")
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        _git(remote.run, "push", "origin", f"HEAD:refs/heads/{RUN}")
+    assert REFUSED in refused.value.stderr
+
+
+@needs_git
+@pytest.mark.parametrize(
+    "moved",
+    [
+        pytest.param({WORKFLOW: "on: push  # v2\n"}, id="a-workflow-changed"),
+        pytest.param({WORKFLOW: "on: push  # v2\n", SNAPSHOT: '{"merged": 1}\n'}, id="workflow-and-snapshot"),
+        pytest.param({"data/loras/new.yaml": "id: new\n"}, id="an-entry-added"),
+    ],
+)
+def test_the_branch_is_cut_from_the_base_branch_tip(tmp_path: Path, moved: dict[str, str]) -> None:
+    """Main moved after the run's checkout: the pushed branch is one commit on main's current tip that
+    changes the snapshot alone (to exactly the run's file), GitHub's rule accepts it, main is untouched,
+    and the superseded branch is deleted after the pull request is opened."""
+    remote = Remote(tmp_path)
+    _git(remote.maintainer, "push", "--quiet", "origin", f"HEAD:refs/heads/{LEGACY}")
+    tip = remote.commit(moved, "main moves on")
+    new = '{"new": true}\n'
+    (remote.run / SNAPSHOT).write_text(new, encoding="utf-8")
+    fake = FakeGit(remote.run, remote.origin)
+    pulls = json.dumps([{"number": 3, "headRefName": LEGACY, "isCrossRepository": False}])
+    decision = _open(remote, fake, pulls, f"refs/heads/{LEGACY}\n")
     assert decision == Decision(Kind.OPEN, RUN, close=(3,), delete=(LEGACY,))
-    assert _git(origin, "rev-parse", "main", LEGACY).split() == [main_before, main_before]
-    assert _git(origin, "rev-parse", f"{RUN}~1") == main_before
-    assert _git(origin, "diff", "--name-only", "main", RUN) == "data/hub-snapshot.json"
+    assert _git(remote.origin, "rev-parse", "main", f"{RUN}~1").split() == [tip, tip]
+    assert _git(remote.origin, "diff", "--name-only", "main", RUN) == SNAPSHOT
+    assert remote.show(RUN, SNAPSHOT) + "\n" == new
+    assert _refs(remote) == {"refs/heads/main", f"refs/heads/{RUN}"}
     assert [c.argv[1:3] for c in fake.gh] == [("pr", "create"), ("pr", "close"), ("api", "--method")]
+
+
+@needs_git
+def test_facts_already_on_the_base_tip_open_nothing(tmp_path: Path) -> None:
+    """Last week's snapshot PR merged while this run was checking and this run found the same facts:
+    the snapshot differs from the checkout but not from main's tip, so nothing is pushed or opened."""
+    remote = Remote(tmp_path)
+    remote.commit({SNAPSHOT: '{"new": true}\n'}, "Refresh the Hub snapshot (#41)")
+    (remote.run / SNAPSHOT).write_text('{"new": true}\n', encoding="utf-8")
+    fake = FakeGit(remote.run, remote.origin)
+    assert _open(remote, fake) == Decision(Kind.NOTHING)
+    assert fake.gh == []
+    assert _refs(remote) == {"refs/heads/main"}
 
 
 class TestCli:
@@ -321,8 +421,14 @@ class TestCli:
         )  # fmt: skip
         assert sp.run(args) == 0
         lines = capsys.readouterr().out.splitlines()
-        assert lines[0] == f"git switch --create {RUN}"
-        assert lines[4].startswith(f"gh pr create --repo o/r --base main --head {RUN} ")
+        fetch = "git fetch --quiet --no-tags --depth=1 origin refs/heads/main"
+        assert lines[:3] == [
+            fetch,
+            "git hash-object -- data/hub-snapshot.json",
+            f"git ls-tree FETCH_HEAD -- {SNAPSHOT}",
+        ]
+        assert lines[3] == fetch
+        assert lines[11].startswith(f"gh pr create --repo o/r --base main --head {RUN} ")
         assert lines[-1] == f"snapshot-pr: open from {RUN}; closed #12; deleted link-check/hub-snapshot-12-1"
 
     @pytest.mark.parametrize(

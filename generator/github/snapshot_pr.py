@@ -1,10 +1,12 @@
 """Propose the refreshed Hub snapshot as a pull request (`python -m generator snapshot-pr`).
 
 Every run that has new facts commits them to a **fresh branch** named after the run,
-``link-check/hub-snapshot-<run id>-<attempt>``, and opens a pull request from it; the pull requests of
-earlier runs are then closed and their branches deleted. No push ever rewrites an existing branch, so
-a branch cut from an older ``main`` (older workflow files) is never force-pushed, which GitHub refuses
-to any token without the ``workflows`` permission (``GITHUB_TOKEN`` can never have it).
+``link-check/hub-snapshot-<run id>-<attempt>``, cut from the base branch's *current* tip (fetched
+just before, see :mod:`generator.github.branch`), and opens a pull request from it; the pull requests
+of earlier runs are then closed and their branches deleted. No push ever rewrites a branch, and no
+pushed tree differs from the base's tip in anything but the snapshot: GitHub refuses any other
+difference in a workflow file to a token without the ``workflows`` permission (``GITHUB_TOKEN`` can
+never have it). Whether the snapshot changed is judged against that tip too.
 
 The decision is a pure function of the facts the workflow gathers; running it is a thin layer over
 ``git`` and the ``gh`` CLI, so the rule can be tested without GitHub.
@@ -45,6 +47,7 @@ from pathlib import Path
 from generator.catalog.snapshot import read_snapshot
 from generator.errors import DataError, ExitCode
 from generator.github import gh
+from generator.github.branch import SNAPSHOT_PATH, commit_commands, differs_from_base
 from generator.github.gh import Command, Executor
 from generator.hub.discover import candidate_rows
 from generator.hub.report import candidate_lines
@@ -53,10 +56,7 @@ from generator.settings import Settings
 BRANCH_PREFIX = "link-check/hub-snapshot"
 BRANCH = re.compile(rf"{re.escape(BRANCH_PREFIX)}(?:-[0-9]+-[0-9]+)?")
 """Our branches: ``link-check/hub-snapshot-<run id>-<attempt>``, or the fixed name older runs used."""
-SNAPSHOT_PATH = "data/hub-snapshot.json"
 TITLE = "Refresh the Hub snapshot"
-COMMIT_MESSAGE = "Refresh the Hub snapshot (scheduled link check)"
-BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
 PERMISSION_HINT = (
     "the token may not open pull requests: configure the GitHub App, or enable Settings → Actions → General"
     ' → "Allow GitHub Actions to create and approve pull requests" (MAINTAINING.md, "Snapshot pull requests")'
@@ -213,16 +213,8 @@ def plan(
 
 def _open_commands(decision: Decision, base: str, repo: str | None, body: str) -> list[Command]:
     branch = _branch(decision)
-    name, email = BOT
-    identity = ("-c", f"user.name={name}", "-c", f"user.email={email}")
     create = ("--base", base, "--head", branch, "--title", TITLE, "--body-file", "-")
-    return [
-        Command(("git", "switch", "--create", branch)),
-        Command(("git", "add", "--", SNAPSHOT_PATH)),
-        Command(("git", *identity, "commit", "--quiet", "--message", COMMIT_MESSAGE)),
-        Command(("git", "push", "origin", f"HEAD:refs/heads/{branch}")),  # a new branch: never --force
-        gh.gh(repo, "pr", "create", *create, stdin=body),
-    ]
+    return [*commit_commands(branch, base), gh.gh(repo, "pr", "create", *create, stdin=body)]
 
 
 def list_pulls_command(repo: str | None = None) -> Command:
@@ -276,14 +268,21 @@ def carry_out(
     app_token: bool = False,
     extra: str = "",
 ) -> Decision:
-    """List the pull requests and branches, decide, and run the resulting commands through `execute`."""
-    decision = decide(
-        changed=changed,
-        exit_code=exit_code,
-        pulls=parse_pulls(list_pulls()),
-        branches=parse_branches(list_branches()),
-        candidate=candidate,
-    )
+    """List the pull requests and branches, decide, and run the resulting commands through `execute`.
+
+    `changed` says the check changed the snapshot of the run's checkout; it counts only if the snapshot
+    also differs from the base's current tip (a merge may have brought the same facts meanwhile).
+    """
+    pulls, branches = parse_pulls(list_pulls()), parse_branches(list_branches())
+
+    def decide_for(changed: bool) -> Decision:
+        return decide(
+            changed=changed, exit_code=exit_code, pulls=pulls, branches=branches, candidate=candidate
+        )
+
+    decision = decide_for(changed)  # refuses a bad exit code or branch before any git command runs
+    if decision.kind is Kind.OPEN and not differs_from_base(base, execute):
+        decision = decide_for(False)
     for command in plan(decision, base=base, repo=repo, run_url=run_url, app_token=app_token, extra=extra):
         execute(command)
     return decision
