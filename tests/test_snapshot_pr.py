@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import shutil
@@ -394,6 +395,43 @@ def test_facts_already_on_the_base_tip_open_nothing(tmp_path: Path) -> None:
     assert _refs(remote) == {"refs/heads/main"}
 
 
+@needs_git
+def test_a_refused_pull_request_leaves_no_branch_behind(tmp_path: Path) -> None:
+    """`gh pr create` fails after the push (the token may not open pull requests): the branch just pushed
+    is deleted at once, the older pull request stays open, and the failure is still raised."""
+    remote = Remote(tmp_path)
+    (remote.run / SNAPSHOT).write_text('{"new": true}\n', encoding="utf-8")
+    fake = FakeGit(remote.run, remote.origin, refuse=("pr", "create"))
+    pulls = json.dumps([{"number": 3, "headRefName": LEGACY, "isCrossRepository": False}])
+    with pytest.raises(subprocess.CalledProcessError):
+        _open(remote, fake, pulls)
+    assert _refs(remote) == {"refs/heads/main"}
+    assert [c.argv[1:4] for c in fake.gh] == [("pr", "create", "--repo"), ("api", "--method", "DELETE")]
+    assert fake.gh[1].argv[-1] == f"repos/o/r/git/refs/heads/{RUN}"
+
+
+def test_a_failing_clean_up_does_not_hide_the_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    """When the clean-up fails too, the original failure is raised and the clean-up's is on stderr; the
+    commands after the failing one never run."""
+    ran: list[tuple[str, ...]] = []
+
+    def execute(command: Command) -> str:
+        ran.append(command.argv)
+        if command.argv[0] in {"create", "delete"}:
+            raise subprocess.CalledProcessError(1, list(command.argv), stderr=f"{command.argv[0]} refused")
+        return ""
+
+    commands = [
+        Command(("push",)),
+        Command(("create",), on_failure=Command(("delete",))),
+        Command(("close",)),
+    ]
+    with pytest.raises(subprocess.CalledProcessError, match="'create'"):
+        gh.execute_all(commands, execute)
+    assert ran == [("push",), ("create",), ("delete",)]
+    assert "clean-up: delete failed: delete refused" in capsys.readouterr().err
+
+
 class TestCli:
     """`python -m generator snapshot-pr` through the CLI's parser and the stage's run, never touching GitHub."""
 
@@ -449,7 +487,8 @@ class TestCli:
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """GitHub's refusal to let the workflow token open PRs fails the step and names the fix."""
-        monkeypatch.setattr(gh, "subprocess_executor", _refusing)
+        ran: list[tuple[str, ...]] = []
+        monkeypatch.setattr(gh, "subprocess_executor", functools.partial(_refusing, ran))
         args = self.parse(
             tmp_path, "--changed", "true", "--exit-code", "0", "--branch", RUN, "--base", "main"
         )
@@ -457,13 +496,35 @@ class TestCli:
         err = capsys.readouterr().err
         assert "Allow GitHub Actions to create and approve pull requests" in err
         assert "MAINTAINING.md" in err
+        assert ran[-1] == (
+            "gh",
+            "api",
+            "--method",
+            "DELETE",
+            f"repos/{{owner}}/{{repo}}/git/refs/heads/{RUN}",
+        )
+
+    def test_dry_run_shows_the_clean_up(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The dry run says which branch a refused pull request would have deleted."""
+        monkeypatch.setattr(gh, "subprocess_executor", _forbidden)
+        args = self.parse(
+            tmp_path, "--changed", "true", "--exit-code", "0", "--branch", RUN, "--base", "main", "--dry-run"
+        )
+        assert sp.run(args) == 0
+        out = capsys.readouterr().out
+        assert (
+            f"  # if it fails: gh api --method DELETE 'repos/{{owner}}/{{repo}}/git/refs/heads/{RUN}'" in out
+        )
 
 
 def _forbidden(command: Command) -> str:
     raise AssertionError(f"dry run executed {command.argv}")
 
 
-def _refusing(command: Command) -> str:
+def _refusing(ran: list[tuple[str, ...]], command: Command) -> str:
+    ran.append(command.argv)
     if command.argv[:3] == ("gh", "pr", "create"):
         message = (
             "pull request create failed: GitHub Actions is not permitted to create or approve pull requests"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +25,15 @@ BODY_LIMIT = 60_000
 
 @dataclass(frozen=True)
 class Command:
-    """One `git` or `gh` invocation; `stdin` feeds `--body-file -`."""
+    """One `git` or `gh` invocation; `stdin` feeds `--body-file -`.
+
+    `on_failure` runs when this command fails, before the failure is reported: it undoes what the
+    commands before it left behind (a pushed branch whose pull request could not be opened).
+    """
 
     argv: tuple[str, ...]
     stdin: str | None = None
+    on_failure: Command | None = None
 
 
 Executor = Callable[[Command], str]
@@ -61,7 +67,31 @@ def printing_executor(command: Command) -> str:
     """Dry run: print the command line (and the size of its stdin) instead of running it."""
     suffix = f"  # stdin: {len(command.stdin):,} characters" if command.stdin is not None else ""
     print(shlex.join(command.argv) + suffix)
+    if command.on_failure is not None:
+        print(f"  # if it fails: {shlex.join(command.on_failure.argv)}")
     return ""
+
+
+def execute_all(commands: list[Command], execute: Executor) -> None:
+    """Run `commands` in order and stop at the first failure, after running its `on_failure`.
+
+    The original failure is the one raised; a failing clean-up only adds a line on stderr (what it
+    should have removed is then removed by the next run).
+    """
+    for command in commands:
+        try:
+            execute(command)
+        except subprocess.CalledProcessError:
+            if command.on_failure is not None:
+                _clean_up(command.on_failure, execute)
+            raise
+
+
+def _clean_up(command: Command, execute: Executor) -> None:
+    try:
+        execute(command)
+    except subprocess.CalledProcessError as error:
+        print(failure_message("clean-up", error), file=sys.stderr)
 
 
 def source(path: Path | None, command: Command, execute: Executor) -> Callable[[], str]:

@@ -27,7 +27,8 @@ or usage error)
 =======================  ========================  ===============================================
 
 In every case, snapshot branches without an open pull request (a PR closed by hand, a push whose PR
-could not be opened) are deleted. Pull requests and branches are ours only if the branch name has
+could not be opened and whose deletion failed) are deleted. When GitHub refuses to open the pull
+request, the branch this run just pushed is deleted at once, before the failure is reported. Pull requests and branches are ours only if the branch name has
 the shape above (or is the old fixed ``link-check/hub-snapshot``) and, for a PR, its head lives in this
 repository: a fork's PR is never touched, whatever its branch is called.
 """
@@ -40,7 +41,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -204,17 +205,26 @@ def plan(
     else:
         comment = stale_comment(run_url)
     commands += [gh.gh(repo, "pr", "close", str(number), "--comment", comment) for number in decision.close]
-    commands += [
-        Command(("gh", "api", "--method", "DELETE", f"repos/{gh.api_repo(repo)}/git/refs/heads/{name}"))
-        for name in decision.delete
-    ]
+    commands += [delete_branch_command(repo, name) for name in decision.delete]
     return commands
 
 
 def _open_commands(decision: Decision, base: str, repo: str | None, body: str) -> list[Command]:
+    """Commit and push the new branch, then open the pull request; if GitHub refuses the pull request,
+    the branch just pushed is deleted at once rather than left behind as an orphan."""
     branch = _branch(decision)
-    create = ("--base", base, "--head", branch, "--title", TITLE, "--body-file", "-")
-    return [*commit_commands(branch, base), gh.gh(repo, "pr", "create", *create, stdin=body)]
+    create = gh.gh(
+        repo, "pr", "create", "--base", base, "--head", branch, "--title", TITLE, "--body-file", "-"
+    )
+    return [
+        *commit_commands(branch, base),
+        replace(create, stdin=body, on_failure=delete_branch_command(repo, branch)),
+    ]
+
+
+def delete_branch_command(repo: str | None, name: str) -> Command:
+    """The `gh` command deleting branch `name` of the repository."""
+    return Command(("gh", "api", "--method", "DELETE", f"repos/{gh.api_repo(repo)}/git/refs/heads/{name}"))
 
 
 def list_pulls_command(repo: str | None = None) -> Command:
@@ -283,8 +293,9 @@ def carry_out(
     decision = decide_for(changed)  # refuses a bad exit code or branch before any git command runs
     if decision.kind is Kind.OPEN and not differs_from_base(base, execute):
         decision = decide_for(False)
-    for command in plan(decision, base=base, repo=repo, run_url=run_url, app_token=app_token, extra=extra):
-        execute(command)
+    gh.execute_all(
+        plan(decision, base=base, repo=repo, run_url=run_url, app_token=app_token, extra=extra), execute
+    )
     return decision
 
 
