@@ -24,6 +24,7 @@ from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, PackageL
 from markupsafe import Markup, escape
 
 from generator.catalog import models as m
+from generator.catalog.contradictions import file_contradictions
 from generator.catalog.recipes import Recipe
 from generator.catalog.snapshot import (
     Candidate,
@@ -36,7 +37,7 @@ from generator.catalog.snapshot import (
 )
 from generator.catalog.validate import Catalog
 from generator.lora.architectures import ARCHITECTURES
-from generator.lora.claims import claims_from_filename, file_contradictions
+from generator.lora.claims import claims_from_filename
 from generator.lora.facts import HeaderFacts, Verdict
 from generator.site import setups
 from generator.site.reader import ReaderMixin, comfy_command, fenced_lines
