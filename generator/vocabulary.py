@@ -7,6 +7,7 @@ spelling is added here and nowhere else.
 from __future__ import annotations
 
 from typing import Literal, get_args
+from urllib.parse import quote
 
 HUB_URL = "https://huggingface.co"
 """The Hugging Face Hub's public address: web pages and the default API endpoint."""
@@ -44,3 +45,9 @@ HEADER_PRECISION: dict[Precision, str] = {
 no safetensors dtype. The one map between the two spellings."""
 CATALOG_PRECISION: dict[str, Precision] = {name: precision for precision, name in HEADER_PRECISION.items()}
 """A precision as a file name or a header states it, in the catalog's spelling (``fp8`` alone names none)."""
+
+
+def hub_download_url(repo: str, path: str) -> str:
+    """The address that downloads a file of a Hub repo's main branch itself (not its page): the one place
+    where the download URL is built, for the pages' links, the curl commands and the recipes' blocks."""
+    return f"{HUB_URL}/{repo}/resolve/main/{quote(path)}?download=true"
