@@ -91,14 +91,15 @@ class TestTruncation:
 
     def test_short_text_unchanged(self) -> None:
         """Nothing happens below the limit."""
-        assert ri.truncate("abc\ndef", 100) == "abc\ndef"
+        assert gh.truncate("abc\ndef", 100, "elsewhere") == "abc\ndef"
 
     def test_long_text_cut_on_a_line_with_note(self) -> None:
-        """The cut keeps whole lines and says how long the report was."""
+        """The cut keeps whole lines, says how long the text was and where the whole of it is."""
         text = "\n".join(f"| row {i} | dead |" for i in range(100))
-        cut = ri.truncate(text, 400)
+        cut = gh.truncate(text, 400, gh.full_report(RUN_URL))
         assert len(cut) <= 400
-        assert "Report truncated: " in cut
+        assert f"Truncated: {len(text):,} characters" in cut
+        assert f"`report.json` in the `link-check` artifact of [this run]({RUN_URL})." in cut
         kept = cut.split("\n\n> [!NOTE]")[0]
         assert text.startswith(kept)
         assert kept.endswith("dead |")
@@ -111,6 +112,7 @@ class TestTruncation:
         assert len(body) < gh.BODY_LIMIT
         assert body.startswith(ri.MARKER)
         assert body.endswith(ri.closing_comment(RUN_URL).split("closing. ")[1])
+        assert (f"artifact of [this run]({RUN_URL})" in body) is (size > 59_000)
 
     def test_truncated_only_when_needed(self) -> None:
         """A report that fits is not annotated."""

@@ -556,3 +556,38 @@ def test_the_pr_body_lists_the_candidates_of_the_snapshot(tmp_path: Path) -> Non
         in body
     )
     assert candidates_markdown(tmp_path / "nowhere") == ""
+
+
+@pytest.mark.parametrize("count", [150, 5_000])
+def test_the_pr_body_stays_under_githubs_limit_whatever_the_candidates(tmp_path: Path, count: int) -> None:
+    """Issue 26, point 2: at about 580 characters a candidate, 120 of them made a 71,763-character body,
+    which GitHub refuses (65,536). The body stays under BODY_LIMIT with whole candidate lines, says how
+    many characters were left out and links the run's full JSON report; the footer survives."""
+    from generator.catalog.snapshot import Candidate, Snapshot, link_key
+    from generator.hub.merge import save_snapshot
+
+    at = "2026-11-27T10:00:00Z"
+    candidates = [
+        Candidate(
+            repo="Kijai/WanVideo_comfy",
+            path=f"LoRAs/Wan22_Lightx2v/Wan2_2-I2V-A14B-HIGH_lightx2v_4step_variant_{i:05d}_rank128_bf16.safetensors",
+            size=1_234_567_890 + i,
+            sha256=f"{i:064x}",
+            found_at=at,
+        )
+        for i in range(count)
+    ]
+    snapshot = Snapshot(checked_at=at, candidates={link_key(c.link): c for c in candidates})
+    (tmp_path / "data").mkdir()
+    save_snapshot(tmp_path / "data" / "hub-snapshot.json", snapshot)
+    extra = sp.candidates_markdown(tmp_path)
+    assert len(extra) > 65_536  # the uncut section alone is more than GitHub takes
+    body = sp.pr_body(RUN_URL, (12,), app_token=False, extra=extra)
+    assert len(body) < gh.BODY_LIMIT < 65_536
+    assert f"Truncated: {len(extra.strip()):,} characters" in body
+    assert f"`report.json` in the `link-check` artifact of [this run]({RUN_URL})" in body
+    listed = [line for line in body.splitlines() if line.startswith("- [`Kijai/")]
+    assert 50 < len(listed) < count
+    assert all(line + "\n" in extra for line in listed)
+    assert body.endswith("deletes this branch.\n")
+    assert "Supersedes #12." in body

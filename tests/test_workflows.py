@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 from generator.cli import build_parser
+from generator.github.gh import full_report
 
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / ".github"
@@ -1123,6 +1124,32 @@ def recorder(path: Path, log: Path, status: int = 0) -> None:
 
 
 needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+
+
+@needs_bash
+def test_check_step_writes_the_full_json_report_into_the_artifact_the_bodies_link(tmp_path: Path) -> None:
+    """Issue 26, point 2: the issue and the snapshot PR are cut under GitHub's limit and point at
+    `report.json` in the `link-check` artifact; the check step really writes it (with the real CLI's
+    `--json`) into the folder the upload step sends under that name, and the job summary links it."""
+    job = load(LINK_CHECK)["jobs"]["check"]
+    step = step_named(job, "-m generator check")
+    log = tmp_path / "python.log"
+    recorder(tmp_path / ".venv" / "bin" / "python", log)
+    temp = tmp_path / "temp"
+    env = {
+        "RUNNER_TEMP": str(temp),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+    assert run_step(step, tmp_path, env, tmp_path / "bin") == 0
+    args = build_parser().parse_args(log.read_text().split()[2:])
+    assert args.json == temp / "link-check" / "report.json"
+    [upload] = [s for s in steps(job) if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+    assert upload["with"]["path"].rstrip("/") == "${{ runner.temp }}/link-check"
+    assert f"`{args.json.name}` in the `{upload['with']['name']}` artifact" in full_report(None)
+    linking = [s for s in steps(job) if f"steps.{upload['id']}.outputs.artifact-url" in str(s.get("env", ""))]
+    assert len(linking) == 1
+    assert "$GITHUB_STEP_SUMMARY" in linking[0]["run"]
 
 
 @needs_bash

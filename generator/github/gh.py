@@ -46,6 +46,25 @@ def require_outcome(exit_code: int) -> None:
         raise ValueError(f"check exit code {exit_code} is not a link-check outcome (expected 0, 1 or 3)")
 
 
+def full_report(run_url: str | None) -> str:
+    """Where the whole JSON report of a run is: the workflow uploads it in the `link-check` artifact."""
+    run = f"[this run]({run_url})" if run_url else "the run"
+    return f"`report.json` in the `link-check` artifact of {run}"
+
+
+def truncate(text: str, limit: int, whole: str) -> str:
+    """`text` if it fits in `limit` characters, else its longest whole-line prefix plus a note saying how
+    long it was and where the whole of it is (`whole`, e.g. :func:`full_report`)."""
+    if len(text) <= limit:
+        return text
+    note = f"\n\n> [!NOTE]\n> Truncated: {len(text):,} characters, more than GitHub takes here."
+    note += f" The whole of it: {whole}."
+    cut = text[: max(limit - len(note), 0)]
+    if "\n" in cut:
+        cut = cut[: cut.rindex("\n")]
+    return cut + note
+
+
 def gh(repo: str | None, *args: str, stdin: str | None = None) -> Command:
     """``gh <group> <verb> [--repo repo] <args…>``: `--repo` goes after the subcommand, where gh reads it."""
     target = ("--repo", repo) if repo else ()

@@ -106,19 +106,8 @@ def issue_body(report: str, exit_code: int, run_url: str | None, limit: int = BO
     """The issue body: marker, status line, the report (truncated to fit `limit`), footer."""
     head = f"{MARKER}\n{_status_line(exit_code)}\n\n"
     foot = "\n\n---\n" + _footer(run_url)
-    return head + truncate(report.strip(), limit - len(head) - len(foot) - 1) + foot
-
-
-def truncate(text: str, limit: int) -> str:
-    """`text` if it fits in `limit` characters, else its longest whole-line prefix plus a note."""
-    if len(text) <= limit:
-        return text
-    note = f"\n\n> [!NOTE]\n> Report truncated: {len(text):,} characters, more than an issue can hold."
-    note += " The full report is in the job summary of the run."
-    cut = text[: max(limit - len(note), 0)]
-    if "\n" in cut:
-        cut = cut[: cut.rindex("\n")]
-    return cut + note
+    report = gh.truncate(report.strip(), limit - len(head) - len(foot) - 1, gh.full_report(run_url))
+    return head + report + foot
 
 
 def closing_comment(run_url: str | None) -> str:

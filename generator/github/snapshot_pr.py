@@ -145,31 +145,39 @@ def decide(
 
 
 def pr_body(run_url: str | None, superseded: Sequence[int], *, app_token: bool, extra: str = "") -> str:
-    """The body of a new snapshot pull request (``extra``: Markdown such as the candidates found)."""
+    """The body of a new snapshot pull request (``extra``: Markdown such as the candidates found).
+
+    The body stays under :data:`~generator.github.gh.BODY_LIMIT` characters, whatever `extra` holds
+    (GitHub refuses a body over 65,536 and the pull request would then fail every week): `extra` is cut
+    at a whole line, with a note pointing at the run's full JSON report.
+    """
     where = f"[scheduled link check]({run_url})" if run_url else "scheduled link check"
-    lines = [
+    head = [
         f"Sizes, hashes and link status refreshed by the {where}.",
         "",
-        f"Generated file (`{SNAPSHOT_PATH}`): review the diff, do not edit it by hand.",
+        f"Generated file (`{SNAPSHOT_PATH}`): review the diff, do not edit it by hand. The check's report is"
+        f" in the run's job summary; all of it, as JSON: {gh.full_report(run_url)}.",
     ]
-    if extra:
-        lines += ["", extra.strip()]
+    tail: list[str] = []
     if superseded:
-        lines += ["", "Supersedes " + ", ".join(f"#{number}" for number in superseded) + "."]
+        tail += ["", "Supersedes " + ", ".join(f"#{number}" for number in superseded) + "."]
     if not app_token:
-        lines += [
+        tail += [
             "",
             "> [!NOTE]",
             "> Opened with the workflow token, so CI has not run on it: close and reopen this pull request"
             " to start CI (MAINTAINING.md, “Snapshot pull requests”).",
         ]
-    lines += [
+    tail += [
         "",
         "---",
         "Maintained by `python -m generator snapshot-pr`: the next run that finds new facts replaces this"
         " pull request with a new one and deletes this branch.",
     ]
-    return "\n".join(lines) + "\n"
+    if extra.strip():
+        room = gh.BODY_LIMIT - len("\n".join([*head, "", "", *tail])) - 2
+        head += ["", gh.truncate(extra.strip(), room, gh.full_report(run_url))]
+    return "\n".join([*head, *tail]) + "\n"
 
 
 def superseded_comment(branch: str, run_url: str | None) -> str:
