@@ -196,11 +196,22 @@ class TestPlan:
         assert len(pushes) == 1
         assert not any(arg.startswith(("-f", "--force", "+")) for arg in pushes[0])
 
-    @pytest.mark.parametrize(("app_token", "note"), [(False, True), (True, False)])
-    def test_body_says_how_to_run_ci(self, app_token: bool, note: bool) -> None:
-        """A PR opened with the workflow token runs no CI, and its body says so; an App's PR does."""
-        body = sp.pr_body(RUN_URL, (), app_token=app_token)
-        assert ("close and reopen this pull request" in body) is note
+    @pytest.mark.parametrize("app_token", [False, True])
+    def test_body_says_how_to_get_ci_running(self, app_token: bool) -> None:
+        """Issue 26, point 8: a PR opened with the workflow token gets either no CI run or runs held for
+        approval; its body describes both, says how to tell them apart for this very branch, and what to
+        do in each case. An App's PR runs CI like a person's and carries no such note."""
+        body = sp.pr_body(RUN_URL, (), branch=RUN, app_token=app_token)
+        note = [line for line in body.splitlines() if line.startswith(">")]
+        assert bool(note) is not app_token
+        if not app_token:
+            text = "\n".join(note)
+            assert "**no** CI run" in text
+            assert "**for approval**" in text
+            assert f"`gh run list --branch {RUN} --event pull_request --json workflowName,conclusion`" in text
+            assert "`action_required`" in text
+            assert "Approve workflows to run" in text
+            assert "close this pull request and reopen it" in text
         assert "Supersedes" not in body
 
     def test_close_stale(self) -> None:
@@ -550,7 +561,7 @@ def test_the_pr_body_lists_the_candidates_of_the_snapshot(tmp_path: Path) -> Non
     save_snapshot(tmp_path / "data" / "hub-snapshot.json", snapshot)
     extra = candidates_markdown(tmp_path)
     assert "### Not in the catalog yet (1)" in extra
-    body = pr_body(None, (), app_token=True, extra=extra)
+    body = pr_body(None, (), branch=RUN, app_token=True, extra=extra)
     assert (
         "python -m generator add https://huggingface.co/Kijai/WanVideo_comfy/blob/main/LoRAs/x/New_rank64"
         in body
@@ -582,7 +593,7 @@ def test_the_pr_body_stays_under_githubs_limit_whatever_the_candidates(tmp_path:
     save_snapshot(tmp_path / "data" / "hub-snapshot.json", snapshot)
     extra = sp.candidates_markdown(tmp_path)
     assert len(extra) > 65_536  # the uncut section alone is more than GitHub takes
-    body = sp.pr_body(RUN_URL, (12,), app_token=False, extra=extra)
+    body = sp.pr_body(RUN_URL, (12,), branch=RUN, app_token=False, extra=extra)
     assert len(body) < gh.BODY_LIMIT < 65_536
     assert f"Truncated: {len(extra.strip()):,} characters" in body
     assert f"`report.json` in the `link-check` artifact of [this run]({RUN_URL})" in body
@@ -591,3 +602,20 @@ def test_the_pr_body_stays_under_githubs_limit_whatever_the_candidates(tmp_path:
     assert all(line + "\n" in extra for line in listed)
     assert body.endswith("deletes this branch.\n")
     assert "Supersedes #12." in body
+
+
+def test_the_guide_tells_the_two_workflow_token_behaviours_apart_as_the_body_does() -> None:
+    """MAINTAINING.md gives the same command as the pull request's note (with the branch pattern), and
+    names both behaviours and what to do about each."""
+    guide = (Path(__file__).resolve().parent.parent / "MAINTAINING.md").read_text(encoding="utf-8")
+    pattern = "link-check/hub-snapshot-<run id>-<attempt>"
+    [command] = [line for line in sp.workflow_token_note(pattern) if "gh run list" in line]
+    assert command.split("`")[1] in guide
+    for words in (
+        "**No run at all.**",
+        "**Runs held for approval.**",
+        "`action_required`",
+        "close the pull request and reopen it",
+    ):
+        assert words in guide
+    assert "never runs" not in guide

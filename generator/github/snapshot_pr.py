@@ -144,8 +144,10 @@ def decide(
     )
 
 
-def pr_body(run_url: str | None, superseded: Sequence[int], *, app_token: bool, extra: str = "") -> str:
-    """The body of a new snapshot pull request (``extra``: Markdown such as the candidates found).
+def pr_body(
+    run_url: str | None, superseded: Sequence[int], *, branch: str, app_token: bool, extra: str = ""
+) -> str:
+    """The body of a new snapshot pull request from `branch` (``extra``: Markdown such as the candidates).
 
     The body stays under :data:`~generator.github.gh.BODY_LIMIT` characters, whatever `extra` holds
     (GitHub refuses a body over 65,536 and the pull request would then fail every week): `extra` is cut
@@ -162,12 +164,7 @@ def pr_body(run_url: str | None, superseded: Sequence[int], *, app_token: bool, 
     if superseded:
         tail += ["", "Supersedes " + ", ".join(f"#{number}" for number in superseded) + "."]
     if not app_token:
-        tail += [
-            "",
-            "> [!NOTE]",
-            "> Opened with the workflow token, so CI has not run on it: close and reopen this pull request"
-            " to start CI (MAINTAINING.md, “Snapshot pull requests”).",
-        ]
+        tail += ["", *workflow_token_note(branch)]
     tail += [
         "",
         "---",
@@ -178,6 +175,29 @@ def pr_body(run_url: str | None, superseded: Sequence[int], *, app_token: bool, 
         room = gh.BODY_LIMIT - len("\n".join([*head, "", "", *tail])) - 2
         head += ["", gh.truncate(extra.strip(), room, gh.full_report(run_url))]
     return "\n".join([*head, *tail]) + "\n"
+
+
+def workflow_token_note(branch: str) -> list[str]:
+    """What a pull request opened with ``GITHUB_TOKEN`` needs before "CI OK" reports on it.
+
+    GitHub behaves one of two ways, depending on the repository and the time: either no workflow starts
+    for such a pull request (GitHub's long-standing rule against runs triggered by its own token), or the
+    runs are created and held until a maintainer approves them (GitHub's documentation as of mid-2026).
+    The note says how to tell which, and what to do in each case.
+    """
+    runs = f"gh run list --branch {branch} --event pull_request --json workflowName,conclusion"
+    return [
+        "> [!NOTE]",
+        "> Opened with the workflow token: GitHub either starts **no** CI run for this pull request, or holds"
+        " its runs **for approval**. To tell which, look at the checks below, or run"
+        f" `{runs}`:",
+        "> - runs whose conclusion is `action_required` (an **Approve workflows to run** button here): approve"
+        " them after a look at the diff;",
+        "> - no run at all (an empty list): close this pull request and reopen it; the reopening is yours, so"
+        " CI starts.",
+        ">",
+        "> MAINTAINING.md, “Snapshot pull requests”, says how a GitHub App avoids both.",
+    ]
 
 
 def superseded_comment(branch: str, run_url: str | None) -> str:
@@ -207,7 +227,7 @@ def plan(
     """The commands that carry out `decision`: commit, push and open first, then close, then delete."""
     commands: list[Command] = []
     if decision.kind is Kind.OPEN:
-        body = pr_body(run_url, decision.close, app_token=app_token, extra=extra)
+        body = pr_body(run_url, decision.close, branch=_branch(decision), app_token=app_token, extra=extra)
         commands += _open_commands(decision, base, repo, body)
         comment = superseded_comment(_branch(decision), run_url)
     else:
