@@ -18,18 +18,13 @@ from generator.catalog.models import HfLink, LoraFile
 from generator.catalog.snapshot import Snapshot, load_snapshot
 from generator.catalog.validate import load_catalog
 from generator.cli import main
-from generator.hub.check import CheckOptions, Outcome, check_catalog
 from generator.hub.collect import catalog_links, collect
 from generator.hub.findings import Finding
 from generator.hub.merge import save_snapshot
 from generator.hub.report import MARKDOWN_LIMIT, Row, markdown
-from generator.hub.retry import RetryPolicy
+from tests.checking import T1, T2, run_check
 from tests.hub_emulator import Fault, HubEmulator
 
-FAST = CheckOptions(
-    policy=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02, timeout=2.0), progress=False
-)
-T1, T2 = "2026-11-26T10:00:00Z", "2026-11-27T10:00:00Z"
 MOE = "LoRAs/Wan22_Lightx2v/Wan_2_2_I2V_A14B_HIGH_lightx2v_MoE_distill_lora_rank_64_bf16.safetensors"
 MOE_KEY = f"hf:file:Kijai/WanVideo_comfy/{MOE}"
 
@@ -56,10 +51,6 @@ def served(hub: HubEmulator, root: Path) -> HubEmulator:
         elif link.kind == "user":
             hub.add_user(link.repo)
     return hub
-
-
-def run_check(root: Path, now: str = T1, **kwargs: object) -> Outcome:
-    return check_catalog(root, options=FAST, now=lambda: now, **kwargs)  # type: ignore[arg-type]
 
 
 def snapshot_text(root: Path) -> str:

@@ -9,19 +9,16 @@ from generator.catalog.models import HfLink
 from generator.catalog.snapshot import load_snapshot
 from generator.catalog.validate import load_catalog
 from generator.cli import main
-from generator.hub.check import CheckOptions, check_catalog
 from generator.hub.collect import catalog_links
 from generator.hub.report import markdown
-from generator.hub.retry import RetryPolicy
 from tests.catalog_scenario import KIJAI, populate
+from tests.checking import T1, T2, T3, run_check
 from tests.hub_emulator import HubEmulator
 from tests.safetensors_factory import file_size, make_lora_header
 
-FAST = CheckOptions(workers=2, policy=RetryPolicy(attempts=2, base_delay=0.01, timeout=5.0), progress=False)
 FOLDER = "LoRAs/Wan22-Lightning"
 NEW = f"{FOLDER}/Wan22_A14B_T2V_HIGH_Lightning_8steps_lora_251201_rank64_fp16.safetensors"
 ELSEWHERE = "Unfollowed/Wan22_other_lora_rank64_fp16.safetensors"
-T1, T2, T3 = "2026-11-26T10:00:00Z", "2026-11-27T10:00:00Z", "2026-11-28T10:00:00Z"
 
 
 def _repos(root: Path) -> int:
@@ -35,14 +32,14 @@ def test_a_new_file_in_a_followed_folder_is_a_candidate(hub: HubEmulator, catalo
     header facts; calls per repo stay at most 1.2."""
     root = catalog_root
     populate(hub, load_catalog(root / "data", root))
-    first = check_catalog(root, hub_only=True, options=FAST, now=lambda: T1)
+    first = run_check(root, T1, hub_only=True)
     assert first.candidates == ()  # the first look proposes nothing
     assert f"{KIJAI}:{FOLDER}" in load_snapshot(root / "data" / "hub-snapshot.json").followed
     header = make_lora_header("wan2.2-t2v-a14b", "comfyui", 64, "F16")
     hub.add_lfs_file(KIJAI, NEW, size=file_size(header), header=header)
     hub.add_lfs_file(KIJAI, ELSEWHERE, size=file_size(header), header=header)
     hub.counts.clear()
-    second = check_catalog(root, hub_only=True, options=FAST, now=lambda: T2)
+    second = run_check(root, T2, hub_only=True)
     assert hub.counts["model_info"] / _repos(root) <= 1.2
     assert [(c.repo, c.path) for c in second.candidates] == [(KIJAI, NEW)]  # not the unfollowed folder
     (candidate,) = second.candidates
@@ -53,7 +50,7 @@ def test_a_new_file_in_a_followed_folder_is_a_candidate(hub: HubEmulator, catalo
     snapshot = load_snapshot(root / "data" / "hub-snapshot.json")
     assert list(snapshot.candidates) == [f"hf:file:{KIJAI}/{NEW}"]
     assert candidate.sha256 in snapshot.headers
-    third = check_catalog(root, hub_only=True, options=FAST, now=lambda: T3)
+    third = run_check(root, T3, hub_only=True)
     assert [c.found_at for c in third.candidates] == [T2]  # still a candidate, found on day 2
     assert third.written is False  # nothing new: the snapshot is unchanged
 

@@ -25,7 +25,7 @@ import pytest
 
 from generator.catalog.snapshot import Snapshot, facts_of, load_snapshot, unreadable_of
 from generator.catalog.validate import Catalog, load_catalog
-from generator.hub.check import CheckOptions, Outcome, check_catalog
+from generator.hub.check import CheckOptions, Outcome
 from generator.hub.client import LimitExceeded, Limits, make_api, read_range
 from generator.hub.findings import Finding
 from generator.hub.merge import merge_snapshot, save_snapshot
@@ -34,18 +34,18 @@ from generator.hub.report import Row, markdown
 from generator.hub.retry import RetryPolicy
 from generator.hub.urls import UrlChecker
 from tests.catalog_scenario import populate
+from tests.checking import FAST, T1, T2, run_check
 from tests.hub_emulator import Fault, Hostility, HubEmulator, make_safetensors_header
 
-FAST = CheckOptions(
-    workers=2,
-    policy=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05, timeout=5.0, max_server_wait=0.5),
-    progress=False,
+HOSTILE = replace(
+    FAST,
+    policy=replace(FAST.policy, max_server_wait=0.5),
     limits=Limits(total=2.0, max_bytes=2_000_000),
     deadline=60.0,
 )
+"""The shared fast options with a hostile server's limits scaled down: 2 s and 2 MB a request, 0.5 s of Retry-After."""
 FUSIONX_REPO = "vrgamedevgirl84/Wan14BT2VFusioniX"
 VICTIM = "fusionx-t2v-14b"  # the LoRA whose file a test makes hostile
-T1, T2 = "2026-11-26T10:00:00Z", "2026-11-27T10:00:00Z"
 
 
 @pytest.fixture(name="root")
@@ -58,8 +58,8 @@ def _catalog(root: Path) -> Catalog:
     return load_catalog(root / "data", root)
 
 
-def _run(root: Path, options: CheckOptions = FAST, now: str = T1) -> Outcome:
-    return check_catalog(root, hub_only=True, options=options, now=lambda: now)
+def _run(root: Path, options: CheckOptions = HOSTILE, now: str = T1) -> Outcome:
+    return run_check(root, now, options=options, hub_only=True)
 
 
 def _statuses(outcome: Outcome) -> dict[str, str]:
@@ -276,7 +276,7 @@ def test_endless_429s_end_at_the_run_deadline_and_keep_the_last_good_facts(
     assert healthy.exit_code == 0
     before = load_snapshot(root / "data" / "hub-snapshot.json")
     hub.inject("model_info", *[Fault("429", retry_after=3600)] * 500)
-    options = replace(FAST, deadline=3.0, policy=replace(FAST.policy, attempts=50, max_server_wait=1.0))
+    options = replace(HOSTILE, deadline=3.0, policy=replace(HOSTILE.policy, attempts=50, max_server_wait=1.0))
     started = time.monotonic()
     outcome = _run(root, options, now=T2)
     took = time.monotonic() - started
@@ -558,7 +558,7 @@ def test_a_hostile_hub_combining_items_2_3_and_5_still_gives_a_valid_snapshot(
     hub.make_hostile("Kijai/WanVideo_comfy_fp8_scaled", SIBLING_TRICKS["no siblings"])
     hub.inject("model_info", *[Fault("429", retry_after=999_999)] * 3)
     # 4 attempts: the three 429s cannot make any one repo unverified, whichever requests they hit
-    options = replace(FAST, policy=replace(FAST.policy, attempts=4))
+    options = replace(HOSTILE, policy=replace(HOSTILE.policy, attempts=4))
     started = time.monotonic()
     outcome = _run(root, options, now=T2)
     assert time.monotonic() - started < 60

@@ -14,15 +14,13 @@ import pytest
 from generator.catalog.snapshot import facts_of, load_snapshot
 from generator.catalog.validate import load_catalog
 from generator.cli import main
-from generator.hub.check import CheckOptions, check_catalog
-from generator.hub.retry import RetryPolicy
 from generator.lora.facts import HeaderFacts
 from tests.catalog_scenario import populate
+from tests.checking import run_check
 from tests.hub_emulator import HubEmulator
 from tests.safetensors_factory import file_size, fixture_header
 
 REPO = "tester/new-layouts"
-FAST = CheckOptions(workers=2, policy=RetryPolicy(attempts=2, base_delay=0.01, timeout=5.0), progress=False)
 NEW_FILES = {
     "loha-1.3b": ("Wan21_T2V_1.3B_style_loha_rank16.safetensors", "loha-musubi-wan21-t2v-1.3b.keys", {}),
     "musubi-converted": (
@@ -36,7 +34,12 @@ NEW_FILES = {
         {"R": 32},
     ),
 }
-SIZE_CLASSES = {"1.3b": {"wan2.1-t2v-1.3b"}, "5b": {"wan2.2-ti2v-5b"}}
+SIZE_CLASSES = {
+    "1.3b": {"wan2.1-t2v-1.3b"},
+    "5b": {"wan2.2-ti2v-5b"},
+    "14b": {"wan2.1-t2v-14b", "wan2.1-i2v-14b", "wan2.2-t2v-a14b", "wan2.2-i2v-a14b"},
+}
+"""The architectures of each model size, written out here, not read from the analyser's table."""
 
 
 @pytest.fixture(name="inspected", scope="module")
@@ -57,7 +60,7 @@ def _inspected(hub_session: HubEmulator, tmp_path_factory: pytest.TempPathFactor
         url = f"{hub_session.endpoint}/{REPO}/blob/main/{name}"
         assert main(["--root", str(root), "add", url, "--date", "2026-11-29", "--id", label]) == 0
         ids[label] = label
-    outcome = check_catalog(root, hub_only=True, options=FAST, now=lambda: "2026-11-29T10:00:00Z")
+    outcome = run_check(root, "2026-11-29T10:00:00Z", hub_only=True)
     assert outcome.exit_code == 0, outcome.rows
     catalog = load_catalog(root / "data", root)
     snapshot = load_snapshot(root / "data" / "hub-snapshot.json")
@@ -66,14 +69,23 @@ def _inspected(hub_session: HubEmulator, tmp_path_factory: pytest.TempPathFactor
     return {label: facts for label, facts in found.items() if facts is not None}
 
 
-def test_a_lora_for_one_size_class_never_fits_another(inspected: dict[str, HeaderFacts]) -> None:
-    """The 1.3B LoHa fits only the 1.3B model; the 14B files never fit 1.3B or 5B."""
+def _verdicts(facts: HeaderFacts) -> dict[str, set[str]]:
+    """Verdict word → the architectures that got it."""
+    found: dict[str, set[str]] = {}
+    for arch, fit in facts.fits.items():
+        found.setdefault(fit.verdict, set()).add(arch)
+    return found
+
+
+def test_a_lora_for_one_size_class_fits_that_class_and_no_other(inspected: dict[str, HeaderFacts]) -> None:
+    """The 1.3B LoHa fits the 1.3B model and is refused by every other; the 14B files fit every 14B model and
+    are refused by 1.3B and 5B (an answer for each architecture: nothing left unknown, nothing fitting all)."""
     loha = inspected["loha-1.3b"]
-    assert {arch for arch, v in loha.fits.items() if v.verdict == "fits"} <= SIZE_CLASSES["1.3b"]
     assert loha.key_format == "lycoris"
+    assert _verdicts(loha) == {"fits": SIZE_CLASSES["1.3b"], "no": SIZE_CLASSES["14b"] | SIZE_CLASSES["5b"]}
     for label in ("musubi-converted", "kijai-rank32"):
-        fits = {arch for arch, v in inspected[label].fits.items() if v.verdict in ("fits", "partial")}
-        assert not fits & (SIZE_CLASSES["1.3b"] | SIZE_CLASSES["5b"]), (label, fits)
+        expected = {"fits": SIZE_CLASSES["14b"], "no": SIZE_CLASSES["1.3b"] | SIZE_CLASSES["5b"]}
+        assert _verdicts(inspected[label]) == expected, label
 
 
 def test_a_converted_file_with_alpha_folded_in_reports_scale_one(inspected: dict[str, HeaderFacts]) -> None:

@@ -8,35 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-from generator.lora.analyse import analyse_header
 from generator.lora.architectures import ARCHITECTURES
-from generator.lora.facts import HeaderFacts
-from generator.lora.parse import header_from_bytes
+from tests.header_analysis import analyse_fixture, analyse_table, verdicts
 from tests.safetensors_factory import (
     FIXTURES,
-    TensorTable,
     file_size,
     fixture_header,
     load_key_list,
-    serialize_header,
 )
 
 OVER = "over-parameterised (the pair holds at least as many parameters as the full weight, r·(in+out) ≥ in·out) on "
-
-
-def analyse_fixture(name: str, filename: str = "lora.safetensors", **overrides: int) -> HeaderFacts:
-    """Serialize a key-list fixture, parse the bytes and analyse them."""
-    tensors, metadata = header_from_bytes(fixture_header(name, **overrides))
-    return analyse_header(tensors, metadata, filename)
-
-
-def analyse_table(tensors: TensorTable) -> HeaderFacts:
-    parsed, metadata = header_from_bytes(serialize_header(tensors))
-    return analyse_header(parsed, metadata, "lora.safetensors")
-
-
-def verdicts(facts: HeaderFacts) -> dict[str, str]:
-    return {arch: v.verdict for arch, v in facts.fits.items()}
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,10 @@ from collections.abc import Callable
 
 import pytest
 
-from generator.lora.analyse import analyse_header
 from generator.lora.claims import contradictions
-from generator.lora.facts import Claims, HeaderFacts
-from generator.lora.parse import header_from_bytes
-from tests.safetensors_factory import TensorTable, fixture_header, load_key_list, serialize_header
+from generator.lora.facts import Claims
+from tests.header_analysis import analyse_fixture, analyse_table, verdicts
+from tests.safetensors_factory import load_key_list
 
 T2V_TYPE_14B = ("wan2.1-t2v-14b", "wan2.2-t2v-a14b", "wan2.2-i2v-a14b")
 ONLY_1_3B = {
@@ -30,22 +29,6 @@ ATTENTION_AND_FFN = {
     "blocks.*.ffn.0",
     "blocks.*.ffn.2",
 }
-
-
-def analyse_fixture(name: str, filename: str = "lora.safetensors", **overrides: int) -> HeaderFacts:
-    """Serialize a key-list fixture, parse the bytes and analyse them."""
-    tensors, metadata = header_from_bytes(fixture_header(name, **overrides))
-    return analyse_header(tensors, metadata, filename)
-
-
-def analyse_table(tensors: TensorTable, metadata: dict[str, str] | None = None) -> HeaderFacts:
-    """Serialize a tensor table (e.g. part of a fixture), parse the bytes and analyse them."""
-    parsed, parsed_metadata = header_from_bytes(serialize_header(tensors, metadata))
-    return analyse_header(parsed, parsed_metadata, "lora.safetensors")
-
-
-def verdicts(facts: HeaderFacts) -> dict[str, str]:
-    return {arch: v.verdict for arch, v in facts.fits.items()}
 
 
 @pytest.mark.parametrize(

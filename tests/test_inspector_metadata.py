@@ -8,27 +8,12 @@ from __future__ import annotations
 import pytest
 
 from generator.lora.analyse import analyse_header
-from generator.lora.facts import HeaderFacts
 from generator.lora.filename import claims_from_filename
 from generator.lora.parse import header_from_bytes
-from tests.safetensors_factory import fixture_header, load_key_list, serialize_header
+from tests.header_analysis import analyse_fixture, analyse_with_metadata
+from tests.safetensors_factory import load_key_list, serialize_header
 
 CONVERTED = "musubi-converted-wan22-t2v-a14b.keys"
-
-
-def analyse_fixture(name: str, filename: str = "lora.safetensors", **overrides: int) -> HeaderFacts:
-    """Serialize a key-list fixture, parse the bytes and analyse them."""
-    tensors, metadata = header_from_bytes(fixture_header(name, **overrides))
-    return analyse_header(tensors, metadata, filename)
-
-
-def analyse_with_metadata(
-    name: str, metadata: dict[str, str] | None, filename: str = "lora.safetensors"
-) -> HeaderFacts:
-    """A fixture's tensors with other metadata (``None``: no ``__metadata__`` at all)."""
-    tensors, _ = load_key_list(name)
-    parsed, parsed_metadata = header_from_bytes(serialize_header(tensors, metadata))
-    return analyse_header(parsed, parsed_metadata, filename)
 
 
 # ------------------------------------------------------------------------------ item 4: metadata alpha
