@@ -346,12 +346,13 @@ def schedule_payload_violations(workflow: Workflow) -> list[str]:
 
 
 ENABLE_CALL = re.compile(r"gh\s+api\s+(?:--method|-X)\s+PUT\s+\S*/actions/workflows/\S+/enable\b")
+STATE_CHECK = re.compile(r"gh\s+api\s+\S*/actions/workflows/[^\s/]+\s+--jq\s+\.state\b[\s\S]*!=\s*\"active\"")
 
 
 def keepalive_violations(workflow: Workflow) -> list[str]:
     """A scheduled workflow keeps itself alive: one job, needing no other (a failed check must not skip
     it) and running no action or checkout, calls `PUT …/actions/workflows/<file>/enable` with
-    `actions: write` as its only grant."""
+    `actions: write` as its only grant, then reads the workflow's `.state` and fails unless `active`."""
     if not scheduled(workflow):
         return []
     keepers = [
@@ -370,6 +371,8 @@ def keepalive_violations(workflow: Workflow) -> list[str]:
         if job.get("needs"):
             found.append(f"job {job_id!r} needs {job['needs']!r}: a failed check would skip the keepalive")
         found += [f"job {job_id!r} runs {step['uses']}" for step in steps(job) if "uses" in step]
+        if not any(STATE_CHECK.search(str(step.get("run", ""))) for step in steps(job)):
+            found.append(f"job {job_id!r} never checks that the workflow's state is active")
     return found
 
 
@@ -955,8 +958,8 @@ def test_schedule_payload_rule_catches_event_repository() -> None:
 
 
 def test_keepalive_rule_catches_a_missing_or_overprivileged_keepalive() -> None:
-    """No keepalive, a keepalive with more than actions: write, one that needs the check, or one that
-    runs an action are each caught."""
+    """No keepalive, a keepalive with more than actions: write, one that needs the check, one that runs
+    an action, or one that never checks the state is `active` are each caught."""
     workflow = load(LINK_CHECK)
     assert keepalive_violations(workflow) == []
     keepalive = workflow["jobs"]["keepalive"]
@@ -964,6 +967,12 @@ def test_keepalive_rule_catches_a_missing_or_overprivileged_keepalive() -> None:
     keepalive["needs"] = "check"
     keepalive["steps"].insert(0, {"uses": PIN, "with": {"persist-credentials": False}})
     assert len(keepalive_violations(workflow)) == 3
+    script = keepalive["steps"][1]["run"]
+    keepalive["steps"][1]["run"] = script.replace('!= "active"', '= "missing"')
+    assert (
+        keepalive_violations(workflow)[-1]
+        == "job 'keepalive' never checks that the workflow's state is active"
+    )
     del workflow["jobs"]["keepalive"]
     assert keepalive_violations(workflow) == [
         "no job re-enables the workflow (gh api --method PUT …/actions/workflows/<file>/enable)"
@@ -1101,11 +1110,18 @@ def step_named(job: Job, needle: str) -> dict[str, Any]:
 
 
 def run_step(step: dict[str, Any], cwd: Path, env: dict[str, str], bin_dir: Path) -> int:
+    """The exit status of a step's script (see :func:`run_script`)."""
+    return run_script(step, cwd, env, bin_dir).returncode
+
+
+def run_script(
+    step: dict[str, Any], cwd: Path, env: dict[str, str], bin_dir: Path
+) -> subprocess.CompletedProcess[str]:
     """Run a step's script as GitHub does with no `shell:` (`bash -e`), stand-ins first on PATH."""
     script = cwd / "step.sh"
     script.write_text(str(step["run"]), encoding="utf-8")
     path = f"{bin_dir}:/usr/bin:/bin"
-    done = subprocess.run(
+    return subprocess.run(
         ["bash", "-e", str(script)],
         cwd=cwd,
         env={"PATH": path, **env},
@@ -1113,13 +1129,15 @@ def run_step(step: dict[str, Any], cwd: Path, env: dict[str, str], bin_dir: Path
         text=True,
         check=False,
     )
-    return done.returncode
 
 
-def recorder(path: Path, log: Path, status: int = 0) -> None:
-    """An executable that appends its arguments (one line per call) to `log` and exits with `status`."""
+def recorder(path: Path, log: Path, status: int = 0, answers: dict[str, str] | None = None) -> None:
+    """An executable that appends its arguments (one line per call) to `log`, prints the answer of the
+    first key of `answers` its arguments contain (as a `case` pattern), and exits with `status`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexit {status}\n', encoding="utf-8")
+    cases = "".join(f'  *"{key}"*) echo "{text}" ;;\n' for key, text in (answers or {}).items())
+    answer = f'case "$*" in\n{cases}esac\n' if cases else ""
+    path.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\n{answer}exit {status}\n', encoding="utf-8")
     path.chmod(0o755)
 
 
@@ -1153,21 +1171,33 @@ def test_check_step_writes_the_full_json_report_into_the_artifact_the_bodies_lin
 
 
 @needs_bash
-def test_keepalive_step_enables_its_own_workflow_file(tmp_path: Path) -> None:
-    """The keepalive script, given GitHub's GITHUB_WORKFLOW_REF, calls the enable API for this very file."""
+@pytest.mark.parametrize(
+    ("state", "status"), [("active", 0), ("disabled_inactivity", 1), ("disabled_manually", 1)]
+)
+def test_keepalive_step_enables_its_own_workflow_file_and_checks_it_is_active(
+    tmp_path: Path, state: str, status: int
+) -> None:
+    """Given GitHub's GITHUB_WORKFLOW_REF, the keepalive enables this very workflow file, then reads its
+    state: `active` passes; any other state fails the run with an error annotation naming the state."""
     step = step_named(load(LINK_CHECK)["jobs"]["keepalive"], "/enable")
     assert set(step["env"]) == {"GH_TOKEN"}
     log = tmp_path / "gh.log"
-    recorder(tmp_path / "bin" / "gh", log)
+    recorder(tmp_path / "bin" / "gh", log, answers={"--jq .state": state})
     env = {
         "GH_TOKEN": "token",
         "GITHUB_REPOSITORY": "o/r",
         "GITHUB_WORKFLOW_REF": f"o/r/.github/workflows/{LINK_CHECK.name}@refs/heads/main",
     }
-    assert run_step(step, tmp_path, env, tmp_path / "bin") == 0
+    done = run_script(step, tmp_path, env, tmp_path / "bin")
+    assert done.returncode == status
     assert log.read_text().splitlines() == [
-        f"api --method PUT repos/o/r/actions/workflows/{LINK_CHECK.name}/enable"
+        f"api --method PUT repos/o/r/actions/workflows/{LINK_CHECK.name}/enable",
+        f"api repos/o/r/actions/workflows/{LINK_CHECK.name} --jq .state",
     ]
+    if status:
+        assert f"::error title=Link check schedule::{LINK_CHECK.name} is '{state}', not active" in done.stdout
+    else:
+        assert done.stdout == f"{LINK_CHECK.name} is active\n"
 
 
 @needs_bash
@@ -1363,3 +1393,30 @@ def test_pre_commit_hooks_use_the_venv() -> None:
         executable = hook["entry"].split()[0]
         assert executable.startswith(".venv/bin/"), hook["id"]
         assert (BIN / Path(executable).name).exists(), hook["id"]
+
+
+WORKFLOW_COMMAND = re.compile(
+    r"gh workflow (?:run|enable) (?P<file>[\w.-]+\.ya?ml)|actions/workflows/(?P<api>[\w.-]+\.ya?ml)"
+)
+
+
+def test_guide_fresh_fork_steps_name_real_workflows_and_the_keepalive_error() -> None:
+    """Every workflow the guide tells a maintainer to run, enable or query exists; the fresh-fork steps
+    enable the scheduled workflow and Issues before the first run; the keepalive's failure message is in
+    the guide's symptom table."""
+    guide = MAINTAINING.read_text(encoding="utf-8")
+    named = {m["file"] or m["api"] for m in WORKFLOW_COMMAND.finditer(guide)}
+    assert named >= {path.name for path in WORKFLOWS if scheduled(load(path))} | {PAGES.name}
+    assert named <= {path.name for path in WORKFLOWS}
+    steps_text = guide.split("## From a fresh fork, step by step")[1].split("\n## ")[0]
+    for needle in (
+        "gh workflow enable link-check.yml",
+        "gh repo edit --enable-issues",
+        "gh workflow run pages.yml",
+    ):
+        assert needle in steps_text
+    assert steps_text.index("enable link-check.yml") < steps_text.index("gh workflow run link-check.yml")
+    script = step_named(load(LINK_CHECK)["jobs"]["keepalive"], "/enable")["run"]
+    error = re.search(r"::error title=[^:]+::\$file (is '\$state', not active)", script)
+    assert error is not None
+    assert f'"{LINK_CHECK.name} {error[1].replace("$state", "…")}"' in guide
