@@ -1420,3 +1420,34 @@ def test_guide_fresh_fork_steps_name_real_workflows_and_the_keepalive_error() ->
     error = re.search(r"::error title=[^:]+::\$file (is '\$state', not active)", script)
     assert error is not None
     assert f'"{LINK_CHECK.name} {error[1].replace("$state", "…")}"' in guide
+
+
+CONSTRAINTS = ROOT / "constraints.txt"
+HOLD = re.compile(
+    r"^# (?P<name>[\w.-]+) is held at (?P<version>[\w.]+): .*?(?P<broken>\d+(?:\.\d+)+) ", re.MULTILINE
+)
+
+
+def test_dependabot_does_not_propose_what_constraints_hold_back() -> None:
+    """Issue 26, point 11: each package constraints.txt holds back (a `# X is held at V: …` comment, naming
+    the release that fails) is pinned at V and ignored by Dependabot's pip updates above V, the failing
+    release included; and every ignore is such a hold, so lifting a hold cannot leave a stale ignore."""
+    from packaging.specifiers import SpecifierSet
+
+    text = CONSTRAINTS.read_text(encoding="utf-8")
+    holds = {m["name"].lower(): (m["version"], m["broken"]) for m in HOLD.finditer(text)}
+    assert "zensical" in holds
+    [pip] = [
+        u
+        for u in yaml.safe_load(DEPENDABOT.read_text(encoding="utf-8"))["updates"]
+        if u["package-ecosystem"] == "pip"
+    ]
+    ignored = {item["dependency-name"].lower(): item["versions"] for item in pip.get("ignore", [])}
+    assert set(ignored) == set(holds)
+    for name, (version, broken) in holds.items():
+        assert re.search(rf"^{re.escape(name)}=={re.escape(version)}$", text, re.MULTILINE | re.IGNORECASE), (
+            name
+        )
+        specs = [SpecifierSet(spec) for spec in ignored[name]]
+        assert any(broken in spec for spec in specs), f"{name} {broken} would be proposed"
+        assert not any(version in spec for spec in specs), f"{name} {version} (the pin) is ignored too"
