@@ -12,7 +12,8 @@ import pytest
 
 from generator.catalog.snapshot import LinkFact, Snapshot, link_key, load_snapshot
 from generator.catalog.validate import load_catalog
-from generator.site.render import fenced, human_size, md, render_pages
+from generator.site.filters import fenced, human_size, md
+from generator.site.render import render_pages
 from tests.catalog_scenario import facts_json
 from tests.safetensors_factory import make_lora_header
 
@@ -321,7 +322,7 @@ def test_fits_my_model_offers_base_models_by_id_with_verified_or_claimed_fit() -
 def test_downloads_are_ready_for_comfyui() -> None:
     """Issue 13.5: a shell-quoted curl into ComfyUI/models/loras/ under the file's name, with its size; per
     combination one block fetching every file it names exactly; base models get pages."""
-    from generator.site.reader import comfy_command
+    from generator.site.commands import comfy_command
 
     command = comfy_command("a/b", "dir/it's $(x).safetensors", size=1_250_000_000)
     assert command == (
@@ -386,7 +387,7 @@ def test_home_page_says_plainly_what_is_verified() -> None:
 
 def test_intended_use_reads_size_and_noise_level_from_the_file_name() -> None:
     """Issue 13.1: a 14B name is 'made for 14B models' on 1.3B; a HIGH name without an entry expert says high."""
-    from generator.site.render import Context
+    from generator.site.context import Context
 
     catalog = load_catalog(FIXTURES / "catalog", FIXTURES)
     ctx = Context(catalog, Snapshot())

@@ -1,31 +1,64 @@
-"""The Setups page's helpers: recipes grouped by base model, numbers without float noise, download blocks.
+"""What the Setups page and the model pages show of the recipes: grouped by base model, each stage's
+settings in words, one download block per recipe.
 
-Pure functions of the validated catalog (no clock, no network).
+Fourth step of the site stage (filters → commands → fit → setups → context): pure functions of the
+validated catalog (no snapshot, no clock). The base models' names are the architectures' labels.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
 from dataclasses import dataclass
-from urllib.parse import quote
-
-from markupsafe import Markup
 
 from generator.catalog import models as m
-from generator.catalog.recipes import Recipe, RecipeLora, RecipeStage
+from generator.catalog.recipes import Recipe, RecipeLora, RecipePath, RecipeStage
 from generator.catalog.validate import Catalog
-from generator.vocabulary import HUB_URL
+from generator.lora.architectures import ARCHITECTURES
+from generator.site.commands import recipe_commands
+from generator.site.filters import number, strength_text
+from generator.vocabulary import ArchitectureId
 
-SETUP_BASES: tuple[tuple[str, str], ...] = (
-    ("wan2.2-t2v-a14b", "Wan 2.2 T2V A14B"),
-    ("wan2.2-i2v-a14b", "Wan 2.2 I2V A14B"),
-    ("wan2.2-ti2v-5b", "Wan 2.2 TI2V 5B"),
-    ("wan2.1-t2v-14b", "Wan 2.1 T2V 14B"),
-    ("wan2.1-i2v-14b", "Wan 2.1 I2V 14B"),
-    ("wan2.1-t2v-1.3b", "Wan 2.1 T2V 1.3B"),
+SETUP_ORDER: tuple[ArchitectureId, ...] = (
+    "wan2.2-t2v-a14b",
+    "wan2.2-i2v-a14b",
+    "wan2.2-ti2v-5b",
+    "wan2.1-t2v-14b",
+    "wan2.1-i2v-14b",
+    "wan2.1-t2v-1.3b",
 )
-COMFY_ROOT = "ComfyUI/models"
+"""The base models of the Setups page, in its order: Wan 2.2 first, the large models before the small."""
+
+
+@dataclass(frozen=True)
+class StageView:
+    """One stage of a recipe path, with what the pages write of it."""
+
+    stage: RecipeStage
+    where: str
+    """'high expert', 'low expert' or 'model'."""
+    sampler: str
+    """'euler / simple', or 'not given'."""
+    steps_run: str
+    """'all', or the steps this stage runs: '0–2', '2–end'."""
+    settings: str
+    """', 4 steps, CFG 1, shift 5': what the model pages write after the stage's LoRAs (given values only)."""
+
+
+@dataclass(frozen=True)
+class PathView:
+    """A recipe path (the one with the LoRAs, or the template's default) as its stages."""
+
+    label: str
+    stages: tuple[StageView, ...]
+
+
+@dataclass(frozen=True)
+class RecipeView:
+    """A recipe with its paths and the commands that download its files (none when it lists none)."""
+
+    recipe: Recipe
+    lora_path: PathView
+    default_path: PathView | None
+    commands: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -34,46 +67,64 @@ class BaseSetups:
 
     architecture: str
     name: str
-    recipes: tuple[Recipe, ...]
+    anchor: str
+    """The section's id on the Setups page ('wan2-2-t2v-a14b')."""
+    recipes: tuple[RecipeView, ...]
     combinations: tuple[m.Combination, ...]
-    variants: tuple[Recipe, ...]
+    variants: tuple[RecipeView, ...]
 
 
-def number(value: float | int | None) -> str:
-    """A number as a page shows it: at most two decimals, no float noise (5.000000000000001 -> 5)."""
-    if value is None:
-        return "not given"
-    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+def stage_view(stage: RecipeStage) -> StageView:
+    """What the pages write of one stage."""
+    sampler = (stage.sampler or "not given") + (f" / {stage.scheduler}" if stage.scheduler else "")
+    if stage.start_step is None and stage.end_step is None:
+        steps_run = "all"
+    else:
+        steps_run = f"{stage.start_step or 0}–{stage.end_step if stage.end_step is not None else 'end'}"
+    settings = "".join(
+        (
+            f", {stage.steps} steps" if stage.steps else "",
+            f", CFG {number(stage.cfg)}" if stage.cfg is not None else "",
+            f", shift {number(stage.shift)}" if stage.shift is not None else "",
+        )
+    )
+    where = f"{stage.expert} expert" if stage.expert else "model"
+    return StageView(stage, where, sampler, steps_run, settings)
 
 
-def strength_text(value: float | None) -> str:
-    """A LoRA strength: 1.0, 0.75 (always with a decimal point)."""
-    if value is None:
-        return "strength not given"
-    text = number(value)
-    return text if "." in text else f"{text}.0"
+def _path_view(path: RecipePath) -> PathView:
+    return PathView(path.label, tuple(stage_view(stage) for stage in path.stages))
+
+
+def recipe_view(recipe: Recipe) -> RecipeView:
+    """A recipe as the pages show it."""
+    default = _path_view(recipe.default_path) if recipe.default_path else None
+    commands = tuple(recipe_commands(recipe)) if recipe.files else ()
+    return RecipeView(recipe, _path_view(recipe.lora_path), default, commands)
 
 
 def setups_by_base(catalog: Catalog) -> list[BaseSetups]:
-    """For each base model and task of the Setups page, the recipes and combinations that cite a setup."""
+    """For each base model of the Setups page, the recipes and combinations that cite a setup."""
     found = []
-    for arch, name in SETUP_BASES:
-        recipes = tuple(r for r in catalog.recipes if r.architecture == arch and r.variant is None)
-        variants = tuple(r for r in catalog.recipes if r.architecture == arch and r.variant is not None)
+    for arch in SETUP_ORDER:
+        recipes = [r for r in catalog.recipes if r.architecture == arch]
         combos = tuple(c for c in catalog.combinations if arch in _combination_architectures(catalog, c))
-        found.append(BaseSetups(arch, name, recipes, combos, variants))
+        found.append(
+            BaseSetups(
+                architecture=arch,
+                name=ARCHITECTURES[arch].label,
+                anchor=arch.replace(".", "-"),
+                recipes=tuple(recipe_view(r) for r in recipes if r.variant is None),
+                combinations=combos,
+                variants=tuple(recipe_view(r) for r in recipes if r.variant is not None),
+            )
+        )
     return found
 
 
-def setups_for(catalog: Catalog, model: m.BaseModelEntry) -> BaseSetups | None:
-    """The Setups page's entry for a base model's architecture (None for one the page does not cover)."""
-    return next((base for base in setups_by_base(catalog) if base.architecture == model.architecture), None)
-
-
-def other_recipes(catalog: Catalog) -> list[Recipe]:
+def other_recipes(catalog: Catalog) -> list[RecipeView]:
     """Recipes for models of their own (VACE, Fun, S2V, Animate …), which no base above runs."""
-    return [r for r in catalog.recipes if r.architecture is None]
+    return [recipe_view(r) for r in catalog.recipes if r.architecture is None]
 
 
 def _combination_architectures(catalog: Catalog, combo: m.Combination) -> set[str]:
@@ -81,15 +132,17 @@ def _combination_architectures(catalog: Catalog, combo: m.Combination) -> set[st
     return {catalog.model(model_id).architecture for model_id in models}
 
 
-def recipes_using(catalog: Catalog, lora: m.Lora) -> list[tuple[Recipe, str]]:
-    """The recipes that load a LoRA, each with where and how: 'on the high-noise expert at 1.0'."""
-    found = []
+def recipes_using(catalog: Catalog) -> dict[str, list[tuple[Recipe, str]]]:
+    """LoRA id -> the recipes that load it, each with where and how: 'on the high-noise expert at 1.0'."""
+    found: dict[str, list[tuple[Recipe, str]]] = {}
     for recipe in catalog.recipes:
-        uses = [
-            (stage, use) for stage in recipe.lora_path.stages for use in stage.loras if use.lora == lora.id
-        ]
-        if uses:
-            found.append((recipe, _uses_text(uses)))
+        uses: dict[str, list[tuple[RecipeStage, RecipeLora]]] = {}
+        for stage in recipe.lora_path.stages:
+            for use in stage.loras:
+                if use.lora is not None:
+                    uses.setdefault(use.lora, []).append((stage, use))
+        for lora_id, lora_uses in uses.items():
+            found.setdefault(lora_id, []).append((recipe, _uses_text(lora_uses)))
     return found
 
 
@@ -97,22 +150,8 @@ def _uses_text(uses: list[tuple[RecipeStage, RecipeLora]]) -> str:
     parts = []
     for stage, use in uses:
         where = f"the {stage.expert}-noise expert" if stage.expert in ("high", "low") else "the model"
-        strength = strength_text(getattr(use, "strength", None))
-        bypassed = " (bypassed in the template)" if getattr(use, "bypassed", False) else ""
-        parts.append(f"on {where} at {strength}{bypassed}")
+        bypassed = " (bypassed in the template)" if use.bypassed else ""
+        parts.append(f"on {where} at {strength_text(use.strength)}{bypassed}")
     if len(parts) == 2 and parts[0].split(" at ")[1] == parts[1].split(" at ")[1] and "expert" in parts[0]:
         return f"at {parts[0].split(' at ')[1]} on both experts"
     return "; ".join(dict.fromkeys(parts))
-
-
-def download_block(recipe: Recipe) -> Markup:
-    """One fenced shell block that downloads every file of the recipe into its ComfyUI folder."""
-    lines = [f"mkdir -p {' '.join(sorted({shlex.quote(f'{COMFY_ROOT}/{f.folder}') for f in recipe.files}))}"]
-    for file in recipe.files:
-        name = file.path.rsplit("/", 1)[-1]
-        url = f"{HUB_URL}/{file.repo}/resolve/main/{quote(file.path)}?download=true"
-        lines.append(f"curl -L -o {shlex.quote(f'{COMFY_ROOT}/{file.folder}/{name}')} {shlex.quote(url)}")
-    text = "\n".join(lines)
-    longest = max((len(run) for run in re.findall("`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return Markup(f"{fence} sh\n{text}\n{fence}")  # noqa: S704 - code block content is literal

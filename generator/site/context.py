@@ -1,0 +1,384 @@
+"""What the pages show, computed once from the catalog and the snapshot: the templates only place it.
+
+Fifth step of the site stage (filters → commands → fit → setups → context → catalog_json → render). One
+:class:`Context` per render: each LoRA's view (its Hub facts, header facts, fits, intended use, commands,
+siblings, combinations, recipes) is built on first use and kept, so the catalog row, the compatibility row,
+the LoRA page and catalog.json share it; the indexes behind them (siblings, combinations, recipes by LoRA)
+are built once. Pure, like the rest of rendering: no clock, no network, catalog order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import cached_property
+
+from generator.catalog import models as m
+from generator.catalog.contradictions import file_contradictions
+from generator.catalog.recipes import Recipe
+from generator.catalog.snapshot import (
+    Candidate,
+    LinkFact,
+    Snapshot,
+    facts_of,
+    header_summary,
+    link_key,
+    unreadable_of,
+)
+from generator.catalog.validate import Catalog
+from generator.lora.architectures import ARCHITECTURES
+from generator.lora.claims import claims_from_filename
+from generator.lora.facts import Claims, HeaderFacts
+from generator.site import fit as fitting
+from generator.site.commands import comfy_command, hf_command
+from generator.site.setups import BaseSetups, RecipeView, other_recipes, recipes_using, setups_by_base
+from generator.site.views import (
+    Change,
+    CombinationView,
+    CompatCell,
+    Download,
+    ExpertView,
+    LoraView,
+    ModelView,
+    Shown,
+    Unfetched,
+)
+from generator.vocabulary import hub_download_url
+
+MADE_FOR_THIS = "made for this model"
+_EPOCH = dt.date(1970, 1, 1)
+_SIBLING_NOISE = re.compile(r"(?<![a-z0-9])(high|low)(?:[_-]?noise)?(?![a-z0-9])", re.IGNORECASE)
+_SIBLING_RANK = re.compile(
+    r"(?<![a-z0-9])(?:rank[_-]?\d+|r\d+|fp8\w*|fp16|bf16|fp32)(?![a-z0-9])", re.IGNORECASE
+)
+
+
+def _sibling_key(lora: m.Lora) -> tuple[str, ...]:
+    """What two experts of one release share: family, generation, task, folder, name without expert/rank/precision."""
+    folder, _, name = lora.file.path.rpartition("/")
+    stem = _SIBLING_RANK.sub("", _SIBLING_NOISE.sub("", name.removesuffix(".safetensors")))
+    return (lora.family, lora.generation, lora.task, lora.file.repo, folder, stem.casefold())
+
+
+def rank_text(facts: HeaderFacts) -> str:
+    """The rank the header shows: '64', 'adaptive 100–196 (mean 148)' or 'no LoRA pairs'."""
+    rank = facts.rank
+    if rank.kind == "uniform":
+        return str(rank.nominal)
+    if rank.kind == "adaptive":
+        return (
+            f"adaptive {rank.min}–{rank.max} (mean {rank.mean:.0f})" if rank.mean is not None else "adaptive"
+        )
+    return "no LoRA pairs"
+
+
+class Context:
+    """The catalog, the snapshot, and every view the templates place (see the module's docstring)."""
+
+    def __init__(self, catalog: Catalog, snapshot: Snapshot) -> None:
+        self.catalog = catalog
+        self.snapshot = snapshot
+        self.snapshot_date = snapshot.checked_at[:10] if snapshot.checked_at else None
+        """Date of the last check (from the snapshot), or None if never checked."""
+        self._views: dict[str, LoraView] = {}
+        self._claims: dict[str, Claims] = {}
+
+    # --- dates ---------------------------------------------------------------------------------------------
+
+    @cached_property
+    def latest_change(self) -> dt.date:
+        """The catalog's latest change: the newest `added` date of any entry (deterministic)."""
+        return max((entry.added for entry in self._dated), default=_EPOCH)
+
+    @cached_property
+    def first_day(self) -> dt.date:
+        """The day the catalog began (the seed's import): its entries are never 'recently added'."""
+        return min((entry.added for entry in self._dated), default=_EPOCH)
+
+    @property
+    def _dated(self) -> tuple[m.Lora | m.BaseModelEntry | m.Combination, ...]:
+        return (*self.catalog.loras, *self.catalog.models, *self.catalog.combinations)
+
+    def recently_added(self, entry: m.Lora | m.Combination | m.BaseModelEntry | m.SpecialUse) -> bool:
+        """Added after the first day and within site.new_days of the latest change (computed, not said)."""
+        age = (self.latest_change - entry.added).days
+        return entry.added > self.first_day and age < self.catalog.site.new_days
+
+    # --- snapshot ------------------------------------------------------------------------------------------
+
+    def fact(self, link: m.HfLink | str) -> LinkFact | None:
+        """The snapshot's facts for a link, if it was ever checked."""
+        return self.snapshot.fact(link_key(link))
+
+    def _size(self, link: m.HfLink) -> int | None:
+        fact = self.fact(link)
+        return fact.size if fact else None
+
+    def verified_counts(self) -> tuple[int, int, int]:
+        """(LoRA files checked on the Hub, LoRA headers inspected, LoRAs): what the home page says is verified."""
+        views = [self.lora(lora) for lora in self.catalog.loras]
+        checked = sum(1 for view in views if view.fact is not None)
+        return checked, sum(1 for view in views if view.facts is not None), len(views)
+
+    def candidates(self) -> list[tuple[Candidate, str]]:
+        """Files that appeared next to catalogued ones (from the snapshot), with what their header says."""
+        headers = self.snapshot.headers
+        return [
+            (candidate, header_summary(headers.get(candidate.sha256) if candidate.sha256 else None))
+            for candidate in self.snapshot.candidates.values()
+        ]
+
+    # --- LoRAs ---------------------------------------------------------------------------------------------
+
+    def lora(self, lora: m.Lora) -> LoraView:
+        """The LoRA's view, built on first use."""
+        view = self._views.get(lora.id)
+        if view is None:
+            view = self._views[lora.id] = self._lora_view(lora)
+        return view
+
+    def fit_options(self) -> list[m.BaseModelEntry]:
+        """The base models a reader can filter LoRAs by: every model but distilled checkpoints."""
+        return [model for model in self.catalog.models if model.kind == "base"]
+
+    def filter_values(self, field: str) -> list[str]:
+        """The distinct values of a LoRA field, sorted, for the catalog's filter selects."""
+        return sorted({str(getattr(lora, field) or "none") for lora in self.catalog.loras})
+
+    def intended_use(self, lora: m.Lora, model: m.BaseModelEntry) -> str:
+        """What the LoRA was made for, next to a base model: *claimed* by its entry (file name or source).
+
+        A shape that fits is not advice: a high-noise LoRA fits the low-noise expert by shape, yet was
+        not made for it. This says so, from the entry's generation, task and expert, and the model size and
+        noise level its file name states (the entry's expert first).
+        """
+        claims = self._claims.get(lora.id) or self._claims.setdefault(
+            lora.id, claims_from_filename(lora.file.path)
+        )
+        if claims.size_class not in (None, ARCHITECTURES[model.architecture].size_class):
+            return f"made for {claims.size_class} models"
+        if lora.generation != model.generation:
+            return f"made for Wan {lora.generation}"
+        if lora.task != model.task:
+            return f"made for {lora.task}"
+        expert = lora.expert or claims.noise_level
+        if {expert, model.expert} == {"high", "low"}:
+            return f"made for the {expert}-noise expert"
+        return MADE_FOR_THIS
+
+    def _lora_view(self, lora: m.Lora) -> LoraView:
+        fact = self.fact(lora.file.link)
+        facts = facts_of(self.snapshot, lora)
+        cells = tuple(self._compat_cell(lora, model, facts) for model in self.catalog.models)
+        bases = [cell for cell in cells if cell.model.kind == "base"]
+        warnings = file_contradictions(facts, lora, fact.size if fact else None) if facts else []
+        return LoraView(
+            lora=lora,
+            fact=fact,
+            facts=facts,
+            header_problem=None if facts else unreadable_of(self.snapshot, lora),
+            warnings=tuple(warnings),
+            compat=cells,
+            row_fits=tuple(cell.fit for cell in bases),
+            made_for=tuple(cell.model.id for cell in bases if cell.use == MADE_FOR_THIS),
+            rank=_rank(lora, facts),
+            rank_sort=_rank_sort(lora, facts),
+            precision=_precision(lora, facts),
+            claimed_rank=_claimed_rank(lora),
+            fit_summary=_fit_summary(facts),
+            fit_title=_fit_title(facts),
+            repo_link=m.HfLink(kind="repo", repo=lora.file.repo),
+            download_url=hub_download_url(lora.file.repo, lora.file.path),
+            hf_command=hf_command(lora.file.repo, lora.file.path),
+            comfy_command=comfy_command(lora.file.repo, lora.file.path, "lora", fact.size if fact else None),
+            siblings=tuple(
+                other
+                for other in self._siblings.get(_sibling_key(lora), ())
+                if other.id != lora.id and {other.expert, lora.expert} == {"high", "low"}
+            ),
+            combos=tuple(self._combos_by_lora.get(lora.id, ())),
+            recipes=tuple(self._recipes_by_lora.get(lora.id, ())),
+        )
+
+    def _compat_cell(self, lora: m.Lora, model: m.BaseModelEntry, facts: HeaderFacts | None) -> CompatCell:
+        judged = facts is None or model.architecture in facts.fits
+        use = self.intended_use(lora, model)
+        return CompatCell(model, fitting.fit(lora, model, facts), judged, use)
+
+    @cached_property
+    def _siblings(self) -> dict[tuple[str, ...], list[m.Lora]]:
+        found: dict[tuple[str, ...], list[m.Lora]] = {}
+        for lora in self.catalog.loras:
+            found.setdefault(_sibling_key(lora), []).append(lora)
+        return found
+
+    @cached_property
+    def _combos_by_lora(self) -> dict[str, list[m.Combination]]:
+        found: dict[str, list[m.Combination]] = {}
+        for combo in self.catalog.combinations:
+            for lora in self._loras_of(combo):
+                found.setdefault(lora.id, []).append(combo)
+        return found
+
+    @cached_property
+    def _recipes_by_lora(self) -> dict[str, list[tuple[Recipe, str]]]:
+        return recipes_using(self.catalog)
+
+    def _loras_of(self, combo: m.Combination) -> list[m.Lora]:
+        """The LoRAs a combination uses, in order, once each."""
+        ids: list[str] = []
+        for setup in (combo.high, combo.low):
+            for use in (setup.loras or ()) if setup else ():
+                if use.lora not in ids:
+                    ids.append(use.lora)
+        return [self.catalog.lora(i) for i in ids]
+
+    # --- models, combinations, setups ----------------------------------------------------------------------
+
+    def model(self, model: m.BaseModelEntry) -> ModelView:
+        """What a base model's page shows."""
+        return ModelView(
+            model=model,
+            size_class=ARCHITECTURES[model.architecture].size_class,
+            commands=tuple(self._model_command(link) for link in _file_links(model)),
+            loras=tuple(
+                lora for lora in self.catalog.loras if self.lora(lora).use_on(model.id) == MADE_FOR_THIS
+            ),
+            combos=tuple(
+                combo
+                for combo in self.catalog.combinations
+                if any(setup is not None and setup.model == model.id for setup in (combo.high, combo.low))
+            ),
+            setups=next((base for base in self.setups if base.architecture == model.architecture), None),
+        )
+
+    @cached_property
+    def setups(self) -> list[BaseSetups]:
+        """The Setups page's sections, one per base model."""
+        return setups_by_base(self.catalog)
+
+    @cached_property
+    def other_recipes(self) -> list[RecipeView]:
+        """Recipes for models of their own, after the base models' sections."""
+        return other_recipes(self.catalog)
+
+    def combination(self, combo: m.Combination) -> CombinationView:
+        """What the combinations page (and the Setups page) shows of a combination."""
+        experts = tuple(
+            self._expert(name, setup) for name, setup in (("high", combo.high), ("low", combo.low))
+        )
+        downloads = [
+            Download(expert.name, d.precision, d.link)
+            for expert in experts
+            if expert.model is not None
+            for d in expert.model.downloads
+        ]
+        downloads += [Download(d.expert or "both", d.precision, d.link) for d in combo.downloads]
+        commands, unfetched = self._combo_downloads(combo, experts)
+        return CombinationView(combo, experts, tuple(commands), tuple(unfetched), tuple(downloads))
+
+    def _expert(self, name: str, setup: m.ExpertSetup | None) -> ExpertView:
+        loras = None
+        if setup is not None and setup.loras is not None:
+            loras = tuple((self.catalog.lora(use.lora), use.strength) for use in setup.loras)
+        model = self.catalog.model(setup.model) if setup is not None and setup.model else None
+        return ExpertView(name, setup, loras, model, setup.model_note if setup else None)
+
+    def _combo_downloads(
+        self, combo: m.Combination, experts: tuple[ExpertView, ...]
+    ) -> tuple[list[str], list[Unfetched]]:
+        """One curl command per file the combination names exactly (its LoRAs, its models' file downloads),
+        and what it names without a single file, shown as such, never guessed."""
+        commands = [self.lora(lora).comfy_command for lora in self._loras_of(combo)]
+        others: list[Unfetched] = []
+        for expert in experts:
+            if expert.setup is None:
+                continue
+            if expert.model is None:
+                others.append(Unfetched(expert.name, note=expert.setup.model_note or "not named"))
+                continue
+            files = _file_links(expert.model)
+            commands += [self._model_command(link) for link in files]
+            if not files:
+                others.append(Unfetched(expert.name, model=expert.model))
+        for download in combo.downloads:
+            link = download.link
+            if isinstance(link, m.HfLink) and link.kind == "file" and link.path is not None:
+                commands.append(comfy_command(link.repo, link.path, "lora", self._size(link)))
+            # a folder is listed with the combination's downloads: the reader picks the file
+        return list(dict.fromkeys(commands)), others
+
+    def _model_command(self, link: m.HfLink) -> str:
+        """The curl command that puts a model file into ComfyUI/models/diffusion_models/."""
+        assert link.path is not None
+        return comfy_command(link.repo, link.path, "model", self._size(link))
+
+    # --- the changes page ----------------------------------------------------------------------------------
+
+    def changes(self) -> list[Change]:
+        """Every dated entry, newest first (by `added`, then kind and id: deterministic)."""
+        c = self.catalog
+        found = [
+            *(Change("LoRA", e, e.file.stem, f"loras/{e.id}.md") for e in c.loras),
+            *(Change("base model", e, e.name, f"models/{e.id}.md") for e in c.models),
+            *(Change("combination", e, e.title, f"combinations.md#{e.id}") for e in c.combinations),
+            *(Change("special use", e, e.label, "special-use.md", e.purpose) for e in c.special_use),
+        ]
+        found.sort(key=lambda ch: (ch.kind, ch.entry.id))
+        found.sort(key=lambda ch: ch.entry.added, reverse=True)
+        return found
+
+
+def _file_links(model: m.BaseModelEntry) -> list[m.HfLink]:
+    """The model's downloads that name one file (folders cannot be fetched by name)."""
+    return [d.link for d in model.downloads if isinstance(d.link, m.HfLink) and d.link.kind == "file"]
+
+
+def _rank(lora: m.Lora, facts: HeaderFacts | None) -> Shown:
+    claimed = lora.claimed
+    if facts is not None:
+        return Shown(rank_text(facts), claimed=False)
+    if claimed.rank == "adaptive":
+        average = f" (avg {claimed.average_rank})" if claimed.average_rank else ""
+        return Shown(f"adaptive{average}", claimed=True)
+    return Shown(str(claimed.rank), claimed=True) if claimed.rank else Shown("?", claimed=False)
+
+
+def _rank_sort(lora: m.Lora, facts: HeaderFacts | None) -> float | None:
+    """The rank the catalog sorts by: the header's (nominal, else mean), else the name's."""
+    if facts is not None:
+        return facts.rank.nominal or facts.rank.mean
+    claimed = lora.claimed
+    return claimed.average_rank or (claimed.rank if isinstance(claimed.rank, int) else None)
+
+
+def _precision(lora: m.Lora, facts: HeaderFacts | None) -> Shown:
+    if facts is not None:
+        return Shown(facts.precision.label, claimed=False)
+    precision = lora.claimed.precision
+    return Shown(precision, claimed=True) if precision else Shown("?", claimed=False)
+
+
+def _claimed_rank(lora: m.Lora) -> str:
+    """The rank as the name claims it, for the LoRA page: '64', 'adaptive (average 148)', 'not stated'."""
+    claimed = lora.claimed
+    if claimed.rank == "adaptive":
+        return "adaptive" + (f" (average {claimed.average_rank})" if claimed.average_rank else "")
+    return str(claimed.rank or "not stated")
+
+
+def _fit_summary(facts: HeaderFacts | None) -> str:
+    """'fits 2, 1 partly': how many architectures the header fits, fully and in part."""
+    verdicts = [verdict.verdict for verdict in facts.fits.values()] if facts else []
+    partly = verdicts.count("partial")
+    return f"fits {verdicts.count('fits')}" + (f", {partly} partly" if partly else "")
+
+
+def _fit_title(facts: HeaderFacts | None) -> str:
+    """'Wan 2.1 T2V 14B: fits; …': the header's verdict per architecture, as the status cell's tooltip."""
+    if facts is None:
+        return ""
+    return "; ".join(
+        f"{ARCHITECTURES[arch].label if arch in ARCHITECTURES else arch}: {verdict.verdict}"
+        for arch, verdict in sorted(facts.fits.items())
+    )

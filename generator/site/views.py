@@ -1,0 +1,158 @@
+"""The shapes of what the pages show: small frozen records that :mod:`generator.site.context` fills and the
+templates place as they are. No logic beyond reading a field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.catalog import models as m
+from generator.catalog.recipes import Recipe
+from generator.catalog.snapshot import LinkFact
+from generator.lora.facts import HeaderFacts
+from generator.site.fit import Fit
+from generator.site.setups import BaseSetups
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A value of a table cell: *claimed* by the file name, or read from the header (or '?' when neither)."""
+
+    value: str
+    claimed: bool
+
+
+@dataclass(frozen=True)
+class CompatCell:
+    """One LoRA against one base model: the fit (verified or claimed) and the intended use (claimed)."""
+
+    model: m.BaseModelEntry
+    fit: Fit
+    judged: bool
+    """False when the header was read but its analysis did not judge the model's architecture."""
+    use: str
+
+
+@dataclass(frozen=True)
+class LoraView:
+    """Everything the catalog row, the compatibility row, the LoRA page and catalog.json show of a LoRA."""
+
+    lora: m.Lora
+    fact: LinkFact | None
+    facts: HeaderFacts | None
+    header_problem: str | None
+    """Why the file's header could not be read, when it is not a readable safetensors file."""
+    warnings: tuple[str, ...]
+    """Where the header disagrees with the file name or the catalog entry."""
+    compat: tuple[CompatCell, ...]
+    """One cell per model of the catalog, in catalog order."""
+    row_fits: tuple[Fit, ...]
+    """The fit on each base model a reader can filter by (distilled checkpoints left out)."""
+    made_for: tuple[str, ...]
+    """Ids of the base models the entry claims it was made for."""
+    rank: Shown
+    rank_sort: float | None
+    precision: Shown
+    claimed_rank: str
+    fit_summary: str
+    fit_title: str
+    repo_link: m.HfLink
+    download_url: str
+    hf_command: str
+    comfy_command: str
+    siblings: tuple[m.Lora, ...]
+    """The other noise expert's LoRA of the same release."""
+    combos: tuple[m.Combination, ...]
+    recipes: tuple[tuple[Recipe, str], ...]
+    """The recipes that load the LoRA, each with where and at what strength."""
+
+    @property
+    def fits(self) -> str:
+        """The base models the LoRA fits or partly fits, space-separated (the row's data-fits)."""
+        return " ".join(fit.model for fit in self.row_fits if fit.fitting)
+
+    @property
+    def fit_tokens(self) -> str:
+        """`model:answer:basis` per base model, space-separated (the row's data-fit)."""
+        return " ".join(fit.token for fit in self.row_fits)
+
+    @property
+    def folder(self) -> str | None:
+        """The folder above the file in its repo, if any."""
+        folder, slash, _ = self.lora.file.path.rpartition("/")
+        return folder if slash else None
+
+    @property
+    def size(self) -> int | None:
+        """The file's size on the Hub, when known."""
+        return self.fact.size if self.fact else None
+
+    def use_on(self, model_id: str) -> str:
+        """The intended use next to one model of the catalog."""
+        return next(cell.use for cell in self.compat if cell.model.id == model_id)
+
+
+@dataclass(frozen=True)
+class Unfetched:
+    """A model a combination names without naming one file: a catalogued model without a file download,
+    or a model only described ('some wan 2.2')."""
+
+    expert: str
+    model: m.BaseModelEntry | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ExpertView:
+    """One noise expert of a combination: its LoRAs with strengths (None: unknown) and its model."""
+
+    name: str
+    setup: m.ExpertSetup | None
+    loras: tuple[tuple[m.Lora, float | None], ...] | None
+    model: m.BaseModelEntry | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Download:
+    """One download a combination lists (its models' and its own), for one expert or both."""
+
+    expert: str
+    precision: str
+    link: m.HfLink | str
+
+
+@dataclass(frozen=True)
+class CombinationView:
+    """A combination with its experts, its ComfyUI commands and what they cannot fetch, its downloads."""
+
+    combo: m.Combination
+    experts: tuple[ExpertView, ...]
+    commands: tuple[str, ...]
+    unfetched: tuple[Unfetched, ...]
+    downloads: tuple[Download, ...]
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """What a base model's page shows besides the entry itself."""
+
+    model: m.BaseModelEntry
+    size_class: str
+    commands: tuple[str, ...]
+    """curl commands for the downloads that name one file."""
+    loras: tuple[m.Lora, ...]
+    """The LoRAs whose entry says they were made for this model."""
+    combos: tuple[m.Combination, ...]
+    setups: BaseSetups | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the changes page: what it is, its title and where its page is."""
+
+    kind: str
+    entry: m.Lora | m.BaseModelEntry | m.Combination | m.SpecialUse
+    title: str
+    href: str
+    purpose: str | None = None
