@@ -217,8 +217,7 @@ def carry_out(
 ) -> Decision:
     """List the issues, decide, and run the resulting commands through `execute`."""
     decision = decide(parse_issues(list_issues()), exit_code, report, run_url)
-    for command in plan(decision, repo):
-        execute(command)
+    gh.execute_all(plan(decision, repo), execute)
     return decision
 
 
