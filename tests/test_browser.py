@@ -8,38 +8,26 @@ reviewers; axe-core (tests/vendor, offline) checks them for serious and critical
 
 from __future__ import annotations
 
-import contextlib
-import functools
+import base64
 import os
 import shutil
-import threading
+import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, NamedTuple
 
 import pytest
 from playwright.sync_api import sync_playwright
 
 from generator.catalog.snapshot import LinkFact, Snapshot, dump_snapshot, link_key
 from generator.catalog.validate import load_catalog
+from tests.browsing import CHROMIUM_ARGS, Tab, chromium_path, open_tab, serve_folder
 from tests.catalog_scenario import facts_json
 from tests.safetensors_factory import make_lora_header
 from tests.sitebuild import ROOT, build_site, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = ROOT / "site-screenshots"
 CHECKED_AT = "2026-12-01T08:00:00Z"
 # LoRA id -> size in bytes; chosen so that sorting the shown text ("1.25 GB" < "631 MB" < "99 kB") differs
@@ -83,78 +71,31 @@ def _site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_site(make_project(tmp_path_factory.mktemp("browser"), data))
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr."""
-
-
 @pytest.fixture(scope="module", name="base_url")
 def _base_url(site: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-def _chromium_path() -> str:
-    found = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(found).exists():
-        message = "chromium is not installed (apt-get install chromium); browser tests need it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
+    with serve_folder(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module", name="browser")
 def _browser() -> Iterator[Any]:
-    executable = _chromium_path()
+    executable = chromium_path()
+    if executable is None:
+        message = "chromium is not installed (apt-get install chromium); browser tests need it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
 
-@dataclass
-class Tab:
-    """One browser page with everything it requested and every error it logged."""
-
-    page: Any
-    base_url: str
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def open(self, path: str) -> None:
-        """Load a page of the site and wait until its scripts have run."""
-        self.page.goto(self.base_url + path, wait_until="networkidle")
-
-    def outside_requests(self) -> list[str]:
-        """Requests to anything but 127.0.0.1 (data: and blob: URLs stay in the page)."""
-        return [url for url in self.requests if not _is_local(url)]
-
-
-def _is_local(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("data", "blob") or (
-        parts.scheme in ("http", "https", "ws", "wss") and parts.hostname == "127.0.0.1"
-    )
-
-
 @pytest.fixture(name="tab")
 def _tab(browser: Any, base_url: str) -> Iterator[Tab]:
     """A fresh light-mode context per test; after the test, no request may have left 127.0.0.1."""
-    context = browser.new_context(color_scheme="light", viewport={"width": 1400, "height": 900})
-    tab = Tab(context.new_page(), base_url)
-    tab.page.on("request", lambda request: tab.requests.append(request.url))
-    tab.page.on("console", lambda msg: tab.errors.append(msg.text) if msg.type == "error" else None)
-    tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
-    yield tab
-    context.close()
-    assert tab.requests, "the recorder saw no request at all"
-    assert tab.outside_requests() == []
+    with open_tab(browser, base_url, "light", {"width": 1400, "height": 900}) as tab:
+        yield tab
 
 
 def _pages(site: Path) -> list[str]:
@@ -282,17 +223,53 @@ def test_search_finds_a_lora_by_a_file_name_fragment(tab: Tab, fragment: str, lo
     assert fragment.split("_")[0].casefold() in result.locator("h1").inner_text().casefold()
 
 
+class Shot(NamedTuple):
+    """A screenshot as written to disk: its pixel size and mean luminance (0 black, 1 white)."""
+
+    width: int
+    height: int
+    luminance: float
+
+
+_LUMINANCE = """async (url) => {
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    const canvas = document.createElement("canvas");
+    [canvas.width, canvas.height] = [image.width, image.height];
+    const context = canvas.getContext("2d");
+    context.drawImage(image, 0, 0);
+    const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let sum = 0;
+    for (let i = 0; i < pixels.length; i += 4) sum += 0.2126 * pixels[i] + 0.7152 * pixels[i + 1] + 0.0722 * pixels[i + 2];
+    return sum / (pixels.length / 4) / 255;
+}"""
+
+
+def _screenshot(tab: Tab, path: Path) -> Shot:
+    """A full-page screenshot written to path, then read back from disk: the PNG's size from its IHDR chunk, its
+    luminance from the browser decoding the file's bytes."""
+    tab.page.screenshot(path=str(path), full_page=True)
+    png = path.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", path
+    assert png[12:16] == b"IHDR", path
+    width, height = struct.unpack(">II", png[16:24])
+    url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return Shot(width, height, float(tab.page.evaluate(_LUMINANCE, url)))
+
+
 def test_dark_mode_toggle_switches_the_scheme_and_screenshots(tab: Tab) -> None:
-    """The palette toggle switches data-md-color-scheme; screenshots of both schemes are written."""
+    """The palette toggle switches data-md-color-scheme; the dark screenshot is darker than the light one."""
     tab.open("catalog/")
     SCREENSHOTS.mkdir(exist_ok=True)
     body = tab.page.locator("body")
     assert body.get_attribute("data-md-color-scheme") == "default"
-    tab.page.screenshot(path=str(SCREENSHOTS / "catalog-light.png"), full_page=True)
+    light = _screenshot(tab, SCREENSHOTS / "catalog-light.png")
     tab.page.locator("form[data-md-component=palette] label:visible").first.click()
     tab.page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
-    tab.page.screenshot(path=str(SCREENSHOTS / "catalog-dark.png"), full_page=True)
-    assert (SCREENSHOTS / "catalog-dark.png").stat().st_size > 0
+    dark = _screenshot(tab, SCREENSHOTS / "catalog-dark.png")
+    assert (light.width, dark.width) == (1400, 1400)
+    assert light.luminance > 0.7 > 0.3 > dark.luminance, (light, dark)
 
 
 # The main pages of the reader site (issue 13): a phone never pans them sideways, axe-core finds no serious or
@@ -309,24 +286,9 @@ DESKTOP = {"width": 1440, "height": 900}
 AXE = ROOT / "tests" / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 
 
-@contextlib.contextmanager
-def _tab_in(browser: Any, base_url: str, scheme: str, viewport: dict[str, int]) -> Iterator[Tab]:
-    """A fresh context in a colour scheme and viewport; no request may leave 127.0.0.1."""
-    context = browser.new_context(color_scheme=scheme, viewport=viewport)
-    tab = Tab(context.new_page(), base_url)
-    tab.page.on("request", lambda request: tab.requests.append(request.url))
-    tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
-    try:
-        yield tab
-    finally:
-        context.close()
-    assert tab.outside_requests() == []
-    assert tab.errors == []
-
-
 def test_a_phone_never_pans_a_main_page_sideways(browser: Any, base_url: str) -> None:
     """At 390 px the page is never wider than the screen: wide tables scroll inside or become cards."""
-    with _tab_in(browser, base_url, "light", PHONE) as tab:
+    with open_tab(browser, base_url, "light", PHONE) as tab:
         for name, path in MAIN_PAGES.items():
             tab.open(path)
             width = tab.page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
@@ -352,7 +314,7 @@ def test_axe_finds_no_serious_violation_on_the_main_pages(browser: Any, base_url
     expected = "slate" if scheme == "dark" else "default"
     found: dict[str, list[str]] = {}
     for viewport in (DESKTOP, PHONE):
-        with _tab_in(browser, base_url, scheme, viewport) as tab:
+        with open_tab(browser, base_url, scheme, viewport) as tab:
             for name, path in MAIN_PAGES.items():
                 tab.open(path)
                 assert tab.page.get_attribute("body", "data-md-color-scheme") == expected
@@ -363,16 +325,25 @@ def test_axe_finds_no_serious_violation_on_the_main_pages(browser: Any, base_url
 
 
 def test_screenshots_of_the_main_pages(browser: Any, base_url: str) -> None:
-    """Each main page at 1440×900 and 390×844, light and dark, in site-screenshots/ (ignored by git)."""
+    """Each main page at 1440×900 and 390×844, light and dark, in site-screenshots/ (ignored by git): each file is
+    a PNG as wide as the screen and at least as tall, the whole page; light shots are light, dark shots dark."""
     SCREENSHOTS.mkdir(exist_ok=True)
+    shots: dict[tuple[str, int, str], Shot] = {}
     for scheme in ("light", "dark"):
         for viewport in (DESKTOP, PHONE):
-            with _tab_in(browser, base_url, scheme, viewport) as tab:
+            with open_tab(browser, base_url, scheme, viewport) as tab:
                 for name, path in MAIN_PAGES.items():
                     tab.open(path)
-                    shot = SCREENSHOTS / f"{name}-{viewport['width']}-{scheme}.png"
-                    tab.page.screenshot(path=str(shot), full_page=True)
-                    assert shot.stat().st_size > 0
+                    page_height = tab.page.evaluate("document.scrollingElement.scrollHeight")
+                    shot = _screenshot(tab, SCREENSHOTS / f"{name}-{viewport['width']}-{scheme}.png")
+                    assert (shot.width, shot.height) == (viewport["width"], page_height), (name, scheme)
+                    assert shot.height >= viewport["height"], (name, scheme)
+                    shots[name, viewport["width"], scheme] = shot
+    assert len(shots) == len(MAIN_PAGES) * 4
+    for (name, width, scheme), shot in shots.items():
+        if scheme == "light":
+            dark = shots[name, width, "dark"]
+            assert shot.luminance > 0.7 > 0.3 > dark.luminance, (name, width, shot, dark)
 
 
 def _search(tab: Tab, query: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from generator.catalog.schema import schema_texts
+from generator.catalog.validate import load_catalog
 from tests.sitebuild import ROOT, build_site, make_project, mkdocs_build, page_text, render
 
 SEED = Path(__file__).parent / "fixtures" / "seed.md"
@@ -149,8 +151,11 @@ def test_new_is_only_where_the_seed_says_new(site: Path) -> None:
 def test_the_catalogs_readings_are_never_shown_as_the_seeds_words(site: Path) -> None:
     """Recommendation levels and pro/con marks are labelled as the catalog's reading."""
     catalog = (site / "catalog" / "index.html").read_text(encoding="utf-8")
-    assert all("catalog&#39;s reading" in badge or "catalog's reading" in badge
-               for badge in re.findall(r'<span class="la-badge la-recommended"[^>]*>', catalog))  # fmt: skip
+    badges = re.findall(r'<span class="la-badge la-(?:recommended|worth|deprecated)"[^>]*>', catalog)
+    loras = load_catalog(ROOT / "data", ROOT).loras
+    read = [lora for lora in loras if lora.recommendation in ("recommended", "worth-trying", "deprecated")]
+    assert len(badges) == len(read) > 0
+    assert [badge for badge in badges if "catalog's reading" not in html.unescape(badge)] == []
     merging, _ = page_text(site / "merging" / "index.html")
     assert "marks are the catalog's reading" in merging
     lora, _ = page_text(site / "loras" / "fusionx-t2v-14b" / "index.html")
@@ -437,6 +442,7 @@ def test_issue_13_reader_site(site: Path) -> None:
 
 def test_readme_sends_readers_to_a_server_not_to_files_on_disk() -> None:
     """Issue 13.10: pages link by folder, so site/index.html from disk shows directory listings and no search."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())  # wherever a line wraps
     assert "open `site/index.html`," not in readme
-    assert "run `make serve` and open\nhttp://127.0.0.1:8000" in readme
+    assert "run `make serve` and open http://127.0.0.1:8000" in readme
+    assert "Do not open `site/index.html` from disk" in readme
