@@ -239,14 +239,21 @@ def _other_parts(groups: list[PatchGroup], arch: Architecture) -> list[str]:
     def of(outcome: Outcome) -> list[PatchGroup]:
         return [g for g in groups if g.outcome == outcome]
 
-    texts: tuple[tuple[Outcome, str], ...] = (
-        ("never_merged", "loaded but never merged (parameters of modules with child modules)"),
-        ("merge_error", f"fail at merge (shape mismatch with {arch.label})"),
-        ("superseded", "replaced by a later patch on the same weight"),
-        ("load_error", "make ComfyUI raise while loading"),
-        ("unmodelled", "use adapters whose merge this check does not model"),
+    texts: tuple[tuple[Outcome, str, str], ...] = (
+        ("never_merged", "", "loaded but never merged (parameters of modules with child modules)"),
+        ("merge_error", "fail", f"at merge (shape mismatch with {arch.label})"),
+        ("superseded", "", "replaced by a later patch on the same weight"),
+        ("load_error", "make", "ComfyUI raise while loading"),
+        ("unmodelled", "use", "adapters whose merge this check does not model"),
     )
-    return [f"{_patches(len(of(o)))} {text}: {_examples(of(o))}" for o, text in texts if of(o)]
+    parts = []
+    for outcome, verb, text in texts:
+        hit = of(outcome)
+        if hit:
+            conjugated = verb + "s" if verb and len(hit) == 1 else verb
+            phrase = " ".join(w for w in (_patches(len(hit)), conjugated, text) if w)
+            parts.append(f"{phrase}: {_examples(hit)}")
+    return parts
 
 
 def _patches(count: int) -> str:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Literal
 
@@ -241,13 +241,22 @@ class Loaded:
         self.read.update(patch.keys)
 
 
+def _stems(lora: Mapping[str, Shape]) -> set[str]:
+    """Every name a key of ``lora`` could be ``X.<suffix>`` (or ``X_lora.<suffix>``) of: the only ``X`` worth trying."""
+    return {k[:i] for k in lora for i, char in enumerate(k) if char == "." or k.startswith("_lora.", i)}
+
+
 def load_lora(lora: Mapping[str, Shape], key_map: Mapping[str, str]) -> Loaded:
     """Model of ``load_lora`` (``comfy/lora.py:37-95``) over the names ``key_map`` offers."""
     loaded = Loaded({}, [], set())
+    stems = _stems(lora)
     for x, target in key_map.items():
+        if x not in stems:
+            continue
         loaded.read.update(k for k in (f"{x}.alpha", f"{x}.dora_scale") if k in lora)
+        dora = (f"{x}.dora_scale",) if f"{x}.dora_scale" in lora else ()
         for patch in _adapter_patches(lora, x):
-            loaded.put(target, patch)
+            loaded.put(target, replace(patch, keys=patch.keys + dora))
         for suffix, kind, where in (
             (".w_norm", "diff", target),
             (".b_norm", "diff", _bias_of(target)),
