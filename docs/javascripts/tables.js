@@ -164,13 +164,26 @@ window.addEventListener("popstate", function () {
   laApplyFilters(active.form, active.items);
 });
 
+/* The id a #fragment names. A malformed %-escape (a truncated link such as #%E0%A4%A) makes
+   decodeURIComponent throw URIError, which would stop this script at load and on every hash change: such a
+   fragment is taken as it stands, and names no row. */
+function laFragmentId(hash) {
+  var raw = hash.slice(1);
+  try {
+    return decodeURIComponent(raw);
+  } catch (error) {
+    if (error instanceof URIError) return raw;
+    throw error;
+  }
+}
+
 /* The row named by the address's #fragment is highlighted (CSS :target misses it after Material's instant
    navigation, which changes the address without a real jump). */
 function laMarkTarget() {
   document.querySelectorAll(".la-target").forEach(function (el) { el.classList.remove("la-target"); });
-  var id = window.location.hash.slice(1);
+  var id = laFragmentId(window.location.hash);
   if (!id) return;
-  var target = document.getElementById(decodeURIComponent(id));
+  var target = document.getElementById(id);
   if (target && target.tagName === "TR") target.classList.add("la-target");
 }
 
