@@ -73,6 +73,8 @@ CASES: list[tuple[str, tuple[str, ...]]] = [
     # weight_adapter/lora.py:177-180.
     (_layout("diffusion-pipe-wan21-t2v-14b.keys"), FITS_14B_ONLY),
     (_layout("diffusion-pipe-wan22-ti2v-5b.keys"), ("no", "no", "no", "no", "no", "fits")),  # 5B LoRA
+    (_layout("ai-toolkit-wan21-t2v-14b.keys"), FITS_14B_ONLY),
+    ("musubi-converted-wan22-t2v-a14b.keys", FITS_14B_ONLY),
     # lora_unet_ + lora_down/lora_up + alpha (lora.py:195; weight_adapter/lora.py:169-172): 1.3B LoRA.
     (_layout("musubi-wan21-t2v-1.3b.keys"), ("fits", "no", "no", "no", "no", "no")),
     # diffusion_model. LoRA / LoHa (loha.py:179-208) / LoKr (lokr.py:211-273) on every weight, patch_embedding
@@ -319,6 +321,15 @@ def test_unmerged_parameters_are_the_modulations() -> None:
 def test_the_comfyui_version_is_named() -> None:
     assert (COMFYUI_VERSION, COMFYUI_COMMIT[:8]) == ("v0.29.0", "a8c44f9b")
     assert COMFYUI_LABEL in _fits("kijai-extract-14b-t2v-type.keys")[T2V_A14].reason
+
+
+def test_verdicts_fit_the_facts_model() -> None:
+    """Every fit converts to the stored Verdict (one safe line of at most 2000 characters) with its counts."""
+    for name, _expected in CASES:
+        for fit in _fits(name).values():
+            verdict = fit.as_verdict()
+            assert (verdict.verdict, verdict.reason) == (fit.verdict, fit.reason)
+            assert f" of {len(fit.groups)} patches applied by {COMFYUI_LABEL}" in verdict.reason
 
 
 def test_every_cause_has_a_reason_text() -> None:
