@@ -27,7 +27,7 @@ from generator.lora.comfyui_loader import (
 from generator.lora.comfyui_wrapper import wrapper_key
 from generator.lora.parse import TensorSpec, header_from_bytes
 from generator.vocabulary import ARCHITECTURE_IDS, ArchitectureId
-from tests.safetensors_factory import TensorInput, fixture_header, load_key_list, serialize_header
+from tests.safetensors_factory import FIXTURES, TensorInput, fixture_header, load_key_list, serialize_header
 
 T2V_13, T2V_14, I2V_14, T2V_A14, I2V_A14, TI2V_5 = ARCHITECTURE_IDS
 FITS_14B_ONLY = ("no", "fits", "fits", "fits", "fits", "no")
@@ -373,7 +373,13 @@ def test_wrapper_key_renaming(key: str, renamed: str) -> None:
 
 
 def test_layout_fixtures_cite_their_sources() -> None:
-    """load_key_list refuses a key list without a '# source:' line; every layout fixture loads."""
-    for name, _expected in CASES:
-        tensors, _metadata = load_key_list(name)
+    """Every layout fixture is listed in its README and judged above (or included by one that is); load_key_list
+    refuses a key list without a '# source:' line."""
+    folder = FIXTURES.parent / "layouts"
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    judged = {name.removeprefix("../layouts/") for name, _expected in CASES}
+    for path in sorted(folder.glob("*.keys")):
+        assert f"`{path.name}`" in readme
+        tensors, _metadata = load_key_list(_layout(path.name))
         assert tensors
+        assert path.name in judged or "deltas" in path.name

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from generator.lora.architectures import (
-    ARCHITECTURES,
     Architecture,
     get_architecture,
     is_flf,
@@ -275,9 +274,16 @@ def _reason(groups: list[PatchGroup], arch: Architecture, wrapper_keys: int, ver
     return "; ".join(parts)
 
 
+def _original(name: str, shapes: Mapping[str, Shape]) -> str:
+    """The file's own name of a key ``convert_lora`` may have renamed (``lora_unet__`` → ``lora_unet_``)."""
+    if name in shapes or not name.startswith("lora_unet_"):
+        return name
+    return "lora_unet__" + name.removeprefix("lora_unet_")
+
+
 def _wrapper_keys(shapes: Mapping[str, Shape], groups: list[PatchGroup], arch_id: str) -> int:
     """Keys not loaded natively that load once the wrapper has renamed them (:mod:`.comfyui_wrapper`)."""
-    missing = {k for g in groups if g.outcome == "not_loaded" for k in g.keys}
+    missing = {_original(k, shapes) for g in groups if g.outcome == "not_loaded" for k in g.keys}
     if not missing:
         return 0
     renamed = wrapper_rename(shapes)
@@ -301,6 +307,4 @@ def comfyui_fit(tensors: Mapping[str, TensorSpec], architecture_id: str) -> Comf
 
 def comfyui_fits(tensors: Mapping[str, TensorSpec]) -> dict[ArchitectureId, ComfyFit]:
     """:func:`comfyui_fit` on every architecture, in catalog order."""
-    return {
-        arch_id: comfyui_fit(tensors, arch_id) for arch_id in ARCHITECTURE_IDS if arch_id in ARCHITECTURES
-    }
+    return {arch_id: comfyui_fit(tensors, arch_id) for arch_id in ARCHITECTURE_IDS}
