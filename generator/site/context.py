@@ -10,7 +10,6 @@ are built once. Pure, like the rest of rendering: no clock, no network, catalog 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import cached_property
 
 from generator.catalog import models as m
@@ -29,6 +28,7 @@ from generator.catalog.validate import Catalog
 from generator.lora.architectures import ARCHITECTURES
 from generator.lora.claims import claims_from_filename
 from generator.lora.facts import Claims, HeaderFacts
+from generator.lora.filename import sibling_stem
 from generator.site import fit as fitting
 from generator.site.commands import comfy_command, hf_command
 from generator.site.setups import BaseSetups, RecipeView, other_recipes, recipes_using, setups_by_base
@@ -47,17 +47,13 @@ from generator.vocabulary import hub_download_url
 
 MADE_FOR_THIS = "made for this model"
 _EPOCH = dt.date(1970, 1, 1)
-_SIBLING_NOISE = re.compile(r"(?<![a-z0-9])(high|low)(?:[_-]?noise)?(?![a-z0-9])", re.IGNORECASE)
-_SIBLING_RANK = re.compile(
-    r"(?<![a-z0-9])(?:rank[_-]?\d+|r\d+|fp8\w*|fp16|bf16|fp32)(?![a-z0-9])", re.IGNORECASE
-)
 
 
 def _sibling_key(lora: m.Lora) -> tuple[str, ...]:
     """What two experts of one release share: family, generation, task, folder, name without expert/rank/precision."""
-    folder, _, name = lora.file.path.rpartition("/")
-    stem = _SIBLING_RANK.sub("", _SIBLING_NOISE.sub("", name.removesuffix(".safetensors")))
-    return (lora.family, lora.generation, lora.task, lora.file.repo, folder, stem.casefold())
+    folder = lora.file.path.rpartition("/")[0]
+    stem = sibling_stem(lora.file.path).casefold()
+    return (lora.family, lora.generation, lora.task, lora.file.repo, folder, stem)
 
 
 def rank_text(facts: HeaderFacts) -> str:
@@ -152,9 +148,7 @@ class Context:
         not made for it. This says so, from the entry's generation, task and expert, and the model size and
         noise level its file name states (the entry's expert first).
         """
-        claims = self._claims.get(lora.id) or self._claims.setdefault(
-            lora.id, claims_from_filename(lora.file.path)
-        )
+        claims = self._claims_of(lora)
         if claims.size_class not in (None, ARCHITECTURES[model.architecture].size_class):
             return f"made for {claims.size_class} models"
         if lora.generation != model.generation:
@@ -165,6 +159,13 @@ class Context:
         if {expert, model.expert} == {"high", "low"}:
             return f"made for the {expert}-noise expert"
         return MADE_FOR_THIS
+
+    def _claims_of(self, lora: m.Lora) -> Claims:
+        """What the LoRA's file name claims, read once."""
+        claims = self._claims.get(lora.id)
+        if claims is None:
+            claims = self._claims[lora.id] = claims_from_filename(lora.file.path)
+        return claims
 
     def _lora_view(self, lora: m.Lora) -> LoraView:
         fact = self.fact(lora.file.link)
@@ -203,7 +204,7 @@ class Context:
     def _compat_cell(self, lora: m.Lora, model: m.BaseModelEntry, facts: HeaderFacts | None) -> CompatCell:
         judged = facts is None or model.architecture in facts.fits
         use = self.intended_use(lora, model)
-        return CompatCell(model, fitting.fit(lora, model, facts), judged, use)
+        return CompatCell(model, fitting.fit(lora, model, facts, self._claims_of(lora)), judged, use)
 
     @cached_property
     def _siblings(self) -> dict[tuple[str, ...], list[m.Lora]]:

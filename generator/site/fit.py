@@ -14,7 +14,7 @@ from typing import Literal
 from generator.catalog import models as m
 from generator.lora.architectures import ARCHITECTURES
 from generator.lora.claims import claims_from_filename
-from generator.lora.facts import HeaderFacts
+from generator.lora.facts import Claims, HeaderFacts
 
 Answer = Literal["fits", "partial", "no", "unknown"]
 Basis = Literal["verified", "claimed"]
@@ -41,9 +41,12 @@ class Fit:
         return f"{self.model}:{self.answer}:{self.basis}"
 
 
-def claimed_fit(lora: m.Lora, model: m.BaseModelEntry) -> Fit:
-    """The fit the file name claims: its size class against the model's ('no — 14B LoRA on a 1.3B model')."""
-    size = claims_from_filename(lora.file.path).size_class
+def claimed_fit(lora: m.Lora, model: m.BaseModelEntry, claims: Claims | None = None) -> Fit:
+    """The fit the file name claims: its size class against the model's ('no — 14B LoRA on a 1.3B model').
+
+    ``claims`` are the file name's, when the caller has read them already (reading a name is not free).
+    """
+    size = (claims or claims_from_filename(lora.file.path)).size_class
     model_size = ARCHITECTURES[model.architecture].size_class
     if size is None:
         return Fit(model.id, "unknown", "claimed", "the file name states no model size (1.3B, 5B or 14B)")
@@ -52,10 +55,12 @@ def claimed_fit(lora: m.Lora, model: m.BaseModelEntry) -> Fit:
     return Fit(model.id, "fits", "claimed", f"{size} LoRA on a {model_size} model: the sizes match")
 
 
-def fit(lora: m.Lora, model: m.BaseModelEntry, facts: HeaderFacts | None) -> Fit:
+def fit(
+    lora: m.Lora, model: m.BaseModelEntry, facts: HeaderFacts | None, claims: Claims | None = None
+) -> Fit:
     """The header's verdict for the model's architecture when the file was inspected, else the claimed fit."""
     if facts is None:
-        return claimed_fit(lora, model)
+        return claimed_fit(lora, model, claims)
     verdict = facts.fits.get(model.architecture)
     if verdict is None:
         return Fit(model.id, "unknown", "verified", "the header analysis did not judge this architecture")
