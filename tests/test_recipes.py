@@ -14,6 +14,7 @@ import yaml
 from generator.catalog.recipes import Recipe
 from generator.catalog.snapshot import SNAPSHOT_FILE, load_snapshot
 from generator.catalog.validate import load_catalog
+from generator.errors import DataError
 from generator.recipes.importer import PACKAGE, import_templates, installed
 from generator.recipes.recipe import rounded
 from generator.site.render import render_pages
@@ -141,3 +142,39 @@ def test_each_base_model_page_has_its_setups() -> None:
     assert "low expert ← wan2.2_i2v_lightx2v_4steps_lora_v1_low_noise.safetensors @ 1.0" in section
     assert f"Source: {PACKAGE} {installed().version}" in section
     assert "No cited setup yet" in pages["models/wan22-ti2v-5b.md"]
+
+
+@pytest.mark.parametrize(
+    ("line", "bad", "message"),
+    [
+        (
+            "      strength: 1.0",
+            "      strength: true",
+            "lora_path.stages.0.loras.0.strength: Input should be a valid number",
+        ),
+        ("    steps: 4", "    steps: true", "lora_path.stages.0.steps: Input should be a valid integer"),
+        ("    cfg: 1.0", '    cfg: "1.5"', "lora_path.stages.0.cfg: Input should be a valid number"),
+        ("    steps: 4", "    steps: 4.0", "lora_path.stages.0.steps: Input should be a valid integer"),
+        (
+            "      strength: 1.0",
+            '      strength: 1.0\n      bypassed: "yes"',
+            "lora_path.stages.0.loras.0.bypassed: Input should be a valid boolean",
+        ),
+        ("width: 640", "width: true", "width: Input should be a valid integer"),
+    ],
+)
+def test_recipe_types_are_strict(tmp_path: Path, line: str, bad: str, message: str) -> None:
+    """`strength: true`, `steps: true`, `cfg: "1.5"`, `bypassed: "yes"`: refused at their line and column."""
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    path = tmp_path / "data" / "recipes" / "wan2-2-14b-i2v.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert f"\n{line}\n" in text
+    path.write_text(text.replace(f"\n{line}\n", f"\n{bad}\n", 1), encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    row = next(i for i, found in enumerate(lines) if found == bad.split("\n")[-1]) + 1
+    col = len(bad.split("\n")[-1].split(": ")[0]) + 3
+    with pytest.raises(DataError) as caught:
+        load_catalog(tmp_path / "data", tmp_path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"data/recipes/wan2-2-14b-i2v.yaml:{row}:{col}: {message}"
+    ]

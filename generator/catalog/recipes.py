@@ -4,6 +4,9 @@ A recipe says which base model runs on each sampling stage (the high- and low-no
 or the one model of Wan 2.1), which LoRAs are applied there and at what strength, and the sampler's
 settings. Every recipe names its source; `python -m generator import-templates` writes the ones taken
 from ComfyUI's official workflow templates. Numbers are rounded to the precision their widget offers.
+
+Types are strict: a number is a YAML number (not `true`, not the text "1.5"), a count is a whole number,
+and a flag is `true` or `false` (not "yes"), so an edit by hand cannot slip a wrong kind past validation.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictFloat, StrictInt
 
 from generator.catalog.models import Generation, Line, Prose, RepoId, RepoPath, Slug, Strict
 from generator.vocabulary import ArchitectureId, Expert, Task
@@ -45,10 +48,10 @@ class RecipeLora(Strict):
 
     lora: Slug | None = Field(default=None, description="id of the LoRA in data/loras/, when it is listed")
     file: Line = Field(description="the file name as the source names it")
-    strength: float | None = Field(
+    strength: StrictFloat | None = Field(
         default=None, ge=-100, le=100, description="model strength, rounded to the widget's 0.01"
     )
-    bypassed: bool = Field(default=False, description="true when the source's node is bypassed (off)")
+    bypassed: StrictBool = Field(default=False, description="true when the source's node is bypassed (off)")
 
 
 class RecipeStage(Strict):
@@ -60,11 +63,13 @@ class RecipeStage(Strict):
     loras: tuple[RecipeLora, ...] = ()
     sampler: Line | None = None
     scheduler: Line | None = None
-    steps: int | None = Field(default=None, ge=1, le=10_000)
-    cfg: float | None = Field(default=None, ge=0, le=100)
-    shift: float | None = Field(default=None, ge=0, le=100)
-    start_step: int | None = Field(default=None, ge=0, le=10_000, description="first step of this stage")
-    end_step: int | None = Field(default=None, ge=0, le=10_000, description="step where it hands over")
+    steps: StrictInt | None = Field(default=None, ge=1, le=10_000)
+    cfg: StrictFloat | None = Field(default=None, ge=0, le=100)
+    shift: StrictFloat | None = Field(default=None, ge=0, le=100)
+    start_step: StrictInt | None = Field(
+        default=None, ge=0, le=10_000, description="first step of this stage"
+    )
+    end_step: StrictInt | None = Field(default=None, ge=0, le=10_000, description="step where it hands over")
 
 
 class RecipePath(Strict):
@@ -95,9 +100,9 @@ class Recipe(Strict):
     variant: Line | None = Field(
         default=None, description="a model variant (VACE, Fun Control, S2V …); none for the plain base"
     )
-    width: int | None = Field(default=None, ge=1, le=100_000)
-    height: int | None = Field(default=None, ge=1, le=100_000)
-    frames: int | None = Field(default=None, ge=1, le=100_000)
+    width: StrictInt | None = Field(default=None, ge=1, le=100_000)
+    height: StrictInt | None = Field(default=None, ge=1, le=100_000)
+    frames: StrictInt | None = Field(default=None, ge=1, le=100_000)
     lora_path: RecipePath = Field(description="the path that loads the LoRAs")
     default_path: RecipePath | None = Field(
         default=None, description="the template's default path without LoRAs, when it offers both"

@@ -3,8 +3,12 @@
 Reads the installed package ``comfyui-workflow-templates-json`` (pinned in constraints.txt) and writes
 data/recipes/<id>.yaml, one per Wan template that loads a LoRA, and data/loras/<id>.yaml for each LoRA file
 the templates download that the catalog lacks (source: official-templates), so the weekly check covers it.
-Each file is written by a YAML serializer, read back and validated first; a file whose text would not
-change is left alone, and an entry keeps its `added` date, so a second run writes nothing.
+The templates are untrusted input: each is checked, and every fault of every template is reported at once
+as `path:line:col: message` (exit 1) before anything is written. A package with no Wan template (empty, or
+its templates moved) is refused, never read as "every recipe is gone". Each file is written by a YAML
+serializer, read back and validated first; then all files are written or none (see write.py). A file
+whose text would not change is left alone, and an entry keeps its `added` date, so a second run writes
+nothing.
 """
 
 from __future__ import annotations
@@ -14,22 +18,23 @@ import datetime as dt
 import functools
 import importlib.metadata
 import importlib.resources
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from generator.catalog import models as m
 from generator.catalog.new_lora import file_slug, in_field_order, lora_fields, slug
 from generator.catalog.recipes import Recipe
 from generator.catalog.validate import Catalog, load_catalog
-from generator.errors import ExitCode
-from generator.files import write_atomic
-from generator.recipes.recipe import Lookup, loads_wan_lora, recipe_data
+from generator.errors import DataError, ExitCode, Problem
+from generator.recipes.graph import workflow
+from generator.recipes.jsonfile import Fault, Faults, line_col, locate, parse
+from generator.recipes.recipe import Lookup, loads_lora, recipe_data, template_files
+from generator.recipes.write import WriteFailed, write_all
 
 PACKAGE = "comfyui-workflow-templates-json"
 MODULE = "comfyui_workflow_templates_json"
@@ -42,7 +47,7 @@ Data = dict[str, Any]
 
 
 class ImportError_(Exception):
-    """The package is missing or a written entry does not validate."""
+    """The package is missing, empty or moved, or a write failed (and was undone)."""
 
 
 @dataclass(frozen=True)
@@ -55,29 +60,57 @@ class Templates:
 
 
 def installed() -> Templates:
-    """The installed templates package (ImportError_ when it is not installed)."""
+    """The installed templates package (ImportError_ when it is not installed, DataError for a bad index)."""
     try:
         version = importlib.metadata.version(PACKAGE)
     except importlib.metadata.PackageNotFoundError as err:
         raise ImportError_(
             f"{PACKAGE} is not installed: pip install -r requirements/dev.txt -c constraints.txt"
         ) from err
-    folder = Path(str(importlib.resources.files(MODULE) / "templates"))
-    titles: dict[str, str] = {}
+    return templates_at(Path(str(importlib.resources.files(MODULE) / "templates")), version)
+
+
+def templates_at(folder: Path, version: str) -> Templates:
+    """The templates in folder with the titles of its index.json (refused when either is missing)."""
+    where = f"{PACKAGE} {version}"
+    if not folder.is_dir():
+        raise ImportError_(f"{where} has no templates folder at {folder} (moved?); nothing was written")
     index = folder / "index.json"
-    if index.is_file():
-        for category in json.loads(index.read_text(encoding="utf-8")):
-            for template in category.get("templates") or []:
-                if isinstance(template.get("name"), str) and isinstance(template.get("title"), str):
-                    titles[template["name"]] = template["title"].strip()
-    return Templates(version, folder, titles)
+    if not index.is_file():
+        raise ImportError_(f"{where} has no index.json in {folder} (moved?); nothing was written")
+    return Templates(version, folder, _titles(index))
+
+
+def _titles(index: Path) -> dict[str, str]:
+    """Template name -> title, from the package's index (a list of categories, each with templates)."""
+    raw = index.read_bytes()
+    try:
+        _, categories = parse(raw)
+    except Faults as err:
+        raise DataError(_problems(index, raw, err.faults)) from err
+    titles: dict[str, str] = {}
+    faults: list[Fault] = []
+    for number, category in enumerate(categories if isinstance(categories, list) else [None]):
+        entries = category.get("templates") if isinstance(category, dict) else None
+        if not isinstance(entries, list | None):
+            faults.append(Fault("'templates' is not a list", (number,)))
+        for place, entry in enumerate(entries or []):
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                faults.append(Fault("a template entry needs a text 'name'", (number, "templates", place)))
+            elif isinstance(entry.get("title"), str):
+                titles[entry["name"]] = entry["title"].strip()
+    if not isinstance(categories, list):
+        faults = [Fault("the index is not a list of categories")]
+    if faults:
+        raise DataError(_problems(index, raw, faults))
+    return titles
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the recipes and LoRA entries; print what changed."""
     try:
         written = import_templates(args.root, args.date or dt.date.today())
-    except ImportError_ as err:
+    except (ImportError_, WriteFailed) as err:
         print(f"import-templates: {err}", file=sys.stderr)
         return ExitCode.USAGE
     for path in written:
@@ -91,54 +124,103 @@ def run(args: argparse.Namespace) -> int:
 
 
 def import_templates(root: Path, today: dt.date, templates: Templates | None = None) -> list[Path]:
-    """Import every Wan LoRA template; return the files written (none when nothing changed)."""
+    """Import every Wan LoRA template; return the files written (none when nothing changed).
+
+    DataError with every fault of every template (nothing written); ImportError_ when the package holds
+    no Wan LoRA template; WriteFailed when a write failed (what was written before it is restored).
+    """
     templates = templates or installed()
-    data_dir = root / "data"
-    catalog = load_catalog(data_dir, root)
+    catalog = load_catalog(root / "data", root)
+    plan = _plan(root, today, templates, catalog)
+    return write_all(root, plan)
+
+
+def _plan(root: Path, today: dt.date, templates: Templates, catalog: Catalog) -> dict[str, str | None]:
+    """Every file's new text (None: delete), computed and validated before anything is written."""
+    files = sorted(f for f in templates.folder.glob("*.json") if "wan" in f.stem.lower())
+    if not files:
+        raise ImportError_(
+            f"no Wan template in {templates.folder}: the package is empty or its templates moved; "
+            "nothing was written"
+        )
+    problems: list[Problem] = []
     new_loras: dict[str, Data] = {}
     recipes: dict[str, Data] = {}
-    for file in sorted(templates.folder.glob("*.json")):
-        workflow = json.loads(file.read_text(encoding="utf-8"))
-        if not isinstance(workflow, dict) or not loads_wan_lora(file.stem, workflow):
+    for file in files:
+        try:
+            found = _recipe(file, templates, catalog, new_loras)
+        except Faults as err:
+            problems += _problems(file, file.read_bytes(), err.faults, root)
             continue
-        links = _lora_links(workflow)
-        lookup = Lookup(functools.partial(_lora_id, catalog, links, new=new_loras), _model_lookup(catalog))
-        data = recipe_data(file.stem, templates.titles.get(file.stem), workflow, lookup)
-        recipe_id = slug(file.stem.removeprefix("video_"))
-        source = {"package": PACKAGE, "version": templates.version, "template": file.stem}
-        if file.stem in templates.titles:
-            source["title"] = templates.titles[file.stem]
-        recipes[recipe_id] = {"id": recipe_id, **data, "source": source}
-        for lora in new_loras.values():
-            lora.setdefault("generation", data["generation"])
-            lora.setdefault(
-                "task", data["task"] if data["task"] in ("T2V", "I2V", "TI2V", "VACE", "S2V") else "I2V"
+        if found is None:
+            continue
+        if found["id"] in recipes:
+            message = (
+                f"gives the recipe id '{found['id']}', as {recipes[found['id']]['source']['template']} does"
             )
-    written: list[Path] = []
+            problems.append(Problem(_shown(file, root), 1, 1, message))
+        recipes[found["id"]] = found
+    if problems:
+        raise DataError(problems)
+    if not recipes:
+        raise ImportError_(
+            f"none of the {len(files)} Wan templates in {templates.folder} loads a LoRA: "
+            "the package is not the one the recipes come from; nothing was written"
+        )
+    return _texts(root / "data", today, templates.version, recipes, new_loras, root)
+
+
+def _recipe(file: Path, templates: Templates, catalog: Catalog, new_loras: dict[str, Data]) -> Data | None:
+    """One template's recipe data (None when it loads no LoRA); Faults when it cannot be read."""
+    _, value = parse(file.read_bytes())
+    graph, faults = workflow(value)
+    if graph is None:
+        raise Faults(faults)  # a Wan template that cannot be read might have held a recipe
+    if not loads_lora(graph):
+        return None
+    links = _lora_links(template_files(graph))
+    lookup = Lookup(functools.partial(_lora_id, catalog, links, new=new_loras), _model_lookup(catalog))
+    data = recipe_data(file.stem, templates.titles.get(file.stem), graph, lookup)
+    recipe_id = slug(file.stem.removeprefix("video_"))
+    source = {"package": PACKAGE, "version": templates.version, "template": file.stem}
+    if file.stem in templates.titles:
+        source["title"] = templates.titles[file.stem]
+    for lora in new_loras.values():
+        lora.setdefault("generation", data["generation"])
+        lora.setdefault(
+            "task", data["task"] if data["task"] in ("T2V", "I2V", "TI2V", "VACE", "S2V") else "I2V"
+        )
+    return {"id": recipe_id, **data, "source": source}
+
+
+def _texts(
+    data_dir: Path,
+    today: dt.date,
+    version: str,
+    recipes: dict[str, Data],
+    new_loras: dict[str, Data],
+    root: Path,
+) -> dict[str, str | None]:
+    plan: dict[str, str | None] = {}
+    problems: list[Problem] = []
     for lora_id, lora in sorted(new_loras.items()):
         target = data_dir / "loras" / f"{lora_id}.yaml"
         entry = in_field_order({**lora, "added": _added(target, today)})
-        written += _write(target, entry, m.Lora, "lora", templates.version)
+        plan[_shown(target, root)] = _text(target, entry, m.Lora, "lora", version, root, problems)
     for recipe_id, recipe in sorted(recipes.items()):
         target = data_dir / "recipes" / f"{recipe_id}.yaml"
-        written += _write(
-            target, {**recipe, "added": _added(target, today)}, Recipe, "recipe", templates.version
-        )
+        entry = {**recipe, "added": _added(target, today)}
+        plan[_shown(target, root)] = _text(target, entry, Recipe, "recipe", version, root, problems)
     for stale in sorted((data_dir / "recipes").glob("*.yaml")):
-        if stale.stem not in recipes and f"from {PACKAGE} " in stale.read_text(encoding="utf-8"):
-            stale.unlink()
-            written.append(stale)
-    return written
+        if stale.stem not in recipes and f"from {PACKAGE} " in _read(stale):
+            plan[_shown(stale, root)] = None
+    if problems:
+        raise DataError(problems)
+    return plan
 
 
-def _lora_links(workflow: Data) -> dict[str, tuple[str, str]]:
-    from generator.recipes.recipe import template_files
-
-    return {
-        f["path"].rsplit("/", 1)[-1]: (f["repo"], f["path"])
-        for f in template_files(workflow)
-        if f["folder"] == "loras"
-    }
+def _lora_links(files: list[Data]) -> dict[str, tuple[str, str]]:
+    return {f["path"].rsplit("/", 1)[-1]: (f["repo"], f["path"]) for f in files if f["folder"] == "loras"}
 
 
 def _lora_id(
@@ -183,20 +265,60 @@ def _added(target: Path, today: dt.date) -> dt.date:
     """The entry's `added` date: kept from the file already written, else today."""
     try:
         found = yaml.safe_load(target.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, yaml.YAMLError):  # UnicodeDecodeError is a ValueError
         return today
     added = found.get("added") if isinstance(found, dict) else None
     return added if isinstance(added, dt.date) else today
 
 
-def _write(target: Path, data: Data, model: type[BaseModel], schema: str, version: str) -> list[Path]:
-    """Serialize, read back, validate, then write when the text changed."""
+def _text(
+    target: Path,
+    data: Data,
+    model: type[BaseModel],
+    schema: str,
+    version: str,
+    root: Path,
+    problems: list[Problem],
+) -> str:
+    """The file's text: serialized, read back and validated (a problem when it does not validate)."""
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096)
     text = _HEADER.format(schema=schema, package=PACKAGE, version=version) + body
+    shown = _shown(target, root)
     if yaml.safe_load(text) != data:
-        raise ImportError_(f"{target.name}: the YAML does not read back as meant")
-    model.model_validate(data)
-    return [target] if write_atomic(target, text) else []
+        problems.append(Problem(shown, 1, 1, "the YAML does not read back as meant"))
+    try:
+        model.model_validate(data)
+    except ValidationError as err:
+        for error in err.errors(include_url=False):
+            where = ".".join(str(part) for part in error["loc"])
+            problems.append(Problem(shown, 1, 1, f"would not validate: {where}: {error['msg']}"))
+    return text
 
 
-__all__ = ["PACKAGE", "Templates", "import_templates", "installed"]
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _problems(file: Path, raw: bytes, faults: list[Fault], root: Path | None = None) -> list[Problem]:
+    """Each fault as `path:line:col: message`, its place found in the file's text."""
+    text = raw.decode("utf-8", errors="replace")
+    shown = _shown(file, root) if root else file.as_posix()
+    found = []
+    for fault in faults:
+        offset = fault.offset if fault.offset is not None else locate(text, fault.where)
+        line, col = line_col(text, offset)
+        found.append(Problem(shown, line, col, fault.message))
+    return found
+
+
+def _shown(path: Path, root: Path | None) -> str:
+    try:
+        return path.relative_to(root).as_posix() if root else path.as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+__all__ = ["PACKAGE", "Templates", "import_templates", "installed", "templates_at"]

@@ -1,22 +1,28 @@
-"""Read a ComfyUI workflow graph: follow node links, switches and subgraphs to the values that run.
+"""Read a checked workflow graph: follow node links, switches and subgraphs to the values that run.
 
-A workflow holds nodes at the top level and inside ``definitions.subgraphs``; a subgraph is used by a
-node whose type is the subgraph's id, and its inputs come from that node (a link, or a widget value).
-Values stored on a node are stale when its input is linked: the link decides. A ``ComfySwitchNode``
-chooses between ``on_true`` and ``on_false``; switches driven by a boolean whose title names a LoRA can be
-forced to one side, which gives the template's two paths (with and without the LoRAs).
+Values stored on a node are stale when its input is linked: the link decides. A subgraph's input is the
+instance's link or widget value; an instance's output is followed inside, to the node that feeds it. A
+``ComfySwitchNode`` chooses between ``on_true`` and ``on_false``; switches driven by a boolean whose title
+names a LoRA can be forced to one side, which gives the template's two paths (with and without the
+LoRAs). Each link is resolved once per scope (memoized), so a read costs time in proportion to the
+template's size. A value of the wrong kind where the reader needs a number or a file name is a fault that
+names the node, never a silently missing setting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-Json = dict[str, Any]
-SUBGRAPH_INPUT = -10
-BYPASSED = 4
-MUTED = 2
+from generator.recipes.graph import (
+    BYPASSED,
+    SUBGRAPH_INPUT,
+    Json,
+    Scope,
+    Workflow,
+)
+from generator.recipes.jsonfile import Fault
+
 PRIMITIVES = {"PrimitiveInt", "PrimitiveFloat", "PrimitiveBoolean", "PrimitiveString", "PrimitiveNode"}
 LORA_NODES = {"LoraLoaderModelOnly", "LoraLoader"}
 MODEL_LOADERS = {"UNETLoader": 0, "UnetLoaderGGUF": 0, "CheckpointLoaderSimple": 0}
@@ -32,6 +38,9 @@ SAMPLERS = {
     },
     "KSampler": {"steps": 2, "cfg": 3, "sampler_name": 4, "scheduler": 5},
 }
+INTEGERS = {"steps", "start_at_step", "end_at_step"}
+MAX_DEPTH = 200
+"""Links followed in a row before the reader gives up (real templates need fewer than 20)."""
 
 
 @dataclass(frozen=True)
@@ -62,62 +71,20 @@ class Stage:
     bypassed: bool = False
 
 
-@dataclass(frozen=True, eq=False)
-class Scope:
-    """One graph: the top level, or one use of a subgraph (its instance node in the parent scope)."""
-
-    graph: Json
-    subgraphs: dict[str, Json]
-    instance: Json | None = None
-    parent: Scope | None = None
-
-    @property
-    def nodes(self) -> dict[int, Json]:
-        """The graph's nodes by id."""
-        return {node["id"]: node for node in self.graph.get("nodes", []) if isinstance(node, dict)}
-
-    @property
-    def links(self) -> dict[int, tuple[int, int]]:
-        """Link id -> (origin node id, origin slot); links are lists at the top level, objects inside."""
-        found: dict[int, tuple[int, int]] = {}
-        for link in self.graph.get("links", []):
-            if isinstance(link, list) and len(link) >= 3:
-                found[link[0]] = (link[1], link[2])
-            elif isinstance(link, dict):
-                found[link["id"]] = (link["origin_id"], link["origin_slot"])
-        return found
-
-    def children(self) -> Iterator[Scope]:
-        """Every use of a subgraph in this scope, and their own children, depth first."""
-        for node in self.nodes.values():
-            graph = self.subgraphs.get(str(node.get("type")))
-            if graph is not None and node.get("mode", 0) not in (BYPASSED, MUTED):
-                child = Scope(graph, self.subgraphs, node, self)
-                yield child
-                yield from child.children()
-
-
-def scopes(workflow: Json) -> list[Scope]:
-    """The top level and every subgraph use of a workflow."""
-    subgraphs = {
-        str(graph["id"]): graph
-        for graph in (workflow.get("definitions") or {}).get("subgraphs", [])
-        if isinstance(graph, dict) and "id" in graph
-    }
-    top = Scope(workflow, subgraphs)
-    return [top, *top.children()]
-
-
 @dataclass
 class Reader:
     """Resolves values; `lora_switch` forces the switches that a LoRA boolean drives (None: as saved)."""
 
+    workflow: Workflow
     lora_switch: bool | None = None
+    faults: list[Fault] = field(default_factory=list)
+    _memo: dict[tuple[int, int], Any] = field(default_factory=dict)
+    _depth: int = 0
 
     def value(self, scope: Scope, node: Json, name: str, index: int | None) -> Any:
         """An input's value: through its link when linked, else the node's widget value at index."""
         for item in node.get("inputs") or []:
-            if item.get("name") == name and item.get("link") is not None:
+            if item["name"] == name and item["link"] is not None:
                 return self.follow(scope, item["link"])
         values = node.get("widgets_values")
         if index is not None and isinstance(values, list) and index < len(values):
@@ -125,20 +92,33 @@ class Reader:
         return None
 
     def follow(self, scope: Scope, link_id: int) -> Any:
-        """The value or output a link carries."""
-        origin = scope.links.get(link_id)
-        if origin is None:
-            return None
-        node_id, slot = origin
+        """The value or output a link carries (each link of each scope is resolved once)."""
+        key = (id(scope), link_id)
+        if key not in self._memo:
+            if self._depth >= MAX_DEPTH:
+                self.fault(scope, None, f"links nest more than {MAX_DEPTH} deep")
+                return None
+            self._depth += 1
+            self.workflow.visits += 1
+            try:
+                self._memo[key] = self._resolve(scope, link_id)
+            finally:
+                self._depth -= 1
+        return self._memo[key]
+
+    def _resolve(self, scope: Scope, link_id: int) -> Any:
+        node_id, slot = scope.links[link_id]
         if node_id == SUBGRAPH_INPUT:
             return self._outer(scope, slot)
-        node = scope.nodes.get(node_id)
-        if node is None:
-            return None
-        if node.get("type") in PRIMITIVES:
+        node = scope.nodes[node_id]
+        if node["type"] in PRIMITIVES:
             return self.value(scope, node, "value", 0)
-        if node.get("type") == "ComfySwitchNode":
+        if node["type"] == "ComfySwitchNode":
             return self.value(scope, node, "on_true" if self.switched(scope, node) else "on_false", None)
+        inner = self.workflow.children.get((id(scope), node_id))
+        if inner is not None and slot < len(inner.graph.outputs):
+            link = inner.graph.outputs[slot]
+            return self.follow(inner, link) if link in inner.links else None
         return Output(scope, node)
 
     def switched(self, scope: Scope, node: Json) -> bool:
@@ -151,37 +131,63 @@ class Reader:
         """A subgraph input's value: the instance node's link, or its widget value."""
         if scope.instance is None or scope.parent is None:
             return None
-        inputs = scope.graph.get("inputs") or []
-        if not 0 <= slot < len(inputs):
-            return None
-        name = inputs[slot].get("name")
-        outer = {item.get("name"): item for item in scope.instance.get("inputs") or []}
+        inputs = scope.graph.inputs
+        name = inputs[slot]
+        outer = {item["name"]: item for item in scope.instance.get("inputs") or []}
         item = outer.get(name)
-        if item is not None and item.get("link") is not None:
+        if item is not None and item["link"] is not None:
             return self.follow(scope.parent, item["link"])
         # widget values follow the subgraph's inputs, leaving out those the instance shows as sockets
-        widgets = [
-            i.get("name")
-            for i in inputs
-            if not (i.get("name") in outer and "widget" not in outer[i.get("name")])
-        ]
+        widgets = [i for i in inputs if not (i in outer and "widget" not in outer[i])]
         values = scope.instance.get("widgets_values")
         if isinstance(values, list) and len(values) == len(widgets) and name in widgets:
             return values[widgets.index(name)]
         return None
 
+    def fault(self, scope: Scope, node: Json | None, message: str) -> None:
+        """Record a fault at a node (or at the scope's graph)."""
+        if node is None:
+            where = scope.graph.path
+            text = f"subgraph '{scope.graph.label}': {message}" if scope.graph.key else message
+        else:
+            where = scope.graph.where.get(node["id"], scope.graph.path)
+            text = f"{scope.graph.describe(node)}: {message}"
+        found = Fault(text, where)
+        if found not in self.faults:
+            self.faults.append(found)
+
+    def number(self, scope: Scope, node: Json, name: str, index: int | None) -> Any:
+        """A numeric input: a fault when it holds text, a boolean or a list; None when not given."""
+        found = self.value(scope, node, name, index)
+        if isinstance(found, bool | str | list | dict):
+            self.fault(scope, node, f"'{name}' is {_shown(found)}, where a number belongs")
+            return None
+        if name in INTEGERS and isinstance(found, float) and not found.is_integer():
+            self.fault(scope, node, f"'{name}' is {found}, where a whole number belongs")
+            return None
+        return found if isinstance(found, int | float) else None
+
+    def text(self, scope: Scope, node: Json, name: str, index: int, *, stored: bool = False) -> str | None:
+        """A text input (a file name, a sampler's name): a fault when it holds a number or a list.
+
+        With `stored`, a link that gives no text falls back to the name the node itself stores (a loader
+        whose file name comes from a node the reader does not evaluate still names its file).
+        """
+        found = self.value(scope, node, name, index)
+        if stored and (found is None or isinstance(found, Output)):
+            values = node.get("widgets_values")
+            found = values[index] if isinstance(values, list) and index < len(values) else None
+        if isinstance(found, Output):
+            return None
+        if found is not None and not isinstance(found, str):
+            self.fault(scope, node, f"'{name}' is {_shown(found)}, where text belongs")
+            return None
+        return found or None
+
     def model_chain(self, scope: Scope, node: Json) -> tuple[str | None, tuple[LoraUse, ...], float | None]:
         """Walk a node's model input up to the loader: (model file, LoRAs nearest the loader first, shift)."""
         bypassed = node.get("mode", 0) == BYPASSED
         return self.walk(self.value(scope, node, "model", None), bypassed=bypassed)
-
-    def file_name(self, scope: Scope, node: Json, name: str, index: int) -> str | None:
-        """A file name input: through its link, else the name the node itself stores."""
-        found = self.value(scope, node, name, index)
-        if not isinstance(found, str):
-            values = node.get("widgets_values")
-            found = values[index] if isinstance(values, list) and index < len(values) else None
-        return found if isinstance(found, str) and found else None
 
     def walk(
         self, current: Any, *, bypassed: bool = False
@@ -192,22 +198,21 @@ class Reader:
         """
         loras: list[LoraUse] = []
         shift: float | None = None
-        for _ in range(100):  # a cycle in a broken workflow ends the walk
-            if not isinstance(current, Output):
-                return None, tuple(reversed(loras)), shift
+        while isinstance(current, Output):
+            self.workflow.visits += 1
             scope, node = current.scope, current.node
-            kind = node.get("type")
+            kind = node["type"]
             if kind in MODEL_LOADERS:
-                name = self.file_name(scope, node, "unet_name", MODEL_LOADERS[kind])
+                name = self.text(scope, node, "unet_name", MODEL_LOADERS[kind], stored=True)
                 return name, tuple(reversed(loras)), shift
             if kind in LORA_NODES:
-                file = self.file_name(scope, node, "lora_name", 0) or "unknown file"
-                strength = self.value(scope, node, "strength_model", 1)
-                loras.append(LoraUse(file, _number(strength), node.get("mode", 0) == BYPASSED))
+                file = self.text(scope, node, "lora_name", 0, stored=True) or "unknown file"
+                strength = self.number(scope, node, "strength_model", 1)
+                loras.append(LoraUse(file, strength, node.get("mode", 0) == BYPASSED))
             elif (
                 kind == "ModelSamplingSD3" and shift is None and (bypassed or node.get("mode", 0) != BYPASSED)
             ):
-                shift = _number(self.value(scope, node, "shift", 0))
+                shift = self.number(scope, node, "shift", 0)
             current = self.value(scope, node, "model", None)
         return None, tuple(reversed(loras)), shift
 
@@ -215,7 +220,10 @@ class Reader:
         """One sampler's stage: its model chain and its settings, each through its links."""
         model_file, loras, shift = self.model_chain(scope, node)
         settings = {
-            name: self.value(scope, node, name, index) for name, index in SAMPLERS[node["type"]].items()
+            name: self.text(scope, node, name, index)
+            if name in ("sampler_name", "scheduler")
+            else self.number(scope, node, name, index)
+            for name, index in SAMPLERS[node["type"]].items()
         }
         return Stage(model_file, loras, shift, settings, node.get("mode", 0) == BYPASSED)
 
@@ -225,24 +233,28 @@ class Reader:
         return Stage(model_file, loras, shift)
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text '{value[:40]}'"
+    return (
+        f"a {'list' if isinstance(value, list) else 'JSON object' if isinstance(value, dict) else 'number'}"
+    )
 
 
 def lora_switch(scope: Scope, node: Json) -> bool:
     """True when a switch's `switch` input comes from a boolean whose title names a LoRA."""
     for item in node.get("inputs") or []:
-        if item.get("name") == "switch" and item.get("link") is not None:
-            origin = scope.links.get(item["link"])
-            source = scope.nodes.get(origin[0]) if origin else None
-            return bool(source) and "lora" in str((source or {}).get("title", "")).lower()
+        if item["name"] == "switch" and item["link"] is not None:
+            origin = scope.links[item["link"]]
+            source = scope.nodes.get(origin[0])
+            return source is not None and "lora" in str(source.get("title", "")).lower()
     return False
 
 
-def has_lora_switch(workflow: Json) -> bool:
+def has_lora_switch(workflow: Workflow) -> bool:
     """Whether any switch of the workflow is driven by a LoRA boolean."""
     return any(
-        node.get("type") == "ComfySwitchNode" and lora_switch(scope, node)
-        for scope in scopes(workflow)
-        for node in scope.nodes.values()
+        node["type"] == "ComfySwitchNode" and lora_switch(scope, node) for scope, node in workflow.nodes()
     )

@@ -13,17 +13,9 @@ from typing import Any, get_args
 
 from generator.catalog.recipes import ComfyFolder
 from generator.lora.filename import model_architecture, named_expert
-from generator.recipes.read import (
-    BYPASSED,
-    LORA_NODES,
-    MUTED,
-    SAMPLERS,
-    Json,
-    Reader,
-    Stage,
-    has_lora_switch,
-    scopes,
-)
+from generator.recipes.graph import BYPASSED, MUTED, Json, Workflow
+from generator.recipes.jsonfile import Fault, Faults
+from generator.recipes.read import LORA_NODES, SAMPLERS, Reader, Stage, has_lora_switch
 from generator.vocabulary import HUB_URL
 
 Data = dict[str, Any]
@@ -64,17 +56,19 @@ class Lookup:
     model_id: Callable[[str | None, str | None, str | None], str | None]
 
 
-def loads_wan_lora(name: str, workflow: Json) -> bool:
-    """Whether the template is a Wan workflow with at least one LoRA node."""
-    if "wan" not in name.lower():
-        return False
-    return any(n.get("type") in LORA_NODES for s in scopes(workflow) for n in s.nodes.values())
+def loads_lora(workflow: Workflow) -> bool:
+    """Whether the workflow has at least one LoRA node."""
+    return any(node["type"] in LORA_NODES for _, node in workflow.nodes())
 
 
-def recipe_data(name: str, title: str | None, workflow: Json, lookup: Lookup) -> Data:
-    """The recipe's fields except id, source and added (which the importer adds)."""
+def recipe_data(name: str, title: str | None, workflow: Workflow, lookup: Lookup) -> Data:
+    """The recipe's fields except id, source and added (which the importer adds).
+
+    Faults when a value the recipe needs has the wrong kind (text where a number belongs …).
+    """
     notes: list[str] = []
-    lora_path, default_path = _paths(workflow, notes)
+    readers = {switch: Reader(workflow, switch) for switch in (None, True, False)}
+    lora_path, default_path = _paths(workflow, readers, notes)
     models = [stage.model_file for stage in (*lora_path, *default_path)]
     arch = next((found for found in map(model_architecture, models) if found), None)
     plain = bool(_PLAIN.fullmatch(name)) and arch is not None
@@ -89,7 +83,7 @@ def recipe_data(name: str, title: str | None, workflow: Json, lookup: Lookup) ->
         data["architecture"] = arch
     if not plain:
         data["variant"] = title or name
-    data.update(_frame(workflow))
+    data.update(_frame(workflow, readers[True]))
     data["lora_path"] = _path_data("with the LoRAs", lora_path, lookup)
     if default_path:
         data["default_path"] = _path_data("the template's default, without LoRAs", default_path, lookup)
@@ -98,53 +92,57 @@ def recipe_data(name: str, title: str | None, workflow: Json, lookup: Lookup) ->
     files = template_files(workflow)
     if files:
         data["files"] = files
+    faults: list[Fault] = []
+    for reader in readers.values():
+        faults += [fault for fault in reader.faults if fault not in faults]
+    if faults:
+        raise Faults(faults)
     return data
 
 
-def _paths(workflow: Json, notes: list[str]) -> tuple[list[Stage], list[Stage]]:
+def _paths(
+    workflow: Workflow, readers: dict[bool | None, Reader], notes: list[str]
+) -> tuple[list[Stage], list[Stage]]:
     samplers = [
         (scope, node)
-        for scope in scopes(workflow)
-        for node in scope.nodes.values()
-        if node.get("type") in SAMPLERS and node.get("mode", 0) != MUTED
+        for scope, node in workflow.nodes()
+        if node["type"] in SAMPLERS and node.get("mode", 0) != MUTED
     ]
     if has_lora_switch(workflow):
         title = _switch_title(workflow)
         notes.append(LORA_SWITCH_NOTE.format(title=title))
         active = [(s, n) for s, n in samplers if n.get("mode", 0) != BYPASSED]
-        lora = _unique(Reader(lora_switch=True).stage(s, n) for s, n in active)
-        default = _unique(Reader(lora_switch=False).stage(s, n) for s, n in active)
+        lora = _unique(readers[True].stage(s, n) for s, n in active)
+        default = _unique(readers[False].stage(s, n) for s, n in active)
     else:
-        stages = _unique(Reader().stage(s, n) for s, n in samplers)
+        stages = _unique(readers[None].stage(s, n) for s, n in samplers)
         lora = [stage for stage in stages if stage.loras]
         default = [stage for stage in stages if not stage.loras and not stage.bypassed]
         if any(stage.bypassed for stage in lora):
             notes.append(BYPASSED_SAMPLER_NOTE)
     if not lora:
-        lora = _lora_only(workflow)
+        lora = _lora_only(workflow, readers[None])
         notes.append(NO_SAMPLER_NOTE)
     if any(use.bypassed for stage in lora for use in stage.loras):
         notes.append(BYPASSED_LORA_NOTE)
     return _ordered(lora), _ordered(default) if lora != default else []
 
 
-def _switch_title(workflow: Json) -> str:
-    for scope in scopes(workflow):
-        for node in scope.nodes.values():
-            if node.get("type") == "PrimitiveBoolean" and "lora" in str(node.get("title", "")).lower():
-                return str(node["title"])
+def _switch_title(workflow: Workflow) -> str:
+    for _, node in workflow.nodes():
+        if node["type"] == "PrimitiveBoolean" and "lora" in str(node.get("title", "")).lower():
+            return str(node["title"])
     return "LoRA"
 
 
-def _lora_only(workflow: Json) -> list[Stage]:
+def _lora_only(workflow: Workflow, reader: Reader) -> list[Stage]:
     """Stages read from the LoRA nodes' chains: per model file, the chain with the most LoRAs."""
     best: dict[str | None, Stage] = {}
-    for scope in scopes(workflow):
-        for node in scope.nodes.values():
-            if node.get("type") in LORA_NODES and node.get("mode", 0) != MUTED:
-                stage = Reader().lora_stage(scope, node)
-                if len(stage.loras) > len(best.get(stage.model_file, Stage(None, (), None)).loras):
-                    best[stage.model_file] = stage
+    for scope, node in workflow.nodes():
+        if node["type"] in LORA_NODES and node.get("mode", 0) != MUTED:
+            stage = reader.lora_stage(scope, node)
+            if len(stage.loras) > len(best.get(stage.model_file, Stage(None, (), None)).loras):
+                best[stage.model_file] = stage
     return list(best.values())
 
 
@@ -260,52 +258,50 @@ _FRAME_NODES = {
 }
 
 
-def _frame(workflow: Json) -> Data:
+def _frame(workflow: Workflow, reader: Reader) -> Data:
     """Width, height and frame count of the first active latent node whose values resolve to numbers."""
-    reader = Reader(lora_switch=True)
-    for scope in scopes(workflow):
-        for node in scope.nodes.values():
-            if node.get("type") in _FRAME_NODES and node.get("mode", 0) == 0:
-                values = {
-                    key: reader.value(scope, node, key, i)
-                    for i, key in enumerate(("width", "height", "length"))
-                }
-                found = {
-                    "width": _int(values["width"]),
-                    "height": _int(values["height"]),
-                    "frames": _int(values["length"]),
-                }
-                return {key: value for key, value in found.items() if value}
+    for scope, node in workflow.nodes():
+        if node["type"] in _FRAME_NODES and node.get("mode", 0) == 0:
+            values = {
+                key: reader.number(scope, node, key, i) for i, key in enumerate(("width", "height", "length"))
+            }
+            found = {
+                "width": _int(values["width"]),
+                "height": _int(values["height"]),
+                "frames": _int(values["length"]),
+            }
+            return {key: value for key, value in found.items() if value}
     return {}
 
 
-def template_files(workflow: Json) -> list[Data]:
+def template_files(workflow: Workflow) -> list[Data]:
     """The files the template's notes link to and its nodes load, each with its ComfyUI folder."""
     used = _used_files(workflow)
     links: dict[str, Data] = {}
-    for scope in scopes(workflow)[:1] + list(scopes(workflow)[1:]):
-        for node in scope.nodes.values():
-            if "Note" not in str(node.get("type")):
-                continue
-            for text in node.get("widgets_values") or []:
-                for repo, path in _FILE_LINK.findall(str(text)):
-                    name = path.rsplit("/", 1)[-1]
-                    folder = _folder(path, used.get(name))
-                    if name in used and folder and name not in links:
-                        links[name] = {"folder": folder, "repo": repo, "path": path}
+    for _, node in workflow.nodes():
+        if "Note" not in node["type"]:
+            continue
+        for text in _widgets(node):
+            for repo, path in _FILE_LINK.findall(str(text)):
+                name = path.rsplit("/", 1)[-1]
+                folder = _folder(path, used.get(name))
+                if name in used and folder and name not in links:
+                    links[name] = {"folder": folder, "repo": repo, "path": path}
     return sorted(links.values(), key=lambda f: (FOLDERS.index(f["folder"]), f["path"]))
 
 
-def _used_files(workflow: Json) -> dict[str, str | None]:
+def _widgets(node: Json) -> list[Any]:
+    values = node.get("widgets_values")
+    return values if isinstance(values, list) else []
+
+
+def _used_files(workflow: Workflow) -> dict[str, str | None]:
     """File names the nodes load (widget values, also on subgraph instances) -> the loader's folder."""
     used: dict[str, str | None] = {}
-    for scope in scopes(workflow):
-        for node in scope.nodes.values():
-            for value in (
-                node.get("widgets_values") or [] if isinstance(node.get("widgets_values"), list) else []
-            ):
-                if isinstance(value, str) and value.endswith(_MODEL_SUFFIXES):
-                    used.setdefault(value, _LOADER_FOLDERS.get(str(node.get("type"))))
+    for _, node in workflow.nodes():
+        for value in _widgets(node):
+            if isinstance(value, str) and value.endswith(_MODEL_SUFFIXES):
+                used.setdefault(value, _LOADER_FOLDERS.get(node["type"]))
     return used
 
 

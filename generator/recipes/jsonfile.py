@@ -1,0 +1,110 @@
+"""Read one template file as strict JSON, and find where an object of it starts (for error messages).
+
+A template is untrusted input: its bytes must be UTF-8 and its numbers finite (Python's json module
+accepts NaN and Infinity, which JSON does not). Errors name the file's line and column; the place of an
+object is looked up in the text only when a problem has to be reported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+JsonPath = tuple[str | int, ...]
+_CONSTANT = re.compile(r'"(?:\\.|[^"\\])*"|(-?Infinity|NaN)')
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One thing wrong with a template: a message, and where (a JSON path, or a character offset)."""
+
+    message: str
+    where: JsonPath = ()
+    offset: int | None = None
+
+
+class Faults(Exception):
+    """A template cannot be read: every fault found in it."""
+
+    def __init__(self, faults: list[Fault]) -> None:
+        self.faults = faults
+        super().__init__("; ".join(fault.message for fault in faults))
+
+
+def parse(raw: bytes) -> tuple[str, Any]:
+    """The text and the JSON value of a template file (Faults when it is not strict UTF-8 JSON)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        text = raw[: err.start].decode("utf-8")
+        message = f"byte 0x{raw[err.start]:02x} is not UTF-8: the file must be UTF-8 text"
+        raise Faults([Fault(message, offset=len(text))]) from err
+    found: list[str] = []
+
+    def constant(name: str) -> None:
+        found.append(name)
+
+    try:
+        value = json.loads(text, parse_constant=constant)
+    except json.JSONDecodeError as err:
+        raise Faults([Fault(f"not JSON: {err.msg}", offset=err.pos)]) from err
+    if found:
+        match = next(m for m in _CONSTANT.finditer(text) if m.group(1))
+        message = f"{match.group(1)} is not a JSON number: write a finite number"
+        raise Faults([Fault(message, offset=match.start(1))])
+    return text, value
+
+
+def line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - text.rfind("\n", 0, offset)
+
+
+def locate(text: str, where: JsonPath) -> int:
+    """The offset where the value at a JSON path starts (or its nearest existing parent; 0 for the file).
+
+    Walks the text itself, skipping the values it passes with the standard decoder, so that the place is
+    the one in the file (for a key given twice, the last, which is the one a JSON reader keeps).
+    """
+    decoder = json.JSONDecoder()
+    pos = _blank(text, 0)
+    for part in where:
+        inner = _member(decoder, text, pos, part)
+        if inner is None:
+            break
+        pos = inner
+    return pos
+
+
+def _member(decoder: json.JSONDecoder, text: str, pos: int, part: str | int) -> int | None:
+    """Where the member `part` of the object or array starting at pos starts (None when it has none)."""
+    opening = text[pos : pos + 1]
+    if (opening, isinstance(part, str)) not in (("{", True), ("[", False)):
+        return None
+    closing = "}" if opening == "{" else "]"
+    pos = _blank(text, pos + 1)
+    found: int | None = None
+    index = 0
+    while pos < len(text) and text[pos] != closing:
+        if opening == "{":
+            key, pos = decoder.raw_decode(text, pos)
+            pos = _blank(text, _blank(text, pos) + 1)  # past the colon
+            if key == part:
+                found = pos
+        elif index == part:
+            return pos
+        _, pos = decoder.raw_decode(text, pos)
+        index += 1
+        pos = _blank(text, pos)
+        if text[pos : pos + 1] == ",":
+            pos = _blank(text, pos + 1)
+    return found
+
+
+def _blank(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos

@@ -1,0 +1,301 @@
+"""The templates importer under bad input (issue 24): it refuses, names every fault, and never half-writes.
+
+Crafted templates sit beside the real package: in-process through `templates_at`, and end to end through
+a stand-in package placed ahead of the real one on PYTHONPATH, so `python -m generator import-templates`
+reads it exactly as it reads the installed one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import generator.recipes.write as write_module
+from generator.errors import DataError
+from generator.files import write_atomic
+from generator.recipes.importer import (
+    MODULE,
+    PACKAGE,
+    ImportError_,
+    import_templates,
+    installed,
+    templates_at,
+)
+from generator.recipes.write import WriteFailed
+from tests.fixtures.templates import factory as f
+
+ROOT = Path(__file__).resolve().parents[1]
+DAY = dt.date(2026, 11, 30)
+
+
+@pytest.fixture(name="root")
+def _root(tmp_path: Path) -> Path:
+    """A project folder holding a copy of the real data/."""
+    shutil.copytree(ROOT / "data", tmp_path / "project" / "data")
+    return tmp_path / "project"
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted((root / "data").rglob("*"))
+        if p.is_file()
+    }
+
+
+def _import(root: Path, folder: Path) -> list[Path]:
+    return import_templates(root, DAY, templates_at(folder, "0.0.1"))
+
+
+def _errors(root: Path, folder: Path) -> list[str]:
+    """The problems the import reports, as printed; checks that nothing was written."""
+    before = _files(root)
+    with pytest.raises(DataError) as caught:
+        _import(root, folder)
+    assert _files(root) == before
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_the_real_package_reimports_to_the_same_bytes(root: Path) -> None:
+    """Re-running the import on the repository's data writes nothing."""
+    before = _files(root)
+    assert import_templates(root, DAY + dt.timedelta(days=9)) == []
+    assert _files(root) == before
+
+
+def test_a_crafted_template_imports(root: Path, tmp_path: Path) -> None:
+    """The valid crafted template gives a recipe (the baseline every broken copy departs from)."""
+    folder = f.write_package(tmp_path / "templates", {f.NAME: f.plain()})
+    written = _import(root, folder)
+    recipe = (root / "data" / "recipes" / "wan-crafted.yaml").read_text(encoding="utf-8")
+    assert root / "data" / "recipes" / "wan-crafted.yaml" in written
+    assert "steps: 4\n" in recipe
+    assert "cfg: 1.0\n" in recipe
+    assert "strength: 1.0\n" in recipe
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        ("no folder", "has no templates folder at"),
+        ("no index", "has no index.json in"),
+        ("empty", "no Wan template in"),
+        ("no LoRA", "none of the 1 Wan templates"),
+    ],
+)
+def test_an_empty_or_moved_package_is_refused(root: Path, tmp_path: Path, layout: str, message: str) -> None:
+    """An empty or moved package used to delete all 20 recipes and exit 0: now nothing is written."""
+    folder = tmp_path / "templates"
+    if layout == "no index":
+        f.write_package(folder, {f.NAME: f.plain()}, titles=False)
+    elif layout == "empty":
+        f.write_package(folder, {})
+    elif layout == "no LoRA":
+        without = f.plain()
+        without["nodes"][1]["type"] = "ModelSamplingSD3"  # the LoRA node becomes a shift node
+        f.write_package(folder, {f.NAME: without})
+    before = _files(root)
+    with pytest.raises(ImportError_, match=re.escape(message)):
+        _import(root, folder)
+    assert _files(root) == before
+    assert len([p for p in before if p.startswith("data/recipes/")]) == 20
+
+
+def _broken(change: str) -> Any:
+    """The crafted template with one fault."""
+    template = f.plain()
+    nodes = {n["id"]: n for n in template["nodes"]}
+    if change == "cycle":
+        nodes[1]["inputs"] = [{"name": "model", "link": 5}]
+        template["links"].append([5, 3, 0, 1, 0, "MODEL"])
+    elif change == "no id":
+        del nodes[3]["id"]
+    elif change == "dangling link":
+        template["links"][1] = [2, 99, 0, 3, 0, "MODEL"]
+    elif change == "missing link":
+        nodes[4]["inputs"][0]["link"] = 77
+    elif change == "steps text":
+        nodes[4]["widgets_values"][2] = "20"
+    elif change == "cfg boolean":
+        nodes[4]["widgets_values"][3] = True
+    elif change == "strength text":
+        nodes[2]["widgets_values"][1] = "1.0"
+    elif change == "lora number":
+        nodes[2]["widgets_values"][0] = 5
+    elif change == "self subgraph":
+        template["definitions"] = {
+            "subgraphs": [{"id": "loop", "name": "Loop", "nodes": [f.node(1, "loop")]}]
+        }
+    return template
+
+
+BROKEN = {
+    "cycle": "the links of nodes 1, 2, 3 form a cycle",
+    "no id": "node #3 (ModelSamplingSD3) has no numeric id",
+    "dangling link": "link 2 comes from node 99, which is not in the graph",
+    "missing link": "node 4 (KSampler): input 'model' takes link 77, which the graph lacks",
+    "steps text": "node 4 (KSampler): 'steps' is the text '20', where a number belongs",
+    "cfg boolean": "node 4 (KSampler): 'cfg' is the boolean true, where a number belongs",
+    "strength text": "node 2 (LoraLoaderModelOnly): 'strength_model' is the text '1.0', where a number belongs",
+    "lora number": "node 2 (LoraLoaderModelOnly): 'lora_name' is a number, where text belongs",
+    "self subgraph": "subgraph 'Loop' contains itself through its subgraph nodes",
+}
+
+
+@pytest.mark.parametrize("change", sorted(BROKEN))
+def test_a_broken_template_is_named_with_its_node(root: Path, tmp_path: Path, change: str) -> None:
+    """Each fault is one `path:line:col: message` naming the template and the node; nothing is written."""
+    folder = f.write_package(tmp_path / "templates", {f.NAME: _broken(change)})
+    errors = _errors(root, folder)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"{folder.as_posix()}/{f.NAME}.json:")
+    assert errors[0].endswith(BROKEN[change])
+
+
+def test_the_error_points_at_the_node(root: Path, tmp_path: Path) -> None:
+    """The line and column are those of the node's opening brace in the file."""
+    folder = f.write_package(tmp_path / "templates", {f.NAME: _broken("steps text")})
+    text = (folder / f"{f.NAME}.json").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    line = next(i for i, row in enumerate(lines) if '"type": "KSampler"' in row) - 1  # the line above: "id"
+    assert lines[line - 1].strip() == "{"
+    (error,) = _errors(root, folder)
+    assert error.split(": ", 1)[0].endswith(f".json:{line}:{lines[line - 1].index('{') + 1}")
+
+
+RAW = {
+    "nan": (
+        b'{"nodes": [{"id": 1, "type": "LoraLoaderModelOnly", "widgets_values": ["a", NaN]}]}',
+        ":1:77: NaN is not a JSON number",
+    ),
+    "infinity": (b'{"nodes": [], "pos": [\n  -Infinity]}', ":2:3: -Infinity is not a JSON number"),
+    "not utf-8": (b'{"nodes": [],\n "title": "caf\xe9"}', ":2:15: byte 0xe9 is not UTF-8"),
+    "not json": (b'{"nodes": [}', ":1:12: not JSON: Expecting value"),
+    "not an object": (b"[1, 2]", ":1:1: the template is not a JSON object"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RAW))
+def test_a_file_that_is_not_strict_json_is_named(root: Path, tmp_path: Path, case: str) -> None:
+    """NaN, Infinity, bytes that are not UTF-8 and broken JSON: one error at the place in the file."""
+    raw, expected = RAW[case]
+    folder = f.write_package(tmp_path / "templates", {f.NAME: raw, "video_wan_ok": f.plain()})
+    (error,) = _errors(root, folder)
+    assert f"{f.NAME}.json{expected}" in error
+
+
+def test_every_broken_template_is_reported_at_once(root: Path, tmp_path: Path) -> None:
+    """All faults of all templates in one run, each naming its template; the good ones are not written."""
+    templates: dict[str, Any] = {f"video_wan_{name.replace(' ', '_')}": _broken(name) for name in BROKEN}
+    templates.update({f"video_wan_raw_{name.replace(' ', '_')}": raw for name, (raw, _) in RAW.items()})
+    templates["video_wan_good"] = f.plain()
+    folder = f.write_package(tmp_path / "templates", templates)
+    errors = _errors(root, folder)
+    assert len(errors) == len(BROKEN) + len(RAW)
+    named = {re.sub(r"\.json:.*", "", error.rsplit("/", 1)[-1]) for error in errors}
+    assert named == set(templates) - {"video_wan_good"}
+    assert not (root / "data" / "recipes" / "wan-good.yaml").exists()
+
+
+def test_a_failure_half_way_restores_every_file(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All or nothing: the 16th of 20 writes fails; the 15 files written before it get their old text."""
+    for path in (root / "data" / "recipes").glob("*.yaml"):
+        path.write_text(path.read_text(encoding="utf-8") + "# edited by hand\n", encoding="utf-8")
+    before = _files(root)
+    calls: list[Path] = []
+
+    def failing(path: Path, text: str, *, durable: bool = True) -> bool:
+        calls.append(path)
+        if len(calls) == 16:
+            raise OSError(28, "No space left on device")
+        return write_atomic(path, text, durable=durable)
+
+    monkeypatch.setattr(write_module, "write_atomic", failing)
+    with pytest.raises(WriteFailed, match="the 15 files changed before it were restored"):
+        import_templates(root, DAY)
+    assert _files(root) == before
+    assert len(calls) == 16 + 15  # 16 tries, then 15 restorations
+
+
+def test_a_blocked_target_stops_the_import_before_any_write(root: Path) -> None:
+    """A folder where a recipe file belongs is reported; no other file is written either."""
+    target = root / "data" / "recipes" / "wan2-2-14b-t2v.yaml"
+    target.unlink()
+    target.mkdir()
+    (root / "data" / "recipes" / "wan2-2-14b-i2v.yaml").write_text("# stale\n", encoding="utf-8")
+    before = _files(root)
+    with pytest.raises(DataError, match="1 error"):
+        import_templates(root, DAY)
+    assert _files(root) == before
+
+
+def _stand_in(tmp_path: Path, templates: dict[str, Any] | None) -> Path:
+    """A package of the same name and module ahead of the real one (templates=None: no templates folder)."""
+    site = tmp_path / "site"
+    module = site / MODULE
+    module.mkdir(parents=True)
+    (module / "__init__.py").write_text('"""A stand-in."""\n', encoding="utf-8")
+    info = site / f"{MODULE}-0.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {PACKAGE}\nVersion: 0.0.1\n", encoding="utf-8"
+    )
+    if templates is not None:
+        f.write_package(module / "templates", templates)
+    return site
+
+
+def _run(root: Path, site: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])}
+    return subprocess.run(
+        [sys.executable, "-m", "generator", "--root", str(root), "import-templates", "--date", "2026-11-30"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("templates", [None, {}], ids=["moved", "empty"])
+def test_the_command_refuses_an_empty_or_moved_package(
+    root: Path, tmp_path: Path, templates: dict[str, Any] | None
+) -> None:
+    """End to end: exit 2 with one line saying why, no traceback, data/ untouched."""
+    before = _files(root)
+    result = _run(root, _stand_in(tmp_path, templates))
+    assert result.returncode == 2, result.stderr
+    assert "nothing was written" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert _files(root) == before
+
+
+def test_the_command_reports_every_fault_and_exits_1(root: Path, tmp_path: Path) -> None:
+    """End to end: one `path:line:col: message` line per fault, the count, exit 1, data/ untouched."""
+    before = _files(root)
+    site = _stand_in(tmp_path, {"video_wan_cycle": _broken("cycle"), "video_wan_nan": RAW["nan"][0]})
+    result = _run(root, site)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "2 errors"
+    assert all(re.match(r".+/video_wan_(cycle|nan)\.json:\d+:\d+: ", line) for line in lines[:-1]), lines
+    assert "Traceback" not in result.stderr + result.stdout
+    assert _files(root) == before
+
+
+def test_the_installed_package_is_the_pinned_one() -> None:
+    """The real package is read through the same function the stand-ins go through."""
+    assert installed().folder.name == "templates"
+    assert json.loads((installed().folder / "index.json").read_text(encoding="utf-8"))
