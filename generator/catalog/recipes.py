@@ -66,6 +66,10 @@ class RecipeStage(Strict):
     steps: StrictInt | None = Field(default=None, ge=1, le=10_000)
     cfg: StrictFloat | None = Field(default=None, ge=0, le=100)
     shift: StrictFloat | None = Field(default=None, ge=0, le=100)
+    default_shift: StrictBool = Field(
+        default=False,
+        description="true when no shift node (ModelSamplingSD3) is on the chain: the model's default shift",
+    )
     start_step: StrictInt | None = Field(
         default=None, ge=0, le=10_000, description="first step of this stage"
     )

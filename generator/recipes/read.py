@@ -38,6 +38,10 @@ SAMPLERS = {
     },
     "KSampler": {"steps": 2, "cfg": 3, "sampler_name": 4, "scheduler": 5},
 }
+CUSTOM_SAMPLERS = {"SamplerCustom", "SamplerCustomAdvanced"}
+"""Samplers whose settings come from other nodes: BasicScheduler (scheduler, steps), KSamplerSelect
+(sampler), and the cfg on SamplerCustom itself or on the CFGGuider that SamplerCustomAdvanced takes."""
+ALL_SAMPLERS = SAMPLERS.keys() | CUSTOM_SAMPLERS
 INTEGERS = {"steps", "start_at_step", "end_at_step"}
 MAX_DEPTH = 200
 """Links followed in a row before the reader gives up (real templates need fewer than 20)."""
@@ -69,6 +73,8 @@ class Stage:
     shift: float | None
     settings: dict[str, Any] = field(default_factory=dict)
     bypassed: bool = False
+    sampled: bool = True
+    """False for a stage read from a LoRA node alone, with no sampler (so no settings, no shift)."""
 
 
 @dataclass
@@ -218,6 +224,8 @@ class Reader:
 
     def stage(self, scope: Scope, node: Json) -> Stage:
         """One sampler's stage: its model chain and its settings, each through its links."""
+        if node["type"] in CUSTOM_SAMPLERS:
+            return self._custom_stage(scope, node)
         model_file, loras, shift = self.model_chain(scope, node)
         settings = {
             name: self.text(scope, node, name, index)
@@ -227,10 +235,36 @@ class Reader:
         }
         return Stage(model_file, loras, shift, settings, node.get("mode", 0) == BYPASSED)
 
+    def _custom_stage(self, scope: Scope, node: Json) -> Stage:
+        """A custom sampler's stage: steps and scheduler from its BasicScheduler, the sampler from its
+        KSamplerSelect, cfg and model from itself (SamplerCustom) or from its CFGGuider (…Advanced)."""
+        holder: tuple[Scope, Json] | None = (scope, node)
+        if node["type"] == "SamplerCustomAdvanced":
+            holder = self._source(scope, node, "guider", "CFGGuider")
+        settings: dict[str, Any] = {}
+        if holder is not None:
+            settings["cfg"] = self.number(*holder, "cfg", 3 if holder[1] is node else 0)
+        scheduler = self._source(scope, node, "sigmas", "BasicScheduler")
+        if scheduler is not None:
+            settings["scheduler"] = self.text(*scheduler, "scheduler", 0)
+            settings["steps"] = self.number(*scheduler, "steps", 1)
+        chooser = self._source(scope, node, "sampler", "KSamplerSelect")
+        if chooser is not None:
+            settings["sampler_name"] = self.text(*chooser, "sampler_name", 0)
+        bypassed = node.get("mode", 0) == BYPASSED
+        model = self.value(*holder, "model", None) if holder is not None else None
+        model_file, loras, shift = self.walk(model, bypassed=bypassed)
+        return Stage(model_file, loras, shift, settings, bypassed)
+
+    def _source(self, scope: Scope, node: Json, name: str, kind: str) -> tuple[Scope, Json] | None:
+        """The node of the given type that feeds an input (None when another kind of node does)."""
+        found = self.value(scope, node, name, None)
+        return (found.scope, found.node) if isinstance(found, Output) and found.node["type"] == kind else None
+
     def lora_stage(self, scope: Scope, node: Json) -> Stage:
         """A stage read from a LoRA node alone (templates whose sampler the reader does not know)."""
         model_file, loras, shift = self.walk(Output(scope, node))
-        return Stage(model_file, loras, shift)
+        return Stage(model_file, loras, shift, sampled=False)
 
 
 def _shown(value: Any) -> str:

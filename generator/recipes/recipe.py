@@ -15,7 +15,7 @@ from generator.catalog.recipes import ComfyFolder
 from generator.lora.filename import model_architecture, named_expert
 from generator.recipes.graph import BYPASSED, MUTED, Json, Workflow
 from generator.recipes.jsonfile import Fault, Faults
-from generator.recipes.read import LORA_NODES, SAMPLERS, Reader, Stage, has_lora_switch
+from generator.recipes.read import ALL_SAMPLERS, LORA_NODES, Reader, Stage, has_lora_switch
 from generator.vocabulary import HUB_URL
 
 Data = dict[str, Any]
@@ -106,7 +106,7 @@ def _paths(
     samplers = [
         (scope, node)
         for scope, node in workflow.nodes()
-        if node["type"] in SAMPLERS and node.get("mode", 0) != MUTED
+        if node["type"] in ALL_SAMPLERS and node.get("mode", 0) != MUTED
     ]
     if has_lora_switch(workflow):
         title = _switch_title(workflow)
@@ -196,6 +196,8 @@ def _stage_data(stage: Stage, lookup: Lookup) -> Data:
     if found["start_step"] == 0 and "end_at_step" in settings and found["end_step"] is None:
         found["start_step"] = None
     data.update({key: value for key, value in found.items() if value is not None})
+    if stage.sampled and stage.shift is None and stage.model_file:
+        data["default_shift"] = True  # no shift node on the chain: the model's own default applies
     return data
 
 
