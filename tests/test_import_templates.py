@@ -14,7 +14,11 @@ import pytest
 import yaml
 
 from generator.catalog.recipes import Recipe, RecipeStage
-from generator.recipes.importer import import_templates
+from generator.recipes.graph import workflow
+from generator.recipes.importer import import_templates, installed
+from generator.recipes.jsonfile import parse
+from generator.recipes.paths import Switch, switches
+from generator.recipes.read import Reader
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 11, 30)
@@ -75,3 +79,71 @@ def test_no_shift_node_means_the_model_default(imported: Path) -> None:
     assert not animate.default_shift
     for path in (imported / "data" / "recipes").glob("*.yaml"):
         assert "custom sampler nodes that the importer does not read" not in path.read_text(encoding="utf-8")
+
+
+# --- point 1: which path the template opens with --------------------------------------------------
+
+
+def _switch(name: str) -> Switch:
+    """The LoRA switch of an installed template, as the reader finds it."""
+    _, value = parse((installed().folder / f"{name}.json").read_bytes())
+    graph, faults = workflow(value)
+    assert graph is not None, faults
+    (found,) = set(switches(graph, Reader(graph)))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "form", "saved"),
+    [
+        ("video_wan2_2_14B_i2v", "instance widget", False),  # instance 129, its last widget value
+        ("video_wan2_2_14B_t2v", "proxied inner node", False),
+        ("video_wan_vace_flf2v", "proxied inner node", False),
+        ("video_wan_vace_inpainting", "proxied inner node", True),
+        ("video_wan21_scail2_character_replacement", "proxied inner node", True),
+        ("video_wan21_scail2_character_replacement_int8", "proxied inner node", True),
+        ("video_wanmove_480p", "proxied inner node", False),
+        ("video_wan_dancer", "inner node", True),  # node 639, shown by no proxy
+    ],
+)
+def test_the_switch_is_read_where_the_template_keeps_it(name: str, form: str, saved: bool) -> None:
+    """The saved value of the LoRA boolean, in each of its three storage forms."""
+    switch = _switch(name)
+    assert (switch.form, switch.saved) == (form, saved)
+
+
+@pytest.mark.parametrize(
+    ("recipe_id", "opens_with"),
+    [
+        ("wan2-2-14b-i2v", "default_path"),
+        ("wan2-2-14b-t2v", "default_path"),
+        ("wan-vace-inpainting", "lora_path"),
+        ("wan-dancer", "lora_path"),
+        ("wan21-scail2-character-replacement", "lora_path"),
+        ("wan21-scail2-character-replacement-int8", "lora_path"),
+        ("wanmove-480p", "default_path"),
+        ("wan2-2-14b-flf2v", "default_path"),  # its LoRA group ships bypassed
+        ("wan-vace-14b-t2v", "lora_path"),  # CausVid is on, with no switch
+    ],
+)
+def test_the_recipe_says_which_path_the_template_opens_with(
+    imported: Path, recipe_id: str, opens_with: str
+) -> None:
+    """No card may call a path the default unless the template opens with it."""
+    recipe = _recipe(imported, recipe_id)
+    assert recipe.opens_with == opens_with
+    assert not any("off by default" in note for note in recipe.notes)
+
+
+def test_vace_inpainting_opens_with_causvid(imported: Path) -> None:
+    """VACE inpainting opens with CausVid at 0.3, 6 steps, CFG 1, shift 5; 20 steps, CFG 6 is the other path."""
+    recipe = _recipe(imported, "wan-vace-inpainting")
+    (stage,) = recipe.lora_path.stages
+    assert [(use.file, use.strength) for use in stage.loras] == [
+        ("Wan21_CausVid_14B_T2V_lora_rank32.safetensors", 0.3)
+    ]
+    assert (stage.steps, stage.cfg, stage.shift) == (6, 1.0, 5.0)
+    assert recipe.default_path is not None
+    (other,) = recipe.default_path.stages
+    assert (other.steps, other.cfg, other.loras) == (20, 6.0, ())
+    assert "saved on: it opens with the LoRA path" in recipe.notes[0]

@@ -109,7 +109,13 @@ class Recipe(Strict):
     frames: StrictInt | None = Field(default=None, ge=1, le=100_000)
     lora_path: RecipePath = Field(description="the path that loads the LoRAs")
     default_path: RecipePath | None = Field(
-        default=None, description="the template's default path without LoRAs, when it offers both"
+        default=None,
+        description="the path without the LoRAs (or with its LoRA switch off), when it offers both",
+    )
+    opens_with: Literal["lora_path", "default_path"] | None = Field(
+        default=None,
+        description="the path the template opens with, as saved (its LoRA switch's value, or LoRA nodes "
+        "shipped bypassed); none when the source does not say",
     )
     notes: tuple[Prose, ...] = Field(default=(), description="what the reader should know (bypassed nodes)")
     files: tuple[RecipeFile, ...] = ()

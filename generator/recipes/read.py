@@ -88,10 +88,17 @@ class Reader:
     _depth: int = 0
 
     def value(self, scope: Scope, node: Json, name: str, index: int | None) -> Any:
-        """An input's value: through its link when linked, else the node's widget value at index."""
+        """An input's value: through its link when linked, else the node's widget value at index.
+
+        A widget promoted to the subgraph's instance keeps its value on the instance (in its widget
+        values) or, when the instance shows it through ``proxyWidgets`` and holds none, on the node itself.
+        """
         for item in node.get("inputs") or []:
             if item["name"] == name and item["link"] is not None:
-                return self.follow(scope, item["link"])
+                found = self.follow(scope, item["link"])
+                if found is not None or "widget" not in item:
+                    return found
+                break  # a promoted widget the instance holds no value for: the node keeps its own
         values = node.get("widgets_values")
         if index is not None and isinstance(values, list) and index < len(values):
             return values[index]

@@ -13,26 +13,13 @@ from typing import Any, get_args
 
 from generator.catalog.recipes import ComfyFolder
 from generator.lora.filename import model_architecture, named_expert
-from generator.recipes.graph import BYPASSED, MUTED, Json, Workflow
+from generator.recipes.graph import Json, Workflow
 from generator.recipes.jsonfile import Fault, Faults
-from generator.recipes.read import ALL_SAMPLERS, LORA_NODES, Reader, Stage, has_lora_switch
+from generator.recipes.paths import paths
+from generator.recipes.read import LORA_NODES, Reader, Stage
 from generator.vocabulary import HUB_URL
 
 Data = dict[str, Any]
-LORA_SWITCH_NOTE = (
-    "The template offers both paths behind its switch '{title}', which is off by default; "
-    "the LoRA path is read with the switch on, the default path with it off."
-)
-BYPASSED_LORA_NOTE = (
-    "The template ships its LoRA nodes bypassed: they do nothing until they are switched on in ComfyUI."
-)
-BYPASSED_SAMPLER_NOTE = (
-    "The template ships the samplers of its LoRA path bypassed; its default path runs without LoRAs."
-)
-NO_SAMPLER_NOTE = (
-    "The template samples with custom sampler nodes that the importer does not read: "
-    "steps, CFG and sampler are not given here."
-)
 _FILE_LINK = re.compile(re.escape(HUB_URL) + r"/([\w.\-]+/[\w.\-]+)/resolve/[\w.\-]+/([^\s)?#\]\"']+)")
 _LOADER_FOLDERS = {
     "UNETLoader": "diffusion_models",
@@ -66,10 +53,9 @@ def recipe_data(name: str, title: str | None, workflow: Workflow, lookup: Lookup
 
     Faults when a value the recipe needs has the wrong kind (text where a number belongs …).
     """
-    notes: list[str] = []
     readers = {switch: Reader(workflow, switch) for switch in (None, True, False)}
-    lora_path, default_path = _paths(workflow, readers, notes)
-    models = [stage.model_file for stage in (*lora_path, *default_path)]
+    found = paths(workflow, readers)
+    models = [stage.model_file for stage in (*found.lora, *found.default)]
     arch = next((found for found in map(model_architecture, models) if found), None)
     plain = bool(_PLAIN.fullmatch(name)) and arch is not None
     data: Data = {
@@ -84,11 +70,13 @@ def recipe_data(name: str, title: str | None, workflow: Workflow, lookup: Lookup
     if not plain:
         data["variant"] = title or name
     data.update(_frame(workflow, readers[True]))
-    data["lora_path"] = _path_data("with the LoRAs", lora_path, lookup)
-    if default_path:
-        data["default_path"] = _path_data("the template's default, without LoRAs", default_path, lookup)
-    if notes:
-        data["notes"] = notes
+    data["lora_path"] = _path_data(found.labels[0], found.lora, lookup)
+    if found.default:
+        data["default_path"] = _path_data(found.labels[1], found.default, lookup)
+    if found.opens_with:
+        data["opens_with"] = found.opens_with
+    if found.notes:
+        data["notes"] = found.notes
     files = template_files(workflow)
     if files:
         data["files"] = files
@@ -98,71 +86,6 @@ def recipe_data(name: str, title: str | None, workflow: Workflow, lookup: Lookup
     if faults:
         raise Faults(faults)
     return data
-
-
-def _paths(
-    workflow: Workflow, readers: dict[bool | None, Reader], notes: list[str]
-) -> tuple[list[Stage], list[Stage]]:
-    samplers = [
-        (scope, node)
-        for scope, node in workflow.nodes()
-        if node["type"] in ALL_SAMPLERS and node.get("mode", 0) != MUTED
-    ]
-    if has_lora_switch(workflow):
-        title = _switch_title(workflow)
-        notes.append(LORA_SWITCH_NOTE.format(title=title))
-        active = [(s, n) for s, n in samplers if n.get("mode", 0) != BYPASSED]
-        lora = _unique(readers[True].stage(s, n) for s, n in active)
-        default = _unique(readers[False].stage(s, n) for s, n in active)
-    else:
-        stages = _unique(readers[None].stage(s, n) for s, n in samplers)
-        lora = [stage for stage in stages if stage.loras]
-        default = [stage for stage in stages if not stage.loras and not stage.bypassed]
-        if any(stage.bypassed for stage in lora):
-            notes.append(BYPASSED_SAMPLER_NOTE)
-    if not lora:
-        lora = _lora_only(workflow, readers[None])
-        notes.append(NO_SAMPLER_NOTE)
-    if any(use.bypassed for stage in lora for use in stage.loras):
-        notes.append(BYPASSED_LORA_NOTE)
-    return _ordered(lora), _ordered(default) if lora != default else []
-
-
-def _switch_title(workflow: Workflow) -> str:
-    for _, node in workflow.nodes():
-        if node["type"] == "PrimitiveBoolean" and "lora" in str(node.get("title", "")).lower():
-            return str(node["title"])
-    return "LoRA"
-
-
-def _lora_only(workflow: Workflow, reader: Reader) -> list[Stage]:
-    """Stages read from the LoRA nodes' chains: per model file, the chain with the most LoRAs."""
-    best: dict[str | None, Stage] = {}
-    for scope, node in workflow.nodes():
-        if node["type"] in LORA_NODES and node.get("mode", 0) != MUTED:
-            stage = reader.lora_stage(scope, node)
-            if len(stage.loras) > len(best.get(stage.model_file, Stage(None, (), None)).loras):
-                best[stage.model_file] = stage
-    return list(best.values())
-
-
-def _unique(stages: Any) -> list[Stage]:
-    found: list[Stage] = []
-    for stage in stages:
-        if stage not in found:
-            found.append(stage)
-    return found
-
-
-def _ordered(stages: list[Stage]) -> list[Stage]:
-    rank = {"high": 0, "low": 1}
-    return sorted(
-        stages,
-        key=lambda s: (
-            rank.get(named_expert(s.model_file) or "", 2),
-            _int(s.settings.get("start_at_step")) or 0,
-        ),
-    )
 
 
 def _path_data(label: str, stages: list[Stage], lookup: Lookup) -> Data:
