@@ -194,7 +194,7 @@ def test_catalog_links_each_lora_page_with_download_and_command(tab: Tab) -> Non
     copy = row.locator("button.la-copy-cmd[data-clipboard-text]")
     assert copy.inner_text() == "copy hf command"
     command = copy.get_attribute("data-clipboard-text") or ""
-    assert command.startswith("hf download Kijai/WanVideo_comfy LoRAs/")
+    assert command.startswith("hf download Kijai/WanVideo_comfy -- LoRAs/")
     row.locator("a.la-lora-link").click()
     tab.page.wait_for_url("**/loras/wan22-a14b-t2v-high-lightning-4steps-250928/")
     article = tab.page.locator("article")

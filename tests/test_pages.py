@@ -124,7 +124,7 @@ def test_a_lora_page_states_the_entry_and_its_hub_facts(
         facts["Size"] == "unknown" if fact.size is None else facts["Size"].endswith(f"({fact.size:,} bytes)")
     )
     assert f"{HUB}/{lora.file.repo}/blob/main/{lora.file.path}" in links(page)
-    assert f"\nhf download {lora.file.repo} {lora.file.path}\n" in page
+    assert f"\nhf download {lora.file.repo} -- {lora.file.path}\n" in page
     assert f"curl -L -o ComfyUI/models/loras/{name} '{HUB}/{lora.file.repo}/resolve/main/" in page
     if lora.comment:
         assert plain(lora.comment) in plain(page)

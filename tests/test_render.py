@@ -12,6 +12,7 @@ import pytest
 
 from generator.catalog.snapshot import LinkFact, Snapshot, link_key, load_snapshot
 from generator.catalog.validate import load_catalog
+from generator.site.commands import hf_command
 from generator.site.filters import fenced, human_size, md
 from generator.site.render import render_pages
 from tests.catalog_scenario import facts_json
@@ -406,3 +407,16 @@ def test_intended_use_reads_size_and_noise_level_from_the_file_name() -> None:
     assert ctx.intended_use(lora, catalog.model("wan22-t2v-a14b-low")) == "made for the high-noise expert"
     assert ctx.intended_use(lora, catalog.model("wan21-t2v-1.3b")) == "made for 14B models"
     assert ctx.intended_use(lora, catalog.model("wan22-t2v-a14b-high")) == "made for this model"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("LoRAs/a b.safetensors", "hf download o/r -- 'LoRAs/a b.safetensors'"),
+        ("-x.safetensors", "hf download o/r -- -x.safetensors"),
+        ("--local-dir=/etc.safetensors", "hf download o/r -- --local-dir=/etc.safetensors"),
+    ],
+)
+def test_the_hf_command_ends_its_options_before_the_path(path: str, expected: str) -> None:
+    """A path the Hub allows may start with '-': after `--` hf reads it as a file name, never as an option."""
+    assert hf_command("o/r", path) == expected

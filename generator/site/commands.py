@@ -19,8 +19,11 @@ COMFY_FOLDERS = {"lora": "loras", "model": "diffusion_models"}
 
 
 def hf_command(repo: str, path: str) -> str:
-    """The `hf download REPO PATH` command line that fetches the file, shell-quoted."""
-    return f"hf download {shlex.quote(repo)} {shlex.quote(path)}"
+    """The `hf download REPO -- PATH` command line that fetches the file, shell-quoted.
+
+    The `--` ends the options: a path the Hub allows may start with `-`, which `hf` would read as an option.
+    """
+    return f"hf download {shlex.quote(repo)} -- {shlex.quote(path)}"
 
 
 def curl_command(folder: str, repo: str, path: str) -> str:
