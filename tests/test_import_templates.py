@@ -147,3 +147,70 @@ def test_vace_inpainting_opens_with_causvid(imported: Path) -> None:
     (other,) = recipe.default_path.stages
     assert (other.steps, other.cfg, other.loras) == (20, 6.0, ())
     assert "saved on: it opens with the LoRA path" in recipe.notes[0]
+
+
+# --- point 3: every file of the setup ------------------------------------------------------------
+
+
+def test_infinitetalk_lists_all_six_files(imported: Path) -> None:
+    """Read from the loaders' properties.models: the diffusion model, LoRA, VAE, text and audio encoder, patch."""
+    files = _recipe(imported, "wan2-1-infinitetalk").files
+    assert sorted(file.folder for file in files) == sorted(
+        ["diffusion_models", "loras", "vae", "text_encoders", "audio_encoders", "model_patches"]
+    )
+    (lora,) = [file for file in files if file.folder == "loras"]
+    assert (lora.repo, lora.lora) == (
+        "Kijai/WanVideo_comfy",
+        "lightx2v-i2v-14b-480p-cfg-step-distill-rank64-bf16",
+    )
+
+
+@pytest.mark.parametrize(
+    "recipe_id",
+    [
+        "wan2-2-14b-s2v",
+        "wan2-1-infinitetalk",
+        "wan-vace-14b-ref2v",
+        "wan-vace-14b-t2v",
+        "wan-vace-14b-v2v",
+        "wan-vace-outpainting",
+    ],
+)
+def test_the_download_block_holds_the_lora(imported: Path, recipe_id: str) -> None:
+    """The LoRA each of these loads is in its download block, linked to its catalog entry."""
+    recipe = _recipe(imported, recipe_id)
+    listed = {file.path.rsplit("/", 1)[-1]: file.lora for file in recipe.files if file.folder == "loras"}
+    for use in (use for stage in recipe.lora_path.stages for use in stage.loras):
+        assert use.lora is not None
+        assert listed[use.file] == use.lora
+
+
+def test_every_card_lists_every_file_its_paths_load(imported: Path) -> None:
+    """Each stage's model and LoRA files are in the recipe's files; a bypassed 1.3B alternative is not."""
+    for path in sorted((imported / "data" / "recipes").glob("*.yaml")):
+        recipe = _recipe(imported, path.stem)
+        listed = {file.path.rsplit("/", 1)[-1] for file in recipe.files}
+        stages = [*recipe.lora_path.stages, *(recipe.default_path.stages if recipe.default_path else ())]
+        for stage in stages:
+            assert {stage.model_file, *(use.file for use in stage.loras)} - {None} <= listed, path.name
+    assert not any("1.3B" in file.path for file in _recipe(imported, "wan-vace-14b-t2v").files)
+
+
+def test_causvid_is_linked_from_all_five_vace_templates(imported: Path) -> None:
+    """Every template that loads the CausVid LoRA names its catalog entry (the LoRA page lists five)."""
+    using = [
+        path.stem
+        for path in sorted((imported / "data" / "recipes").glob("*.yaml"))
+        if any(
+            use.lora == "wan21-causvid-14b-t2v-lora-rank32"
+            for stage in _recipe(imported, path.stem).lora_path.stages
+            for use in stage.loras
+        )
+    ]
+    assert using == [
+        "wan-vace-14b-ref2v",
+        "wan-vace-14b-t2v",
+        "wan-vace-14b-v2v",
+        "wan-vace-inpainting",
+        "wan-vace-outpainting",
+    ]

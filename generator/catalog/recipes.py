@@ -89,6 +89,7 @@ class RecipeFile(Strict):
     folder: ComfyFolder
     repo: RepoId
     path: RepoPath
+    lora: Slug | None = Field(default=None, description="for a LoRA file: its id in data/loras/")
 
 
 class Recipe(Strict):

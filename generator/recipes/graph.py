@@ -164,8 +164,15 @@ def _node_problem(node: Any, index: int) -> str | None:
         return f"{name}: its mode {node['mode']!r} is not a number"
     if not isinstance(node.get("title", ""), str):
         return f"{name}: its title is not text"
-    if not isinstance(node.get("properties", {}), dict):
+    properties = node.get("properties", {})
+    if not isinstance(properties, dict):
         return f"{name}: its properties are not a JSON object"
+    models = properties.get("models", [])
+    if not isinstance(models, list) or not all(
+        isinstance(m, dict) and all(isinstance(m.get(k, ""), str) for k in ("name", "url", "directory"))
+        for m in models
+    ):
+        return f"{name}: properties.models must list objects with a text name, url and directory"
     if not isinstance(node.get("widgets_values", []), list | dict | None):
         return f"{name}: its widgets_values are neither a list nor an object"
     inputs = node.get("inputs") or []

@@ -31,9 +31,10 @@ from generator.catalog.new_lora import file_slug, in_field_order, lora_fields, s
 from generator.catalog.recipes import Recipe
 from generator.catalog.validate import Catalog, load_catalog
 from generator.errors import DataError, ExitCode, Problem
+from generator.recipes.files import template_files
 from generator.recipes.graph import workflow
 from generator.recipes.jsonfile import Fault, Faults, line_col, locate, parse
-from generator.recipes.recipe import Lookup, loads_lora, recipe_data, template_files
+from generator.recipes.recipe import Lookup, loads_lora, recipe_data
 from generator.recipes.write import WriteFailed, write_all
 
 PACKAGE = "comfyui-workflow-templates-json"

@@ -9,29 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 
-from generator.catalog.recipes import ComfyFolder
 from generator.lora.filename import model_architecture, named_expert
-from generator.recipes.graph import Json, Workflow
+from generator.recipes.files import template_files
+from generator.recipes.graph import Workflow
 from generator.recipes.jsonfile import Fault, Faults
 from generator.recipes.paths import paths
 from generator.recipes.read import LORA_NODES, Reader, Stage
-from generator.vocabulary import HUB_URL
 
 Data = dict[str, Any]
-_FILE_LINK = re.compile(re.escape(HUB_URL) + r"/([\w.\-]+/[\w.\-]+)/resolve/[\w.\-]+/([^\s)?#\]\"']+)")
-_LOADER_FOLDERS = {
-    "UNETLoader": "diffusion_models",
-    "LoraLoaderModelOnly": "loras",
-    "LoraLoader": "loras",
-    "VAELoader": "vae",
-    "CLIPLoader": "text_encoders",
-    "CLIPVisionLoader": "clip_vision",
-    "AudioEncoderLoader": "audio_encoders",
-}
-FOLDERS: tuple[str, ...] = get_args(ComfyFolder)
-_MODEL_SUFFIXES = (".safetensors", ".gguf", ".pth", ".ckpt", ".pt", ".bin")
 _PLAIN = re.compile(r"video_wan2_[12]_[\d.]+B_(t2v|i2v|ti2v)", re.IGNORECASE)
 
 
@@ -77,7 +64,13 @@ def recipe_data(name: str, title: str | None, workflow: Workflow, lookup: Lookup
         data["opens_with"] = found.opens_with
     if found.notes:
         data["notes"] = found.notes
-    files = template_files(workflow)
+    stages = (*found.lora, *found.default)
+    on_paths = {s.model_file for s in stages if s.model_file} | {u.file for s in stages for u in s.loras}
+    files = template_files(workflow, on_paths)
+    for file in files:
+        lora = lookup.lora_id(file["path"].rsplit("/", 1)[-1]) if file["folder"] == "loras" else None
+        if lora:
+            file["lora"] = lora
     if files:
         data["files"] = files
     faults: list[Fault] = []
@@ -197,39 +190,3 @@ def _frame(workflow: Workflow, reader: Reader) -> Data:
             }
             return {key: value for key, value in found.items() if value}
     return {}
-
-
-def template_files(workflow: Workflow) -> list[Data]:
-    """The files the template's notes link to and its nodes load, each with its ComfyUI folder."""
-    used = _used_files(workflow)
-    links: dict[str, Data] = {}
-    for _, node in workflow.nodes():
-        if "Note" not in node["type"]:
-            continue
-        for text in _widgets(node):
-            for repo, path in _FILE_LINK.findall(str(text)):
-                name = path.rsplit("/", 1)[-1]
-                folder = _folder(path, used.get(name))
-                if name in used and folder and name not in links:
-                    links[name] = {"folder": folder, "repo": repo, "path": path}
-    return sorted(links.values(), key=lambda f: (FOLDERS.index(f["folder"]), f["path"]))
-
-
-def _widgets(node: Json) -> list[Any]:
-    values = node.get("widgets_values")
-    return values if isinstance(values, list) else []
-
-
-def _used_files(workflow: Workflow) -> dict[str, str | None]:
-    """File names the nodes load (widget values, also on subgraph instances) -> the loader's folder."""
-    used: dict[str, str | None] = {}
-    for _, node in workflow.nodes():
-        for value in _widgets(node):
-            if isinstance(value, str) and value.endswith(_MODEL_SUFFIXES):
-                used.setdefault(value, _LOADER_FOLDERS.get(node["type"]))
-    return used
-
-
-def _folder(path: str, loader_folder: str | None) -> str | None:
-    parent = path.rsplit("/", 2)[-2] if path.count("/") >= 1 else ""
-    return parent if parent in FOLDERS else loader_folder
