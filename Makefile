@@ -60,12 +60,12 @@ lint: $(STAMP)  ## ruff
 typecheck: $(SITE_READY)  ## mypy --strict
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP)  ## the whole test suite, on every core (pytest-xdist)
-	$(PY) -m pytest -n auto
+pytest: $(STAMP)  ## the whole test suite on every core (pytest-xdist), with branch coverage of generator/
+	$(PY) -m pytest -n auto --cov --cov-report=term
 
 test: lint typecheck pytest  ## everything CI runs
 
-test-fast: $(STAMP)  ## the inner loop: unit and golden tests, no full site builds or browser (well under a minute)
+test-fast: $(STAMP)  ## the inner loop: no server, no site build, no browser, no coverage (under a minute)
 	$(PY) -m pytest -n auto -m "not slow and not browser"
 
 bench: $(STAMP)  ## print the benchmarks' figures (build vs mkdocs, render scale, check, header inspection, catalog page)
@@ -77,5 +77,5 @@ bench: $(STAMP)  ## print the benchmarks' figures (build vs mkdocs, render scale
 	$(PY) -m bench.bench_catalog_page
 
 clean:  ## remove build outputs (keeps .venv)
-	rm -rf site $(SITE_TMP) site-screenshots
+	rm -rf site $(SITE_TMP) site-screenshots .coverage .coverage.*
 	$(PY) -m generator clean 2>/dev/null || true

@@ -1,9 +1,17 @@
-"""Test environment and shared fixtures.
+"""Test environment, shared fixtures, and which tests are slow.
 
 huggingface_hub freezes HF_ENDPOINT, HF_HOME and its switches at import (hub-api.md §2), so the
 environment is set here, before any test module imports it: a session Hub emulator is bound first to
 learn its port, tokens are unset, telemetry, implicit tokens and Xet are off, HF_HOME is a temporary
 folder.
+
+Shared helpers live in small modules beside this one: ``checking`` (the check with fast retries),
+``header_analysis`` (serialize, parse, analyse a header), ``browsing`` (static server, browser tab),
+``sitebuild`` (a project copy built with MkDocs), ``catalog_scenario`` and ``hub_emulator``.
+
+`make test-fast` runs ``-m "not slow and not browser"``. A test is slow when it starts a server or builds
+the whole site: modules that do so throughout say ``pytestmark = pytest.mark.slow``, and every test that
+uses one of the fixtures of ``tests.slow.SLOW_FIXTURES`` is marked here, at collection.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.hub_emulator import HubEmulator
+from tests.slow import slow_reason
 
 _EMULATOR = HubEmulator().start()
 _HF_HOME = tempfile.mkdtemp(prefix="lora-alchemy-hf-home-")
@@ -37,6 +46,14 @@ os.environ.update(
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow every test that uses a fixture of SLOW_FIXTURES, directly or through another fixture."""
+    for item in items:
+        reason = slow_reason(getattr(item, "fixturenames", ()))
+        if reason is not None:
+            item.add_marker(pytest.mark.slow(reason=reason))
 
 
 @pytest.fixture(scope="session")

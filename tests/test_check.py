@@ -267,6 +267,7 @@ for n in range(10**6):
 """
 
 
+@pytest.mark.slow  # kills a writer process many times over
 def test_snapshot_survives_sigkill_mid_write(tmp_path: Path) -> None:
     """A writer killed with SIGKILL at random moments always leaves a snapshot that loads."""
     path = tmp_path / "hub-snapshot.json"

@@ -30,6 +30,7 @@ from huggingface_hub.errors import (
 
 from tests.hub_emulator import Fault, HubEmulator, make_safetensors_header
 
+pytestmark = pytest.mark.slow  # starts its own emulator
 REPO = "Kijai/WanVideo_comfy"
 LORA = "LoRAs/Wan22_Lightx2v/Wan_2_2_I2V_A14B_HIGH_lightx2v_MoE_distill_lora_rank_64_bf16.safetensors"
 LORA_SHA256 = "0185333b558fc50ed2389b65a204e6a2cec5cf4c235ec627a3fe577cc7e9cd74"
