@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import tempfile
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from generator.catalog.models import HfLink
-from generator.catalog.snapshot import load_snapshot
+from generator.catalog.snapshot import Snapshot, load_snapshot
 from generator.catalog.validate import load_catalog
 from generator.cli import main
+from generator.hub.client import make_api
 from generator.hub.collect import catalog_links
+from generator.hub.discover import discover
+from generator.hub.merge import merge_snapshot, save_snapshot
 from generator.hub.report import markdown
+from generator.hub.repos import HubChecker, RepoQuery
+from generator.hub.retry import Retrier
 from tests.catalog_scenario import KIJAI, populate
-from tests.checking import T1, T2, T3, run_check
+from tests.checking import FAST, T1, T2, T3, run_check
 from tests.hub_emulator import HubEmulator
 from tests.safetensors_factory import file_size, make_lora_header
 
@@ -75,3 +85,91 @@ def test_the_json_report_lists_candidates_and_adding_one_ends_it(
     assert main(["--root", str(root), "check", "--hub-only", "--json", str(report)]) == 0
     assert json.loads(report.read_text())["candidates"] == []
     assert load_snapshot(root / "data" / "hub-snapshot.json").candidates == {}
+
+
+# --- issue 26, point 4: every path the Hub allows round-trips; each listed file is judged on its own ---------
+
+SPACE = f"{FOLDER}/Wan22 A14B T2V HIGH Lightning rank64.safetensors"
+ACCENT = f"{FOLDER}/Wan22_A14B_T2V_HIGH_Lightning_éclair_rank64.safetensors"
+DASH = f"{FOLDER}/-Wan22_A14B_T2V_HIGH_Lightning_rank64.safetensors"
+LONG = f"{FOLDER}/{'Wan22_A14B_T2V_HIGH_Lightning_' * 15}{'x' * 20}.safetensors"
+ZERO_WIDTH = f"{FOLDER}/Wan22_A14B_T2V_HIGH\u200b_Lightning_rank64.safetensors"
+TOO_LONG = f"{FOLDER}/{'y' * 1200}.safetensors"
+
+
+def test_odd_file_names_in_a_followed_folder_round_trip_or_are_named(
+    hub: HubEmulator, catalog_root: Path
+) -> None:
+    """A space or a non-ASCII letter made the check write a key its own pattern refused (the next check
+    exited 2); a zero-width or a 504-character name anywhere made the whole listing malformed, so the
+    catalogued files became unverified and discovery stopped without a word. Now each name is judged on its
+    own: names the catalog can hold become candidates, the others are named in the report with the reason."""
+    root = catalog_root
+    catalog = load_catalog(root / "data", root)
+    populate(hub, catalog)
+    assert run_check(root, T1, hub_only=True).exit_code == 0
+    header = make_lora_header("wan2.2-t2v-a14b", "comfyui", 64, "F16")
+    for path in (SPACE, ACCENT, DASH, LONG, ZERO_WIDTH, TOO_LONG, f"Elsewhere/\u200b{'z' * 600}.bin"):
+        hub.add_lfs_file(KIJAI, path, size=file_size(header), header=header)
+    assert len(LONG) == 504
+    second = run_check(root, T2, hub_only=True)
+    assert second.exit_code == 0  # every catalogued file of the repo is still verified
+    assert {row.finding.status for row in second.rows if KIJAI in row.key} == {"ok"}
+    assert sorted(c.path for c in second.candidates) == sorted([SPACE, ACCENT, DASH, LONG])
+    refused = {note.name: note.message for note in second.notes}
+    assert set(refused) == {ZERO_WIDTH, TOO_LONG}  # the names outside followed folders say nothing
+    assert "U+200B (ZERO WIDTH SPACE)" in refused[ZERO_WIDTH]
+    assert f"at most 1,000 characters, not {len(TOO_LONG):,}" in refused[TOO_LONG]
+    report = markdown(second.rows, checked_at=T2, candidates=second.candidates, notes=second.notes)
+    assert "### Discovery could not look at everything (2)" in report
+    snapshot = load_snapshot(root / "data" / "hub-snapshot.json")  # the written snapshot loads back
+    assert snapshot == second.snapshot
+    assert main(["--root", str(root), "validate"]) == 0  # validate loads the snapshot too
+    assert main(["--root", str(root), "check", "--hub-only"]) == 0  # and so does the next check
+
+
+_CATALOG = load_catalog(Path(__file__).resolve().parent.parent / "data")
+_FOLLOWED = f"{KIJAI}:{FOLDER}"
+_ANY_CHARACTER = st.characters(exclude_categories=())  # surrogates, controls and format characters included
+_SEGMENT = st.text(_ANY_CHARACTER, min_size=1, max_size=24)
+_HUB_NAMES = st.one_of(
+    _SEGMENT.map(lambda name: f"{FOLDER}/{name}.safetensors"),
+    st.lists(_SEGMENT, min_size=1, max_size=4).map("/".join),
+    st.integers(480, 1100).map(lambda length: f"{FOLDER}/{'n' * length}.safetensors"),
+    st.sampled_from([SPACE, ACCENT, DASH, LONG, ZERO_WIDTH, TOO_LONG, f"{FOLDER}/a\x00b.safetensors"]),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(names=st.lists(_HUB_NAMES, min_size=1, max_size=6, unique=True))
+def test_whatever_the_hub_lists_the_snapshot_written_loads_back(
+    hub_session: HubEmulator, names: list[str]
+) -> None:
+    """Any listing -- any characters, lengths and segments -- gives a snapshot that loads back as it was
+    written, leaves the catalogued files of the repo verified, and never drops a name without a word: each
+    .safetensors name in the followed folder is a candidate, or named in a discovery note."""
+    hub = hub_session
+    hub.reset()
+    hub.add_repo(KIJAI)
+    catalogued = [lora.file for lora in _CATALOG.loras if lora.file.repo == KIJAI]
+    for file in catalogued:
+        hub.add_lfs_file(KIJAI, file.path, size=1000)
+    for name in names:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+        hub.add_lfs_file(KIJAI, name, size=2000, sha256=digest)
+    checker = HubChecker(make_api(), Retrier(FAST.policy))
+    findings = checker.check_repo(RepoQuery(KIJAI, tuple(file.link for file in catalogued)))
+    assert {finding.status for finding in findings.values()} == {"ok"}
+    previous = Snapshot(followed={_FOLLOWED: ()})  # the folder was seen empty: everything in it is new
+    merged = merge_snapshot(previous, findings, T2, prune=False)
+    snapshot, notes = discover(_CATALOG, merged, checker.listings, T2)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "hub-snapshot.json"
+        save_snapshot(path, snapshot)
+        assert load_snapshot(path) == snapshot
+    proposed = {candidate.path for candidate in snapshot.candidates.values()}
+    named = {note.name for note in notes}
+    skipped = any(note.name is None for note in notes)  # a list holding a name no repository can have
+    for name in names:
+        if name.endswith(".safetensors") and name.rpartition("/")[0] == FOLDER and not skipped:
+            assert name in proposed or name in named, name

@@ -172,6 +172,23 @@ def test_a_malformed_model_info_leaves_the_links_unverified_not_dead(
 
 
 def test_a_moved_target_outside_the_repo_is_never_fetched(
+@pytest.mark.parametrize("trick", ["a size that is a string", "a sha256 with a newline"])
+def test_one_sibling_with_odd_facts_leaves_only_its_own_link_unverified(
+    trick: str, hub: HubEmulator, root: Path, catalog: Catalog
+) -> None:
+    """Issue 26, point 4: one sibling with a size or sha256 out of format made every link of the repo
+    unverified; now each listed file is judged on its own, and the repo's other files stay verified."""
+    populate(hub, catalog)
+    hub.make_hostile(FUSIONX_REPO, SIBLING_TRICKS[trick])
+    outcome = _run(root)
+    victims = sorted(
+        status for key, status in _statuses(outcome).items() if f"hf:file:{FUSIONX_REPO}/" in key
+    )
+    assert victims == ["ok"] * (len(victims) - 1) + ["unverified"], victims
+    assert len(victims) >= 3
+    assert outcome.exit_code == 3
+
+
     hub: HubEmulator, root: Path, catalog: Catalog
 ) -> None:
     """A file 'moved' to ../ would send the header request (with the token) elsewhere: it is not followed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -137,3 +138,55 @@ def test_a_broken_snapshot_is_a_data_error(
         assert main(["--root", str(tmp_path), command]) == 1
         out = capsys.readouterr().out
         assert out.startswith(expected), out
+
+
+def _lora_text(entry_id: str, path: str) -> str:
+    return (
+        f"id: {entry_id}\nfile:\n  repo: Kijai/WanVideo_comfy\n  path: {json.dumps(path)}\n"
+        "generation: '2.2'\ntask: T2V\nfamily: Lightning\nadded: 2026-12-01\n"
+    )
+
+
+ACCEPTED_PATHS = {
+    "space": "LoRAs/Wan22-Lightning/Wan22 A14B T2V HIGH rank64.safetensors",
+    "accent": "LoRAs/Wan22-Lightning/Wan22_éclair_rank64.safetensors",
+    "dash": "LoRAs/Wan22-Lightning/-Wan22_rank64.safetensors",
+    "long": f"LoRAs/{'w' * 486}.safetensors",  # 504 characters, as on the Hub
+}
+REFUSED_PATHS = {
+    "zero-width": (
+        "LoRAs/Wan22\u200b.safetensors",
+        "file.path: invisible format character U+200B (ZERO WIDTH SPACE) is not allowed: a path in the catalog "
+        "must show as what it is, so names holding control, line-break or invisible characters are refused, "
+        "although the Hub allows them",
+    ),
+    "trailing-space": (
+        "LoRAs/Wan22.safetensors ",
+        "file.path: the path starts or ends with white space, which data files cannot keep (YAML strips it)",
+    ),
+    "too-long": (
+        f"LoRAs/{'w' * 1000}.safetensors",
+        "file.path: a path has at most 1,000 characters, not 1,018",
+    ),
+}
+
+
+def test_validate_accepts_the_paths_the_hub_accepts_and_says_why_it_refuses_others(
+    catalog_root: Path,
+) -> None:
+    """Issue 26, point 4: a space, a non-ASCII letter, a leading '-' and 504 characters are valid paths; an
+    invisible character, white space at an end and more than 1,000 characters are refused, each with its
+    reason at path:line:col."""
+    loras = catalog_root / "data" / "loras"
+    for entry_id, path in ACCEPTED_PATHS.items():
+        (loras / f"{entry_id}.yaml").write_text(_lora_text(entry_id, path), encoding="utf-8")
+    catalog = load_catalog(catalog_root / "data", catalog_root)
+    assert {lora.file.path for lora in catalog.loras} >= set(ACCEPTED_PATHS.values())
+    for entry_id, (path, _) in REFUSED_PATHS.items():
+        (loras / f"{entry_id}.yaml").write_text(_lora_text(entry_id, path), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_catalog(catalog_root / "data", catalog_root)
+    assert [str(problem) for problem in info.value.problems] == [
+        f"data/loras/{entry_id}.yaml:4:9: {message}"
+        for entry_id, (_, message) in sorted(REFUSED_PATHS.items())
+    ]

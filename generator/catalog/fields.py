@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from generator import vocabulary
-from generator.text import character_name, refuse_unsafe
+from generator.text import character_name, refuse_unsafe, unsafe_character, unsafe_message
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
 HUB_NAME_MAX = 96
@@ -137,19 +137,58 @@ HubId = Annotated[
     _checked_input(check_hub_id),
     Field(description="'owner/name' for file/folder/repo; the user or org name for user"),
 ]
+MAX_PATH = 1000
+"""Longest path inside a repo the catalog holds, in characters. The Hub (git) sets no practical limit, but no
+disk that ComfyUI saves to holds a longer one; a longer name is refused with this number."""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_repo_path(value: str) -> str:
+    """A path inside a repo that the catalog can hold as it is; ValueError naming the fault and why.
+
+    The Hub accepts almost any name (git does). The catalog refuses only what it cannot keep or show as it is:
+    control, line-break and invisible characters and lone surrogates (a name must show as what it is, and two
+    names must not look alike), white space at either end (YAML and the loader strip it), an empty, '.' or '..'
+    segment or a '/' at either end (no file has such a path), and more than MAX_PATH characters. Spaces inside,
+    letters of any script and a leading '-' are kept.
+    """
+    lone = _SURROGATE.search(value)
+    char = lone.group() if lone else unsafe_character(value)
+    if char is not None:
+        what = f"lone surrogate {character_name(char)} is not a character" if lone else unsafe_message(char)
+        raise ValueError(
+            f"{what}: a path in the catalog must show as what it is, so names holding control, line-break or "
+            "invisible characters are refused, although the Hub allows them"
+        )
+    if value != value.strip():
+        raise ValueError(
+            "the path starts or ends with white space, which data files cannot keep (YAML strips it)"
+        )
+    if len(value) > MAX_PATH:
+        raise ValueError(f"a path has at most {MAX_PATH:,} characters, not {len(value):,}")
+    if any(part in ("", ".", "..") for part in value.split("/")):
+        raise ValueError("path segments may not be empty, '.' or '..' (nor start or end with '/')")
+    return value
+
+
+def _raw_repo_path(value: object) -> object:
+    """check_repo_path on the value as written (the trailing newline of a YAML block aside), before stripping."""
+    if isinstance(value, str):
+        check_repo_path(value.rstrip("\n"))
+    return value
+
+
 RepoPath = Annotated[
     str,
-    StringConstraints(pattern=r"^[^/\s][^\n\r\t]*[^/\s]$|^[^/\s]$", max_length=500),
-    _LINE,
-    AfterValidator(lambda v: _check_repo_path(v)),
-    Field(description="path inside the repo, no leading or trailing '/'"),
+    StringConstraints(pattern=r"^[^/\s](?:[^\n\r\t]*[^/\s])?$", max_length=MAX_PATH),
+    BeforeValidator(_raw_repo_path),
+    Field(
+        description="path inside the repo: no '/' or white space at either end, no empty, '.' or '..' segment, "
+        "no control or invisible character"
+    ),
 ]
-
-
-def _check_repo_path(value: str) -> str:
-    if any(part in ("", ".", "..") for part in value.split("/")):
-        raise ValueError("path segments may not be empty, '.' or '..'")
-    return value
 
 
 def _https_url(value: str) -> str:

@@ -70,8 +70,11 @@ UtcTime = Annotated[
 FileSize = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 LinkKey = Annotated[
     str,
-    StringConstraints(pattern=r"^(hf:(file|folder|repo|user):[!-~]+|url:https://\S+)$", max_length=2100),
+    StringConstraints(pattern=r"^(hf:(file|folder|repo|user):\S.*|url:https://\S+)$", max_length=2100),
     AfterValidator(refuse_unsafe),
+    Field(
+        description="'hf:KIND:owner/name/path' (a path may hold spaces and any script's letters) or 'url:https://…'"
+    ),
 ]
 
 
@@ -123,7 +126,7 @@ StoredHeader = Annotated[
 
 FolderKey = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+:", max_length=700),
+    StringConstraints(pattern=r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+:", max_length=1300),
     AfterValidator(refuse_unsafe),
     Field(description="'owner/name:folder/path' ('owner/name:' for the repo's root)"),
 ]

@@ -189,15 +189,21 @@ def _check_repo_id(repo: str) -> None:
         raise AddError(f"the repo id '{printable(repo)}' is not valid: {err}") from err
 
 
-def _refuse_unsafe(value: str, what: str) -> None:
+def _refuse_unsafe(value: str, what: str, why: str = "") -> None:
     bad = unsafe_character(value)
     if bad is not None:
-        raise AddError(f"{what} holds {character_name(bad)}: '{printable(value)}'")
+        raise AddError(f"{what} holds {character_name(bad)}: '{printable(value)}'{why}")
+
+
+_PATH_REFUSAL = (
+    "; the catalog refuses file names holding control, line-break or invisible characters (a name must show as "
+    "what it is), although the Hub allows them: ask the repo's owner to rename the file"
+)
 
 
 def _check_file(file: HubFile) -> None:
     """Repo id and path follow the rules of a data file; the revision is one the Hub can name."""
-    _refuse_unsafe(file.path, "the file path")
+    _refuse_unsafe(file.path, "the file path", _PATH_REFUSAL)
     _refuse_unsafe(file.revision, "the revision")
     if any(part in ("", ".", "..") for part in file.revision.split("/")):
         raise AddError(f"the revision '{printable(file.revision)}' is not valid")

@@ -59,12 +59,12 @@ from generator.errors import DataError, ExitCode, print_problems
 from generator.files import write_atomic
 from generator.hub.client import Limits, make_api
 from generator.hub.collect import LinkRef, UsageError, catalog_links, changed_files, collect
-from generator.hub.discover import HEADER_READS, Listing, candidate_rows, discover
-from generator.hub.findings import Finding, unverified
+from generator.hub.discover import HEADER_READS, candidate_rows, discover
+from generator.hub.findings import Finding, Listing, unverified
 from generator.hub.headers import candidate_shas, candidate_targets, merge_headers, read_headers, targets
 from generator.hub.merge import merge_snapshot, save_snapshot
 from generator.hub.pacing import API_BUDGET, API_WINDOW, Pacer, Timer, observing
-from generator.hub.report import CandidateRow, FileWarning, Row, json_report, markdown
+from generator.hub.report import CandidateRow, DiscoveryNote, FileWarning, Row, json_report, markdown
 from generator.hub.repos import HubChecker, RepoQuery, group_by_repo
 from generator.hub.retry import Retrier, RetryPolicy
 from generator.hub.urls import UrlChecker
@@ -212,6 +212,7 @@ class Outcome:
     written: bool
     warnings: tuple[FileWarning, ...] = ()
     candidates: tuple[CandidateRow, ...] = ()
+    notes: tuple[DiscoveryNote, ...] = ()
 
 
 def check_catalog(
@@ -236,14 +237,15 @@ def check_catalog(
     findings = check_links(refs, previous, options, listings)
     checked_at = now()
     snapshot = merge_snapshot(previous, findings, checked_at, prune=full)
+    notes: tuple[DiscoveryNote, ...] = ()
     if changed_since is None:  # every repo was listed: look for files next to the catalogued ones
-        snapshot = discover(catalog, snapshot, listings, checked_at)
+        snapshot, notes = discover(catalog, snapshot, listings, checked_at)
     snapshot, problems = inspect_headers(catalog, snapshot, options, checked_at, prune=full)
     written = False if dry_run else save_snapshot(snapshot_path(root), snapshot)
     rows = tuple(_row(ref, findings[ref.key]) for ref in refs)
     warnings = file_warnings(catalog, snapshot, problems)
     candidates = candidate_rows(snapshot)
-    return Outcome(rows, checked_at, snapshot, exit_status(findings), written, warnings, candidates)
+    return Outcome(rows, checked_at, snapshot, exit_status(findings), written, warnings, candidates, notes)
 
 
 def inspect_headers(
@@ -312,7 +314,11 @@ def run(args: argparse.Namespace, *, now: Callable[[], str] = utc_now) -> int:
 
 def _emit(args: argparse.Namespace, outcome: Outcome) -> None:
     text = markdown(
-        outcome.rows, checked_at=outcome.checked_at, warnings=outcome.warnings, candidates=outcome.candidates
+        outcome.rows,
+        checked_at=outcome.checked_at,
+        warnings=outcome.warnings,
+        candidates=outcome.candidates,
+        notes=outcome.notes,
     )
     print(text, end="")
     if args.report is not None:
@@ -324,5 +330,6 @@ def _emit(args: argparse.Namespace, outcome: Outcome) -> None:
             exit_code=outcome.exit_code,
             warnings=outcome.warnings,
             candidates=outcome.candidates,
+            notes=outcome.notes,
         )
         write_atomic(args.json, report)

@@ -12,15 +12,15 @@ Pure: the listings come from :class:`generator.hub.repos.HubChecker`; no call is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
+from generator.catalog.fields import check_repo_path
 from generator.catalog.models import HfLink
 from generator.catalog.snapshot import Candidate, Snapshot, header_summary, link_key
 from generator.catalog.validate import Catalog
-from generator.hub.report import CandidateRow
+from generator.hub.findings import Listing
+from generator.hub.report import CandidateRow, DiscoveryNote
 
-Listing = Mapping[str, tuple[int | None, str | None]]
-"""A repo's files as the Hub listed them in this run: path -> (size, sha256)."""
 HEADER_READS = 20
 """Candidate headers read per run, at most (the rest are read by the next runs)."""
 
@@ -38,21 +38,32 @@ def folder_key(repo: str, folder: str) -> str:
     return f"{repo}:{folder}"
 
 
-def discover(catalog: Catalog, snapshot: Snapshot, listings: Mapping[str, Listing], now: str) -> Snapshot:
-    """The snapshot with this run's followed folders and candidates (unchanged when nothing appeared)."""
+def discover(
+    catalog: Catalog, snapshot: Snapshot, listings: Mapping[str, Listing], now: str
+) -> tuple[Snapshot, tuple[DiscoveryNote, ...]]:
+    """The snapshot with this run's followed folders and candidates (unchanged when nothing appeared), and
+    what discovery could not do (a file name the catalog cannot hold, a file list it cannot trust)."""
     catalogued = {(lora.file.repo, lora.file.path) for lora in catalog.loras}
     followed: dict[str, tuple[str, ...]] = {}
     candidates = dict(snapshot.candidates)
+    notes: list[DiscoveryNote] = []
     for repo, folders in followed_folders(catalog).items():
+        files = listings.get(repo)
+        if files is not None and files.broken is not None:
+            notes.append(DiscoveryNote(repo, f"discovery skipped this run: {files.broken}"))
         for folder in sorted(folders):
             key = folder_key(repo, folder)
-            files = listings.get(repo)
-            if files is None:  # not listed this run (unverified): keep what we knew
+            if (
+                files is None or files.broken is not None
+            ):  # not listed this run (unverified): keep what we knew
                 if key in snapshot.followed:
                     followed[key] = snapshot.followed[key]
                 continue
+            notes.extend(_odd_names(repo, folder, files))
             present = _safetensors_in(files, folder)
-            followed[key] = tuple(sorted(path.rpartition("/")[2] for path in present))
+            followed[key] = tuple(
+                sorted({path.rpartition("/")[2] for path in (*present, *_unsure_in(files, folder))})
+            )
             seen = snapshot.followed.get(key)
             if seen is None:
                 continue  # the first look at a folder records it and proposes nothing
@@ -67,15 +78,33 @@ def discover(catalog: Catalog, snapshot: Snapshot, listings: Mapping[str, Listin
         if _still_a_candidate(candidate, catalogued, followed, listings)
     }
     if followed == snapshot.followed and candidates == snapshot.candidates:
-        return snapshot
-    return snapshot.model_copy(update={"followed": dict(sorted(followed.items())), "candidates": candidates})
+        return snapshot, tuple(notes)
+    update = {"followed": dict(sorted(followed.items())), "candidates": candidates}
+    return snapshot.model_copy(update=update), tuple(notes)
+
+
+def _odd_names(repo: str, folder: str, files: Listing) -> Iterator[DiscoveryNote]:
+    """A note for each .safetensors name in the folder that the catalog cannot hold, saying why."""
+    for name in sorted(files.odd):
+        if name.endswith(".safetensors") and name.rpartition("/")[0] == folder:
+            try:
+                check_repo_path(name)
+            except ValueError as err:
+                yield DiscoveryNote(repo, f"not proposed, the catalog cannot hold this name: {err}", name)
+
+
+def _unsure_in(files: Listing, folder: str) -> list[str]:
+    """Listed .safetensors files of the folder whose size or sha256 this run could not trust."""
+    return [
+        path for path in files.unsure if path.endswith(".safetensors") and path.rpartition("/")[0] == folder
+    ]
 
 
 def _safetensors_in(files: Listing, folder: str) -> dict[str, tuple[int | None, str | None]]:
     """The .safetensors files directly inside folder (not in its subfolders)."""
     return {
         path: facts
-        for path, facts in files.items()
+        for path, facts in files.files.items()
         if path.endswith(".safetensors") and path.rpartition("/")[0] == folder
     }
 
@@ -92,7 +121,7 @@ def _still_a_candidate(
     if folder_key(candidate.repo, candidate.path.rpartition("/")[0]) not in followed:
         return False
     files = listings.get(candidate.repo)
-    return files is None or candidate.path in files
+    return files is None or files.broken is not None or candidate.path in files
 
 
 def candidate_rows(snapshot: Snapshot) -> tuple[CandidateRow, ...]:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from generator.catalog.snapshot import DEAD
 from generator.hub.findings import Finding
-from generator.text import code_span
+from generator.text import code_span, one_line
 
 MARKDOWN_LIMIT = 60_000
 SECTIONS: tuple[tuple[str, frozenset[str]], ...] = (
@@ -70,17 +70,33 @@ class CandidateRow:
     add_command: str
 
 
+@dataclass(frozen=True)
+class DiscoveryNote:
+    """Something discovery could not do in a repo (a file name it cannot hold, a file list it cannot trust)."""
+
+    repo: str
+    message: str
+    name: str | None = None
+
+
 def markdown(
     rows: Sequence[Row],
     *,
     checked_at: str,
     warnings: Sequence[FileWarning] = (),
     candidates: Sequence[CandidateRow] = (),
+    notes: Sequence[DiscoveryNote] = (),
     limit: int = MARKDOWN_LIMIT,
 ) -> str:
-    """The Markdown report, at most ``limit`` characters; header warnings and candidates after the links."""
+    """The Markdown report, at most ``limit`` characters; header warnings, discovery notes and candidates
+    after the links."""
     head = f"## Link check\n\n{summary(rows)} ({checked_at}).\n"
-    lines = [*_body_lines(rows), *_warning_lines(warnings), *candidate_lines(candidates, checked_at)]
+    lines = [
+        *_body_lines(rows),
+        *_warning_lines(warnings),
+        *_note_lines(notes),
+        *candidate_lines(candidates, checked_at),
+    ]
     if not lines:
         return head + "\nEvery link is alive.\n"
     return head + _fit(lines, limit - len(head))
@@ -124,6 +140,14 @@ def _warning_lines(warnings: Sequence[FileWarning]) -> Iterable[str]:
         yield f"\n### File contents disagree or could not be read ({len(warnings)})\n\n"
         for item in sorted(warnings, key=lambda w: (w.source, w.message)):
             yield f"- {code_span(item.label)} in {code_span(item.source)}: {code_span(item.message)}\n"
+
+
+def _note_lines(notes: Sequence[DiscoveryNote]) -> Iterable[str]:
+    if notes:
+        yield f"\n### Discovery could not look at everything ({len(notes)})\n\n"
+        for note in notes:
+            name = f" {code_span(one_line(note.name, 200))}" if note.name is not None else ""
+            yield f"- {code_span(note.repo)}{name}: {code_span(note.message)}\n"
 
 
 def _order(row: Row) -> tuple[str, str]:
@@ -184,8 +208,10 @@ def json_report(
     exit_code: int,
     warnings: Sequence[FileWarning] = (),
     candidates: Sequence[CandidateRow] = (),
+    notes: Sequence[DiscoveryNote] = (),
 ) -> str:
-    """The JSON report: time, exit code, counts per status, every checked link, file warning and candidate."""
+    """The JSON report: time, exit code, counts per status, every checked link, file warning, discovery note
+    and candidate."""
     counts = Counter(row.finding.status for row in rows)
     data = {
         "checked_at": checked_at,
@@ -194,6 +220,7 @@ def json_report(
         "links": [_json_row(row) for row in sorted(rows, key=lambda row: row.key)],
         "file_warnings": [asdict(item) for item in sorted(warnings, key=lambda w: (w.source, w.message))],
         "candidates": [asdict(item) for item in candidates],
+        "discovery_notes": [asdict(item) for item in notes],
     }
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 

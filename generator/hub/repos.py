@@ -35,6 +35,7 @@ Dead beats moved beats renamed beats gated: a file missing from a renamed repo i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -52,7 +53,7 @@ from generator.hub.client import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from generator.hub.findings import Finding, unverified
+from generator.hub.findings import Finding, Listing, unverified
 from generator.hub.retry import Retrier, Unverified
 
 
@@ -71,7 +72,7 @@ class HubChecker:
 
     def __init__(self, api: HfApi, retrier: Retrier) -> None:
         self.api, self.retrier = api, retrier
-        self.listings: dict[str, Mapping[str, tuple[int | None, str | None]]] = {}
+        self.listings: dict[str, Listing] = {}
         """Each repo's files as this run's model_info listed them (for discovery: no extra call)."""
 
     def check_repo(self, query: RepoQuery) -> dict[str, Finding]:
@@ -88,8 +89,9 @@ class HubChecker:
         if base.status == "unverified":
             return dict.fromkeys(map(link_key, query.links), base)
         files = _Siblings.of(info)
-        if files.files is not None and not files.malformed:
-            self.listings[query.repo] = files.files
+        listing = files.listing()
+        if listing is not None:
+            self.listings[query.repo] = listing
         return {link_key(link): _link_finding(link, base, files, query.known_sha256) for link in query.links}
 
     def check_user(self, name: str) -> Finding:
@@ -146,6 +148,7 @@ def malformed(what: str) -> Finding:
     return unverified(f"the Hub's answer is malformed ({what})")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _REPO_ID: TypeAdapter[str] = TypeAdapter(RepoId)
 _COMMIT: TypeAdapter[str] = TypeAdapter(Commit)
 _PATH: TypeAdapter[str] = TypeAdapter(RepoPath)
@@ -183,13 +186,20 @@ def _repo_finding(info: ModelInfo, requested: str) -> Finding:
 
 @dataclass(frozen=True)
 class _Siblings:
-    """The repo's files as model_info listed them: path -> (size, sha256); None when it listed none.
+    """The repo's files as model_info listed them, each judged on its own; ``files`` is None when it listed none.
 
-    Entries whose path, size or sha256 do not have the Hub's format are kept apart in ``malformed``.
+    A name is kept in ``files`` (path -> size, sha256) when the catalog can hold it and its facts have the Hub's
+    format; in ``unsure`` when its size or sha256 do not (that file's link is unverified, no other); in ``odd``
+    when it is a real name the catalog cannot hold (an invisible character, 1,001 characters): skipped, it says
+    nothing about any catalogued file. Only a name no repository can have (not a string, empty, a NUL, an
+    empty, '.' or '..' segment, a lone surrogate) goes to ``malformed``: the answer itself is broken and may
+    have mangled the very file looked for, so no file of the repo is called missing on its word.
     """
 
     files: Mapping[str, tuple[int | None, str | None]] | None
     malformed: frozenset[str] = frozenset()
+    unsure: frozenset[str] = frozenset()
+    odd: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, info: ModelInfo) -> _Siblings:
@@ -197,30 +207,54 @@ class _Siblings:
             return cls(None)
         files: dict[str, tuple[int | None, str | None]] = {}
         malformed: set[str] = set()
+        unsure: set[str] = set()
+        odd: set[str] = set()
         for sibling in info.siblings:
             name = getattr(sibling, "rfilename", None)
             size = getattr(sibling, "size", None)
             lfs = getattr(sibling, "lfs", None)
             sha256 = getattr(lfs, "sha256", None) if lfs is not None else None
-            fine = (
-                _valid(_PATH, name)
-                and (size is None or _valid(_SIZE, size))
-                and (sha256 is None or _valid(_SHA256, sha256))
-            )
-            if fine and isinstance(name, str):
-                files[name] = (size, sha256)
-            else:  # a name that is no string is malformed too: it may have been the file we look for
+            if not isinstance(name, str) or not hub_can_hold(name):
                 malformed.add(name if isinstance(name, str) else repr(name))
-        return cls(files, frozenset(malformed))
+            elif not _valid(_PATH, name):
+                odd.add(name)
+            elif (size is None or _valid(_SIZE, size)) and (sha256 is None or _valid(_SHA256, sha256)):
+                files[name] = (size, sha256)
+            else:
+                unsure.add(name)
+        return cls(files, frozenset(malformed), frozenset(unsure), frozenset(odd))
+
+    def listing(self) -> Listing | None:
+        """The files for discovery (None when none were listed); a broken list says why it is not used."""
+        if self.files is None:
+            return None
+        if self.malformed:
+            why = (
+                f"the Hub's file list holds {len(self.malformed)} name(s) no repository can have "
+                "(not text, empty, a NUL, an empty, '.' or '..' segment, a lone surrogate)"
+            )
+            return Listing({}, broken=why)
+        return Listing(self.files, self.unsure, self.odd)
 
     def has_folder(self, path: str) -> bool:
         prefix = f"{path}/"
-        return any(name.startswith(prefix) for name in self.files or ())
+        names = (*(self.files or ()), *self.unsure, *self.odd)
+        return any(name.startswith(prefix) for name in names)
 
     def path_of(self, sha256: str) -> str | None:
         """The one path holding this sha256 (None when absent or ambiguous)."""
         paths = sorted(name for name, (_, digest) in (self.files or {}).items() if digest == sha256)
         return paths[0] if len(paths) == 1 else None
+
+
+def hub_can_hold(name: str) -> bool:
+    """True for a name some repository can have: git's rules (no NUL, no empty, '.' or '..' segment) in UTF-8.
+
+    Whether the catalog can hold it too is :data:`~generator.catalog.fields.RepoPath`'s question.
+    """
+    if not name or "\x00" in name or _SURROGATE.search(name):
+        return False
+    return all(part not in ("", ".", "..") for part in name.split("/"))
 
 
 def _link_finding(link: HfLink, base: Finding, siblings: _Siblings, known: Mapping[str, str]) -> Finding:
@@ -237,6 +271,8 @@ def _link_finding(link: HfLink, base: Finding, siblings: _Siblings, known: Mappi
     if link.path in siblings.files:
         size, sha256 = siblings.files[link.path]
         return replace(base, size=size, sha256=sha256)
+    if link.path in siblings.unsure:
+        return malformed("size or sha256 of this file")
     previous = known.get(link.path)
     new_path = siblings.path_of(previous) if previous else None
     if new_path is None:
