@@ -2,7 +2,7 @@
 
 The header is the 1,749-tensor layout of Kijai's lightx2v I2V 480p rank-256 extraction (about 218 KB of
 JSON), made by the test factory. Prints the median of several runs of parsing plus analysis, and of the
-compatibility verdicts against every architecture, in milliseconds.
+ComfyUI fit verdicts on every architecture, in milliseconds.
 
     .venv/bin/python -m bench.bench_header [--runs N]
 """
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from generator.lora.analyse import analyse_header
-from generator.lora.compatibility import compatibility
+from generator.lora.comfyui import comfyui_fits
 from generator.lora.parse import header_from_bytes
 from generator.vocabulary import ARCHITECTURE_IDS
 from tests.safetensors_factory import make_lora_header
@@ -42,7 +42,7 @@ def main() -> None:
     facts = analyse_header(tensors, metadata, NAME)
     print(f"header: {len(header):,} bytes, {facts.tensor_count:,} tensors")
     parse_and_analyse = _median_ms(lambda: analyse_header(*header_from_bytes(header), NAME), runs)
-    verdicts = _median_ms(lambda: [compatibility(facts, a) for a in ARCHITECTURE_IDS], runs)
+    verdicts = _median_ms(lambda: comfyui_fits(tensors), runs)
     print(f"parse + analyse: {parse_and_analyse:.1f} ms (median of {runs})")
     print(f"verdicts on {len(ARCHITECTURE_IDS)} architectures: {verdicts:.2f} ms (median of {runs})")
 

@@ -11,7 +11,8 @@ from generator.catalog.contradictions import lora_contradictions
 from generator.catalog.snapshot import facts_of, load_snapshot, unreadable_of
 from generator.catalog.validate import Catalog, load_catalog
 from generator.hub.headers import FIRST_READ
-from generator.lora.facts import ANALYSER_VERSION
+from generator.lora.comfyui_loader import COMFYUI_LABEL
+from generator.lora.facts import ANALYSER_VERSION, HeaderFacts
 from tests.catalog_scenario import header_for, populate
 from tests.checking import T1, run_check
 from tests.hub_emulator import HubEmulator
@@ -89,10 +90,16 @@ def test_header_facts_and_compatibility_of_a_wan21_i2v_lora(served: HubEmulator,
     assert facts.i2v_keys == 290
     found = {model.id: facts.fits[model.architecture] for model in catalog.models}
     assert found["wan21-i2v-14b-480p"].verdict == "fits"
+    # Wan 2.2 I2V A14B is built without the CLIP branch (comfy/model_detection.py:709-712): its image-branch keys
+    # are "lora key not loaded" (comfy/lora.py:93); the 14B pairs fail at merge on the narrower models.
     assert found["wan22-i2v-a14b"].verdict == "partial"
-    assert "290" in found["wan22-i2v-a14b"].reason
+    assert "290 keys of the image branch not loaded" in found["wan22-i2v-a14b"].reason
     assert found["wan21-t2v-1.3b"].verdict == "no"
     assert found["wan22-ti2v-5b"].verdict == "no"
+    counts = found["wan22-i2v-a14b"].counts
+    assert counts is not None
+    assert (counts.patches, counts.applied, counts.keys_not_loaded) == (1261, 1053, {"image-branch": 290})
+    assert found["wan22-i2v-a14b"].comfyui == COMFYUI_LABEL
 
 
 def test_contradictions_are_reported(
@@ -190,6 +197,32 @@ def test_facts_of_an_older_analyser_are_read_once_more(served: HubEmulator, root
     again = served.range_requests
     _check(root, now="2026-11-28T10:00:00Z")
     assert served.range_requests == again
+
+
+def test_facts_of_analyser_2_load_and_are_read_again_with_comfyuis_counts(
+    served: HubEmulator, root: Path
+) -> None:
+    """Issue 19: facts stored by analyser 2 (verdicts from the shape table, no counts, no ComfyUI release) are
+    valid snapshot facts, and the next check reads their file again and stores ComfyUI's verdicts with counts."""
+    assert _check(root)[0] == 0
+    path = root / "data" / "hub-snapshot.json"
+    data = json.loads(path.read_text())
+    old = sorted(data["headers"])[0]
+    stored = data["headers"][old]
+    stored["analyser"] = 2
+    stored["fits"] = {arch: {"verdict": "fits", "reason": "all modules match"} for arch in stored["fits"]}
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    before = load_snapshot(path).headers[old]
+    assert before.analyser == 2
+    assert isinstance(before, HeaderFacts)
+    assert all(v.counts is None and v.comfyui is None for v in before.fits.values())
+    reads_before = served.range_requests
+    _check(root, now="2026-11-27T10:00:00Z")
+    assert served.range_requests > reads_before
+    after = load_snapshot(path).headers[old]
+    assert isinstance(after, HeaderFacts)
+    assert after.analyser == ANALYSER_VERSION == 3
+    assert all(v.counts is not None and v.comfyui == COMFYUI_LABEL for v in after.fits.values())
 
 
 def test_tensors_larger_than_the_file_are_flagged(hub: HubEmulator, root: Path) -> None:

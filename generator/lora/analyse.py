@@ -2,10 +2,10 @@
 
 Pure analysis, no I/O: from a parsed header (:mod:`~generator.lora.parse`), map every key onto a canonical Wan module (:mod:`~generator.lora.keys`), and derive
 format, rank, precision, alpha, dimensions and coverage (:mod:`~generator.lora.measure`), per-architecture fit
-(:mod:`~generator.lora.compatibility`), a training-base guess (:mod:`~generator.lora.guess`) and notes;
+as native ComfyUI loads the file (:mod:`~generator.lora.comfyui`), a training-base guess (:mod:`~generator.lora.guess`) and notes;
 what a file name claims is read by :mod:`~generator.lora.filename`, contradictions with it live in
 :mod:`~generator.lora.claims` (with a catalog entry: :mod:`generator.catalog.contradictions`). The algorithm
-follows ``wan-lora-format.md`` §5 (inference) and §6 (compatibility).
+follows ``wan-lora-format.md`` §5 (inference); the fit follows ComfyUI's loader code (issue 19).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from generator.lora.architectures import is_image_branch
-from generator.lora.compatibility import judge_all
+from generator.lora.comfyui import comfyui_fits
 from generator.lora.facts import ANALYSER_VERSION, HeaderFacts
 from generator.lora.guess import guess_base
 from generator.lora.keys import Key, classify_key
@@ -49,7 +49,7 @@ def analyse_header(
     modules = group_modules(recognised)
     pairs = lora_pairs(modules)
     rank = rank_summary(pairs)
-    structure = _structure(modules)
+    structure = _structure(modules, tensors)
     layout, writer = describe_layout(key_format, suffix_family, keys, metadata)
     facts = HeaderFacts.model_validate(
         {
@@ -83,8 +83,11 @@ def _sizes(keys: list[Key], recognised: list[Key]) -> dict[str, int]:
     }
 
 
-def _structure(modules: Mapping[str, Module]) -> dict[str, Any]:
-    """Shape evidence, dimensions, coverage, families, flags and per-architecture fits."""
+def _structure(modules: Mapping[str, Module], tensors: Mapping[str, TensorSpec]) -> dict[str, Any]:
+    """Shape evidence, dimensions, coverage, families, flags and per-architecture fits.
+
+    The fits are what native ComfyUI does with the file's own keys (:mod:`~generator.lora.comfyui`), judged on
+    the raw tensor names: the canonical modules above say what the file was made for, not what loads."""
     evidence = module_evidence(modules)
     dims, blocks = dim_signature(evidence), block_coverage(modules)
     return {
@@ -97,7 +100,7 @@ def _structure(modules: Mapping[str, Module]) -> dict[str, Any]:
         "i2v_keys": sum(m.keys for m in modules.values() if is_image_branch(m.name)),
         "has_flf": "img_emb.emb_pos" in modules,
         "has_vace": any(m.startswith("vace") for m in modules),
-        "fits": judge_all(evidence, dims, blocks),
+        "fits": {arch: fit.as_verdict() for arch, fit in comfyui_fits(tensors).items()},
     }
 
 

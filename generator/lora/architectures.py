@@ -182,9 +182,6 @@ def split_block(module: str) -> tuple[int | None, str]:
 FLF_MODULES = frozenset({"img_emb.emb_pos"})
 """Parameters only the Wan 2.1 FLF2V 14B model has: ``emb_pos [1, 514, 1280]`` (Wan-Video/Wan2.1
 ``wan/modules/model.py``, ``MLPProj(flf_pos_emb=True)`` when ``model_type == 'flf2v'``); Wan 2.1 I2V lacks it."""
-VACE_IN_DIM = 96
-"""Input channels of ``vace_patch_embedding`` (Wan-Video/Wan2.1 ``wan/modules/vace_model.py``, ``vace_in_dim``)."""
-_VACE_BLOCK = re.compile(r"vace_blocks\.(\d+)\.(.+)")
 
 
 def is_flf(module: str) -> bool:
@@ -195,25 +192,6 @@ def is_flf(module: str) -> bool:
 def is_vace(module: str) -> bool:
     """True for VACE modules (``vace_blocks.N.*``, ``vace_patch_embedding``), which no base model has."""
     return module.startswith("vace_")
-
-
-def vace_shape(arch: Architecture, module: str) -> ModuleShape | None:
-    """Shapes a VACE module would have on the VACE model built on ``arch`` (same ``dim`` and ``ffn_dim``).
-
-    VACE blocks are text-to-video attention blocks (no CLIP branch) plus ``before_proj`` (block 0) and
-    ``after_proj``, both ``Linear(dim, dim)``; ``vace_patch_embedding`` is ``Conv3d(96, dim, (1, 2, 2))``
-    (Wan-Video/Wan2.1 ``wan/modules/vace_model.py``). ``None`` for names outside that vocabulary.
-    """
-    if module == "vace_patch_embedding":
-        return ModuleShape(weight=(arch.dim, VACE_IN_DIM, 1, 2, 2), bias=(arch.dim,))
-    match = _VACE_BLOCK.fullmatch(module)
-    if match is None:
-        return None
-    local = match.group(2)
-    if local in ("before_proj", "after_proj"):
-        return _linear(_d, _d)(arch)
-    rule = None if local in CLIP_BRANCH_BLOCK_MODULES else _BLOCK_RULES.get(local)
-    return rule(arch) if rule is not None else None
 
 
 def is_image_branch(module: str) -> bool:

@@ -10,6 +10,7 @@ from generator.lora.architectures import ARCHITECTURES
 from generator.lora.facts import Claims, HeaderFacts, PrecisionSummary, RankSummary
 from generator.lora.filename import claimed_architectures
 from generator.lora.filename import claims_from_filename as claims_from_filename  # site/ imports it from here
+from generator.lora.guess import consistent_architectures
 
 
 def _claim_label(claims: Claims) -> str:
@@ -76,17 +77,20 @@ def _precision_contradictions(precision: PrecisionSummary, claims: Claims) -> li
 
 
 def _base_contradictions(facts: HeaderFacts, claims: Claims) -> list[str]:
-    """Generation/task/size claims that no fully fitting architecture supports."""
+    """Generation/task/size claims that the header's shapes rule out.
+
+    Judged on the shapes (what the file was made for), never on the fit verdicts (what ComfyUI loads): a file
+    in diffusers naming loads nowhere natively, yet its name may say truly what it was trained on."""
     if claims.generation is None and claims.task is None and claims.size_class is None:
         return []
     claimed = claimed_architectures(claims)
-    if any(facts.fits[a].verdict in ("fits", "unknown") for a in claimed if a in facts.fits):
+    consistent = consistent_architectures(facts.dims, facts.i2v_keys)
+    if not consistent or set(claimed) & set(consistent):
         return []
     who, label = claims.source, _claim_label(claims)
     if facts.i2v_keys and not any(ARCHITECTURES[a].has_clip_branch for a in claimed):
         return [f"{who} says {label} but the file has {facts.i2v_keys} image-branch keys"]
     if claims.task == "I2V" and facts.dims.in_dim is not None and facts.dims.in_dim != 36:
         return [f"{who} says {label} but patch_embedding has in_dim {facts.dims.in_dim}, not 36"]
-    fitting = [ARCHITECTURES[a].label for a, v in facts.fits.items() if v.verdict == "fits"]
-    where = "fit only " + ", ".join(fitting) if fitting else "fit no Wan architecture"
-    return [f"{who} says {label} but the shapes {where}"]
+    labels = ", ".join(ARCHITECTURES[a].label for a in consistent)
+    return [f"{who} says {label} but the shapes fit only {labels}"]

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import get_args
 
 from generator.lora.architectures import (
     Architecture,
@@ -42,7 +44,7 @@ from generator.lora.comfyui_loader import (
     unmerged_parameters,
 )
 from generator.lora.comfyui_wrapper import wrapper_rename
-from generator.lora.facts import Verdict, VerdictKind
+from generator.lora.facts import NotLoadedCause, PatchCounts, Verdict, VerdictKind
 from generator.lora.keys import canonicalise, key_prefix, split_key
 from generator.lora.modules import generic_name
 from generator.lora.parse import TensorSpec
@@ -75,7 +77,8 @@ class ComfyFit:
     reason: str
     groups: tuple[PatchGroup, ...]
     wrapper_keys: int
-    """Keys native ComfyUI does not load that Kijai's WanVideoWrapper would load after renaming them."""
+    """Keys native ComfyUI does not load that Kijai's WanVideoWrapper would load, after renaming them, onto a
+    parameter of their shape (a 14B key that would only fail at merge on a 1.3B model is not counted)."""
 
     def patches(self, outcome: Outcome) -> int:
         """How many groups end with ``outcome``."""
@@ -85,23 +88,26 @@ class ComfyFit:
         """How many (non-alpha) keys end with ``outcome``."""
         return sum(len(g.keys) for g in self.groups if g.outcome == outcome)
 
+    def counts(self) -> PatchCounts:
+        """The numbers behind the reason: patches by outcome, keys not loaded by cause, wrapper keys."""
+        outcomes = Counter(g.outcome for g in self.groups)
+        causes = Counter[str]()
+        for g in self.groups:
+            if g.outcome == "not_loaded":
+                causes[g.detail] += len(g.keys)
+        return PatchCounts(
+            patches=len(self.groups),
+            outcomes={o: outcomes[o] for o in get_args(Outcome) if outcomes[o]},
+            keys_not_loaded={c: causes[c] for c in CAUSES if causes[c]},
+            wrapper_keys=self.wrapper_keys,
+        )
+
     def as_verdict(self) -> Verdict:
-        """The catalog's :class:`~generator.lora.facts.Verdict` for this fit."""
-        return Verdict(verdict=self.verdict, reason=self.reason)
+        """The catalog's :class:`~generator.lora.facts.Verdict` for this fit, with its counts and the release."""
+        return Verdict(verdict=self.verdict, reason=self.reason, comfyui=COMFYUI_LABEL, counts=self.counts())
 
 
-CAUSES: tuple[str, ...] = (
-    "prefix",
-    "lora_unet__",
-    "diffusers-names",
-    "diff_m",
-    "vace",
-    "flf",
-    "image-branch",
-    "blocks-beyond",
-    "no-parameter",
-    "unread",
-)
+CAUSES: tuple[NotLoadedCause, ...] = get_args(NotLoadedCause)
 """Why keys are not loaded (``PatchGroup.detail``), in the order reasons list them."""
 
 
@@ -210,8 +216,10 @@ def _judge(groups: list[PatchGroup], recognised: bool) -> VerdictKind:
     return "fits" if len(count) == 1 else "partial"
 
 
+@lru_cache(maxsize=8192)
 def _module(target: str) -> str:
-    """The canonical module a group targets (its original Wan name when known), for messages."""
+    """The canonical module a group targets (its original Wan name when known), for messages; cached, as the
+    same targets come back on all six architectures."""
     stem = target.removeprefix(_PREFIX).removesuffix(".weight")
     _vote, module, _diffusers = canonicalise(target.removesuffix(".weight"))
     return module if module is not None and not target.endswith(".bias") else stem
@@ -282,14 +290,21 @@ def _original(name: str, shapes: Mapping[str, Shape]) -> str:
 
 
 def _wrapper_keys(shapes: Mapping[str, Shape], groups: list[PatchGroup], arch_id: str) -> int:
-    """Keys not loaded natively that load once the wrapper has renamed them (:mod:`.comfyui_wrapper`)."""
+    """Keys not loaded natively that load once the wrapper has renamed them (:mod:`.comfyui_wrapper`), onto a
+    parameter their patch's shapes fit: the wrapper hands the renamed file to the same loader and merge, so a key
+    whose patch fails at merge there (``weight_adapter/lora.py:267-285``) gains the reader nothing."""
     missing = {_original(k, shapes) for g in groups if g.outcome == "not_loaded" for k in g.keys}
     if not missing:
         return 0
     renamed = wrapper_rename(shapes)
     loaded = load_lora({new: shape for new, (_old, shape) in renamed.items()}, lora_key_map(arch_id))
     params = model_parameters(arch_id)
-    took = {k for target, p in loaded.patches.items() if target in params for k in p.keys}
+    took = {
+        k
+        for target, p in loaded.patches.items()
+        if target in params and merge_outcome(p, params[target])[0] == "applied"
+        for k in p.keys
+    }
     return sum(1 for new in took if renamed[new][0] in missing)
 
 

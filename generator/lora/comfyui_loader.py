@@ -37,9 +37,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Literal
 
 from generator.lora.architectures import CLIP_DIM, FREQ_DIM, TEXT_DIM, Architecture, get_architecture
+from generator.lora.facts import PatchOutcome
 
 COMFYUI_VERSION = "v0.29.0"
 COMFYUI_COMMIT = "a8c44f9b2a0678ac4082e3529a3f43db7472acfe"
@@ -47,9 +47,7 @@ COMFYUI_LABEL = f"ComfyUI {COMFYUI_VERSION} ({COMFYUI_COMMIT[:8]})"
 """The one ComfyUI release the verdicts describe (Comfy-Org/ComfyUI; the silveroxides/ComfyUI fork holds it)."""
 
 Shape = tuple[int, ...]
-Outcome = Literal[
-    "applied", "not_loaded", "never_merged", "merge_error", "superseded", "load_error", "unmodelled"
-]
+Outcome = PatchOutcome
 _PREFIX = "diffusion_model."
 
 
@@ -242,8 +240,17 @@ class Loaded:
 
 
 def _stems(lora: Mapping[str, Shape]) -> set[str]:
-    """Every name a key of ``lora`` could be ``X.<suffix>`` (or ``X_lora.<suffix>``) of: the only ``X`` worth trying."""
-    return {k[:i] for k in lora for i, char in enumerate(k) if char == "." or k.startswith("_lora.", i)}
+    """Every name a key of ``lora`` could be ``X.<suffix>`` (or ``X_lora.<suffix>``) of: the only ``X`` worth trying.
+
+    Found with ``str.find`` rather than character by character: a 1,749-key header is read six times per file."""
+    found: set[str] = set()
+    for key in lora:
+        for marker in (".", "_lora."):
+            at = key.find(marker)
+            while at != -1:
+                found.add(key[:at])
+                at = key.find(marker, at + 1)
+    return found
 
 
 def load_lora(lora: Mapping[str, Shape], key_map: Mapping[str, str]) -> Loaded:

@@ -54,7 +54,31 @@ SuffixFamily = Literal[
 ]
 Role = Literal["down", "up", "mid", "alpha", "diff", "diff_b", "diff_m", "dora_scale", "lycoris"]
 VerdictKind = Literal["fits", "partial", "no", "unknown"]
-"""``unknown``: the header's shapes cannot decide (they match several size classes, or some modules show none)."""
+"""What native ComfyUI's ``LoraLoaderModelOnly`` does with the file on one architecture
+(:mod:`generator.lora.comfyui`): ``fits`` = something applied, nothing fails at merge, no weight key left out;
+``partial`` = some applied while other keys are not loaded, never merged, replaced or fail at merge; ``no`` =
+nothing applied, merge errors outnumber what applies, or loading raises; ``unknown`` = no key looks like a LoRA
+weight, or an adapter whose merge is not modelled (OFT, GLoRA) is loaded."""
+PatchOutcome = Literal[
+    "applied", "not_loaded", "never_merged", "merge_error", "superseded", "load_error", "unmodelled"
+]
+"""What becomes of one patch (one changed model parameter) or of keys ComfyUI does not load."""
+NotLoadedCause = Literal[
+    "prefix",
+    "lora_unet__",
+    "diffusers-names",
+    "diff_m",
+    "vace",
+    "flf",
+    "image-branch",
+    "blocks-beyond",
+    "no-parameter",
+    "unread",
+]
+"""Why keys are not loaded, in the order reasons list them: a prefix ComfyUI maps nothing from for Wan, Wan-Fun
+``lora_unet__`` without its trigger key, diffusers module names, LightX2V ``.diff_m``, VACE modules, FLF2V's
+``img_emb.emb_pos``, the CLIP image branch on a model built without it, blocks beyond the model's last, another
+parameter the model lacks, or a name no adapter reads."""
 Confidence = Literal["high", "medium", "low", "none"]
 GuessSource = Literal["shape", "metadata", "filename", "none"]
 
@@ -136,13 +160,37 @@ class BlockCoverage(BaseModel):
     vace_blocks: Count
 
 
+class PatchCounts(BaseModel):
+    """The counts behind a verified verdict, so that pages can show them and not only the reason's sentence.
+
+    ``outcomes`` counts patches (a LoRA pair, a LyCORIS factor set or a full delta: one changed parameter) and,
+    under ``not_loaded``, groups of keys that share a stem; ``keys_not_loaded`` counts the keys themselves (never
+    ``.alpha`` scalars) by cause. ``wrapper_keys`` of those Kijai's WanVideoWrapper would load after renaming.
+    """
+
+    model_config = FROZEN
+
+    patches: Count
+    outcomes: dict[PatchOutcome, Count]
+    keys_not_loaded: dict[NotLoadedCause, Count]
+    wrapper_keys: Count
+
+    @property
+    def applied(self) -> int:
+        """Patches ComfyUI merges into the model."""
+        return self.outcomes.get("applied", 0)
+
+
 class Verdict(BaseModel):
-    """Whether a LoRA fits one base architecture, and why."""
+    """Whether a LoRA fits one base architecture, and why; ``comfyui`` names the release that judged it and
+    ``counts`` holds the numbers behind the reason (both ``None`` in facts of analyser 2 and older)."""
 
     model_config = FROZEN
 
     verdict: VerdictKind
     reason: Line
+    comfyui: Line | None = None
+    counts: PatchCounts | None = None
 
 
 class BaseGuess(BaseModel):
@@ -159,8 +207,8 @@ class BaseGuess(BaseModel):
     reason: Line
 
 
-ANALYSER_VERSION = 2
-"""Raised whenever the analysis changes what it concludes: stored facts of an older version are re-read
+ANALYSER_VERSION = 3
+"""3: verdicts say what ComfyUI v0.29.0 does with the file, with their counts (issue 19). Raised whenever the analysis changes what it concludes: stored facts of an older version are re-read
 (once), so a corrected verdict reaches the snapshot although unchanged files are otherwise never read."""
 
 

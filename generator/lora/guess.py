@@ -7,25 +7,32 @@ from collections.abc import Mapping
 from generator.lora.architectures import ARCHITECTURES
 from generator.lora.facts import BaseGuess, Claims, Confidence, DimSignature, GuessSource
 from generator.lora.filename import claimed_architectures, claims_from_filename, claims_from_text
-from generator.vocabulary import NoiseLevel
+from generator.vocabulary import NoiseLevel, SizeClass
 
-_SIZE_BY_DIM = {1536: ("wan2.1-t2v-1.3b",), 3072: ("wan2.2-ti2v-5b",)}
-_T2V_TYPE_14B = ("wan2.1-t2v-14b", "wan2.2-t2v-a14b", "wan2.2-i2v-a14b")
+_SIZE_BY_DIM: dict[int, SizeClass] = {1536: "1.3B", 3072: "5B", 5120: "14B"}
+
+
+def consistent_architectures(dims: DimSignature, i2v_keys: int) -> tuple[str, ...]:
+    """Architectures whose shapes the LoRA's are consistent with, in catalog order (empty: no Wan ``dim`` seen).
+
+    ``dim`` gives the size class; among the 14B models, image-branch keys exist only on Wan 2.1 I2V, and a
+    ``patch_embedding`` shows the input channels (16: T2V, 36: I2V). A 36-channel embedding without image-branch
+    keys is Wan 2.1 I2V 14B or Wan 2.2 I2V A14B alike: a LoRA trained on either need not touch the CLIP branch.
+    """
+    size = _SIZE_BY_DIM.get(dims.dim or 0)
+    found = tuple(a for a in ARCHITECTURES.values() if a.size_class == size)
+    narrowed = tuple(a for a in found if (a.has_clip_branch if i2v_keys else dims.in_dim in (None, a.in_dim)))
+    return tuple(a.id for a in narrowed or found)
 
 
 def _shape_candidates(dims: DimSignature, i2v_keys: int) -> tuple[str, ...]:
-    """Training bases consistent with the shapes alone (§5 step 10)."""
-    if dims.dim in _SIZE_BY_DIM:
-        return _SIZE_BY_DIM[dims.dim]
-    if dims.dim != 5120:
-        return ()
-    if i2v_keys:
-        return ("wan2.1-i2v-14b",)
-    if dims.in_dim == 36:
-        return ("wan2.2-i2v-a14b",)
-    if dims.in_dim == 16:
-        return ("wan2.1-t2v-14b", "wan2.2-t2v-a14b")
-    return _T2V_TYPE_14B
+    """Likely training bases from the shapes alone (§5 step 10): the consistent ones, except that a 14B file
+    showing neither image-branch keys nor a ``patch_embedding`` is taken for a T2V-type one (the three models
+    whose blocks have no image branch to patch); the notes say what shape cannot tell."""
+    found = consistent_architectures(dims, i2v_keys)
+    if i2v_keys or dims.in_dim is not None or len(found) < 2:
+        return found
+    return tuple(a for a in found if not ARCHITECTURES[a].has_clip_branch)
 
 
 def _narrow(candidates: tuple[str, ...], claims: Claims) -> tuple[str, ...]:

@@ -44,6 +44,11 @@ def _note_ambiguity(facts: HeaderFacts) -> list[str]:
     notes = []
     if "wan2.1-t2v-14b" in shape and len(shape) > 1:
         notes.append("shape cannot tell a Wan 2.1 T2V 14B LoRA from a Wan 2.2 A14B one (T2V or I2V expert)")
+    if set(shape) == {"wan2.1-i2v-14b", "wan2.2-i2v-a14b"}:
+        notes.append(
+            "shape cannot tell a Wan 2.1 I2V 14B LoRA from a Wan 2.2 I2V A14B one (a 36-channel patch_embedding "
+            "and no image-branch keys)"
+        )
     if any(ARCHITECTURES[a].experts for a in shape):
         notes.append("shape cannot tell the high-noise from the low-noise expert; only the path can")
     return notes
@@ -58,22 +63,14 @@ def _note_in_dim(facts: HeaderFacts) -> list[str]:
 
 
 def _note_diffusers(facts: HeaderFacts) -> list[str]:
-    """Who loads diffusers module names. Kijai's wrapper: kijai/ComfyUI-WanVideoWrapper ``nodes_model_loading.py``
-    ``standardize_lora_key_format`` (read at commit 3317577052282dbd76e3fe3c4f72c8321d761523) renames
-    ``transformer.`` keys only partly; other prefixes are not judged."""
+    """Keys in diffusers module names. What ComfyUI, or Kijai's wrapper, does with them is the fit verdict's to
+    say, with its counts (:mod:`generator.lora.comfyui`): this note only names the spelling."""
     if not facts.diffusers_named_keys:
         return []
-    note = (
-        f"{facts.diffusers_named_keys} keys use diffusers module names (attn1/attn2, to_out.0, ffn.net …): "
-        "native ComfyUI does not load them (it has no Wan mapping for diffusers names); diffusers does"
-    )
-    if facts.format_votes.get("diffusers"):
-        note += (
-            "; Kijai's WanVideoWrapper only partially: it renames the transformer. prefix and "
-            "to_q/to_k/to_v/to_out.0, but maps attn1 (self-attention) onto cross_attn and has no mapping for "
-            "ffn.net.*, proj_out, condition_embedder.* or add_k_proj/add_v_proj"
-        )
-    return [note]
+    return [
+        f"{facts.diffusers_named_keys} keys use diffusers module names (attn1/attn2, to_out.0, ffn.net …), "
+        "the names diffusers loads"
+    ]
 
 
 def _note_capped(facts: HeaderFacts) -> list[str]:
@@ -121,12 +118,18 @@ def _note_integrity(facts: HeaderFacts) -> list[str]:
 
 
 def _note_overparameterised(pairs: list[LoraPair]) -> list[str]:
-    """Pairs holding at least as many parameters as the dense delta: ``r·(in+out) ≥ in·out`` (§9)."""
+    """Pairs holding at least as many parameters as the dense delta, ``r·(in+out) ≥ in·out`` (§9), below full rank.
+
+    A rank equal to the layer's smaller side is the full rank: the pair is then the exact dense delta in factored
+    form, as an extraction writes it for a narrow layer (``head.head``, 64 outputs, at rank 64 or more), not a
+    waste of parameters; the rank statistics already call such a layer capped.
+    """
     heavy = sorted(
         {
             generic_name(p.module)
             for p in pairs
-            if p.rank * (p.in_features + p.out_features) >= p.in_features * p.out_features
+            if p.rank < min(p.in_features, p.out_features)
+            and p.rank * (p.in_features + p.out_features) >= p.in_features * p.out_features
         }
     )
     if not heavy:
