@@ -7,6 +7,7 @@ recipes, so what is checked is what the importer reads today, not what was commi
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -214,3 +215,121 @@ def test_causvid_is_linked_from_all_five_vace_templates(imported: Path) -> None:
         "wan-vace-inpainting",
         "wan-vace-outpainting",
     ]
+
+
+# --- point 2: the template's own settings for its LoRA path ------------------------------------------
+
+
+def test_alpha_t2v_takes_the_lora_path_settings_from_its_note(imported: Path) -> None:
+    """The note's table: 4 steps, CFG 1 with the 4-step LoRA (the KSampler keeps 20 and 6 for the default)."""
+    recipe = _recipe(imported, "wan2.1-alpha-t2v-14b")
+    (lora,) = recipe.lora_path.stages
+    assert [(use.file, use.bypassed) for use in lora.loras] == [
+        ("lightx2v_T2V_14B_cfg_step_distill_v2_lora_rank64_bf16.safetensors", True),
+        ("wan_alpha_2.1_rgba_lora.safetensors", False),
+    ]
+    assert (lora.steps, lora.cfg) == (4, 1.0)
+    assert recipe.lora_path.source is not None
+    assert recipe.lora_path.source.note == "KSampler Setting"
+    assert "| steps     | 20                             | 4              |" in recipe.lora_path.source.text
+    assert recipe.lora_path.from_note == ("cfg", "steps")
+    assert recipe.default_path is not None
+    (default,) = recipe.default_path.stages
+    assert (default.steps, default.cfg, [use.file for use in default.loras]) == (
+        20,
+        6.0,
+        ["wan_alpha_2.1_rgba_lora.safetensors"],
+    )
+    assert recipe.default_path.from_note == ()  # the nodes and the note agree
+    assert recipe.opens_with == "default_path"
+
+
+# --- point 5: alternatives and caveats ---------------------------------------------------------------
+
+
+def test_bypassed_groups_without_lora_are_kept_as_the_other_path(imported: Path) -> None:
+    """S2V: 20 steps, CFG 6 (its 'Basic sampling' group); Fun Inpaint: 20 steps, CFG 3.5, shift 8."""
+    s2v = _recipe(imported, "wan2-2-14b-s2v")
+    assert s2v.default_path is not None
+    assert [(stage.steps, stage.cfg, stage.loras) for stage in s2v.default_path.stages] == [(20, 6.0, ())]
+    assert s2v.default_path.group == "Basic sampling"
+    inpaint = _recipe(imported, "wan2-2-14b-fun-inpaint")
+    assert inpaint.default_path is not None
+    assert {(stage.steps, stage.cfg, stage.shift) for stage in inpaint.default_path.stages} == {
+        (20, 3.5, 8.0)
+    }
+    assert (s2v.opens_with, inpaint.opens_with) == ("lora_path", "lora_path")
+
+
+@pytest.mark.parametrize(
+    "recipe_id", ["wan-vace-14b-ref2v", "wan-vace-14b-t2v", "wan-vace-14b-v2v", "wan-vace-outpainting"]
+)
+def test_vace_shows_the_path_only_its_note_gives(imported: Path, recipe_id: str) -> None:
+    """'KSampler Setting': default 20 steps, CFG 6, shown as the note's; CausVid's 2-4 steps cited."""
+    recipe = _recipe(imported, recipe_id)
+    assert recipe.default_path is not None
+    (default,) = recipe.default_path.stages
+    assert (default.steps, default.cfg, default.loras) == (20, 6.0, ())
+    assert recipe.default_path.from_note == ("cfg", "steps")
+    assert recipe.default_path.source is not None
+    assert recipe.default_path.source.note == "KSampler Setting"
+    assert "- steps: 2-4" in recipe.default_path.source.text
+    assert recipe.lora_path.source == recipe.default_path.source
+    assert recipe.opens_with == "lora_path"
+
+
+@pytest.mark.parametrize(
+    ("recipe_id", "words", "note"),
+    [
+        ("wan2-2-14b-flf2v", "will result in the loss of video dynamics", "Note: About 4 Steps LoRA"),
+        ("wan2-2-14b-fun-inpaint", "will result in the loss of video dynamics", "About 4 Steps LoRA"),
+        ("wan-vace-14b-t2v", "which should be between 0.3 and 0.7", "About CausVid LoRA"),
+        ("wan-vace-outpainting", "which should be between 0.3 and 0.7", "About CausVid LoRA"),
+        ("wan2-2-14b-s2v", "all worked, but many keys didn't match", "About lightning LoRA"),
+    ],
+)
+def test_the_templates_caveats_are_quoted_and_cited(
+    imported: Path, recipe_id: str, words: str, note: str
+) -> None:
+    """The author's words, verbatim, with the note they are in."""
+    quotes = [quote for quote in _recipe(imported, recipe_id).quotes if words in quote.text]
+    assert len(quotes) == 1
+    assert quotes[0].note == note
+    raw = (installed().folder / f"{_recipe(imported, recipe_id).source.template}.json").read_text(
+        encoding="utf-8"
+    )
+    assert json_text(quotes[0].text) in raw
+
+
+def json_text(text: str) -> str:
+    """A quote as the template's JSON writes it (without the quotes around it)."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+# --- point 6: bypassed groups --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("recipe_id", "group", "how"),
+    [
+        ("wan2-2-14b-flf2v", "Enable lightning lora version", "Ctrl + B"),
+        ("wan2-2-14b-fun-camera", "LightX2V 4 Steps LoRA", "you can enable one as needed"),
+        (
+            "wan2-2-14b-fun-control",
+            "Wan2.2 Fun Control fp8 scaled+ 4 steps LoRA",
+            "you can enable one as needed",
+        ),
+    ],
+)
+def test_a_bypassed_lora_group_says_to_switch_the_group(
+    imported: Path, recipe_id: str, group: str, how: str
+) -> None:
+    """Switching the LoRA nodes on changes nothing: the recipe names the group and quotes the note's way."""
+    recipe = _recipe(imported, recipe_id)
+    assert recipe.lora_path.group is not None
+    assert recipe.lora_path.group.startswith(group)
+    assert all(stage.loras and all(use.bypassed for use in stage.loras) for stage in recipe.lora_path.stages)
+    assert recipe.opens_with == "default_path"
+    assert any("switching its LoRA nodes on changes nothing" in note for note in recipe.notes)
+    assert not any("until they are switched on" in note for note in recipe.notes)
+    assert any(how in quote.text for quote in recipe.quotes)

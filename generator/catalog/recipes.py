@@ -43,6 +43,14 @@ class RecipeSource(Strict):
     title: Line | None = Field(default=None, description="the template's title in the package's index")
 
 
+class RecipeQuote(Strict):
+    """The template author's words, verbatim, cited by the note they are in."""
+
+    text: Prose = Field(description="the note's paragraph (or whole note), exactly as written")
+    note: Line = Field(description="the note's title in the template, or 'note N' when it has none")
+    node: StrictInt = Field(ge=0, description="the note's node id in the template")
+
+
 class RecipeLora(Strict):
     """One LoRA loaded on a stage."""
 
@@ -64,6 +72,9 @@ class RecipeStage(Strict):
     sampler: Line | None = None
     scheduler: Line | None = None
     steps: StrictInt | None = Field(default=None, ge=1, le=10_000)
+    steps_text: Line | None = Field(
+        default=None, description="steps as a note gives them when it gives a range ('2-4'); then no steps"
+    )
     cfg: StrictFloat | None = Field(default=None, ge=0, le=100)
     shift: StrictFloat | None = Field(default=None, ge=0, le=100)
     default_shift: StrictBool = Field(
@@ -81,6 +92,17 @@ class RecipePath(Strict):
 
     label: Line = Field(description="how the source names this path, e.g. 'with the 4-step LoRAs'")
     stages: tuple[RecipeStage, ...] = Field(min_length=1)
+    group: Line | None = Field(
+        default=None,
+        description="the template's group that holds this path, when the template ships it bypassed: the "
+        "whole group is enabled (and the other bypassed) to use it",
+    )
+    source: RecipeQuote | None = Field(
+        default=None, description="the template's note that gives this path's settings, quoted"
+    )
+    from_note: tuple[Literal["steps", "cfg"], ...] = Field(
+        default=(), description="the settings taken from that note rather than read from the nodes"
+    )
 
 
 class RecipeFile(Strict):
@@ -119,6 +141,10 @@ class Recipe(Strict):
         "shipped bypassed); none when the source does not say",
     )
     notes: tuple[Prose, ...] = Field(default=(), description="what the reader should know (bypassed nodes)")
+    quotes: tuple[RecipeQuote, ...] = Field(
+        default=(),
+        description="the template's own guidance, quoted: its caveats about the LoRA and how to switch paths",
+    )
     files: tuple[RecipeFile, ...] = ()
     source: RecipeSource
     added: dt.date

@@ -15,6 +15,7 @@ from generator.lora.filename import model_architecture, named_expert
 from generator.recipes.files import template_files
 from generator.recipes.graph import Workflow
 from generator.recipes.jsonfile import Fault, Faults
+from generator.recipes.notes import apply_settings, cited, guidance, settings
 from generator.recipes.paths import paths
 from generator.recipes.read import LORA_NODES, Reader, Stage
 
@@ -57,13 +58,17 @@ def recipe_data(name: str, title: str | None, workflow: Workflow, lookup: Lookup
     if not plain:
         data["variant"] = title or name
     data.update(_frame(workflow, readers[True]))
-    data["lora_path"] = _path_data(found.labels[0], found.lora, lookup)
+    data["lora_path"] = _path_data(found.labels[0], found.lora, lookup, found.groups[0])
     if found.default:
-        data["default_path"] = _path_data(found.labels[1], found.default, lookup)
+        data["default_path"] = _path_data(found.labels[1], found.default, lookup, found.groups[1])
+    apply_settings(data, settings(workflow))
     if found.opens_with:
         data["opens_with"] = found.opens_with
     if found.notes:
         data["notes"] = found.notes
+    quotes = [cited(quote) for quote in guidance(workflow)]
+    if quotes:
+        data["quotes"] = quotes
     stages = (*found.lora, *found.default)
     on_paths = {s.model_file for s in stages if s.model_file} | {u.file for s in stages for u in s.loras}
     files = template_files(workflow, on_paths)
@@ -81,8 +86,11 @@ def recipe_data(name: str, title: str | None, workflow: Workflow, lookup: Lookup
     return data
 
 
-def _path_data(label: str, stages: list[Stage], lookup: Lookup) -> Data:
-    return {"label": label, "stages": [_stage_data(stage, lookup) for stage in stages]}
+def _path_data(label: str, stages: list[Stage], lookup: Lookup, group: str | None) -> Data:
+    data: Data = {"label": label, "stages": [_stage_data(stage, lookup) for stage in stages]}
+    if group:
+        data["group"] = group
+    return data
 
 
 def _stage_data(stage: Stage, lookup: Lookup) -> Data:
