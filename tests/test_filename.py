@@ -12,6 +12,7 @@ from generator.catalog.new_lora import claimed_fields, file_slug, in_field_order
 from generator.lora.facts import Claims
 from generator.lora.filename import (
     claims_from_filename,
+    completed,
     family,
     model_architecture,
     named_expert,
@@ -21,7 +22,8 @@ from generator.lora.filename import (
 from generator.lora.measure import dtype_name
 from generator.vocabulary import CATALOG_PRECISION, HEADER_PRECISION
 
-# (path, generation, task, size class, expert, rank, precision, family), each as the name states it
+# (path, generation, task, size class, expert, rank, precision, family), each as the name states it; a Wan 2.2 T2V or
+# I2V name states A14B without the word (Wan 2.2 has those tasks only as A14B: issue 19)
 REAL_NAMES = [
     (
         "LoRAs/Wan22-Lightning/Wan22_A14B_T2V_HIGH_Lightning_4steps_lora_250928_rank128_fp16.safetensors",
@@ -37,11 +39,11 @@ REAL_NAMES = [
     ),
     (
         "split_files/loras/wan2.2_t2v_lightx2v_4steps_lora_v1.1_high_noise.safetensors",
-        ("2.2", "T2V", None, "high", None, None, "lightx2v"),
+        ("2.2", "T2V", "14B", "high", None, None, "lightx2v"),
     ),
     (
         "split_files/loras/wan2.2_i2v_lightx2v_4steps_lora_v1_low_noise.safetensors",
-        ("2.2", "I2V", None, "low", None, None, "lightx2v"),
+        ("2.2", "I2V", "14B", "low", None, None, "lightx2v"),
     ),
     (
         "FastWan/FastWan_T2V_14B_480p_lora_rank_128_bf16.safetensors",
@@ -75,6 +77,46 @@ def test_real_file_names_of_the_catalog(path: str, expected: tuple[object, ...])
         family(path),
     )
     assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("wan2.2_t2v_style_lora.safetensors", "14B"),
+        ("Wan2.2-I2V-motion.safetensors", "14B"),
+        ("wan2.2_flf2v_lora.safetensors", "14B"),
+        ("wan2.2_t2v_5B_fun_lora.safetensors", "5B"),
+        ("Wan2.2-Fun-5B-InP-lora.safetensors", "5B"),
+        ("wan2.2_ti2v_turbo.safetensors", "5B"),
+        ("ti2v_turbo.safetensors", "5B"),
+        ("wan2.1_t2v_style.safetensors", None),
+        ("wan2.2_style.safetensors", None),
+        ("t2v_style.safetensors", None),
+    ],
+)
+def test_size_a_name_implies(name: str, size: str | None) -> None:
+    """Issue 19: ``wan2.2`` with ``t2v``/``i2v`` means A14B unless the name says 5B; ``ti2v`` or ``5B`` means 5B;
+    Wan 2.1 T2V comes in 1.3B and 14B, so it implies no size."""
+    assert claims_from_filename(name).size_class == size
+
+
+@pytest.mark.parametrize(
+    ("name", "generation", "task", "expected"),
+    [
+        ("wan_alpha_2.1_rgba_lora.safetensors", "2.1", "T2V", ("2.1", "T2V", None)),
+        ("FastWan_T2V_14B_480p_lora_rank_128_bf16.safetensors", "2.1", "T2V", ("2.1", "T2V", "14B")),
+        ("lightning_high_noise.safetensors", "2.2", "I2V", ("2.2", "I2V", "14B")),
+        ("Phantom_Wan_14B_FusionX_LoRA.safetensors", "2.1", "R2V", ("2.1", None, "14B")),
+        ("wan2.2_t2v_lora.safetensors", "2.1", "I2V", ("2.2", "T2V", "14B")),
+    ],
+)
+def test_completed_claims_take_the_entry_where_the_name_is_silent(
+    name: str, generation: str, task: str, expected: tuple[str | None, ...]
+) -> None:
+    """The entry's generation and task fill what the name leaves out (the name wins where it speaks); a task with no
+    architecture of its own (R2V) adds nothing; Wan 2.2 + T2V/I2V then implies A14B."""
+    claims = completed(claims_from_filename(name), generation, task)
+    assert (claims.generation, claims.task, claims.size_class) == expected
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,8 @@ def claims_from_text(text: str, source: str = "name") -> Claims:
     precision = _only(_PRECISION_ALIASES.get(p.lower(), p.lower()) for p in _PRECISION.findall(text))
     generations = [g for g, pattern in _GEN.items() if pattern.search(text)]
     task = _only(_TASKS[t.lower()] for t in _TASK.findall(text))
-    size = _only(_SIZES[s.lower()] for s in _SIZE.findall(text))
+    sizes = {_SIZES[s.lower()] for s in _SIZE.findall(text)}
+    generation = generations[0] if len(generations) == 1 else None
     noise = sorted(noise_levels(text))
     return Claims.model_validate(
         {
@@ -98,12 +99,31 @@ def claims_from_text(text: str, source: str = "name") -> Claims:
             "rank_adaptive": adaptive or average is not None,
             "average_rank": average,
             "precision": precision,
-            "generation": generations[0] if len(generations) == 1 else None,
+            "generation": generation,
             "task": task,
-            "size_class": size,
+            "size_class": _only(sizes) if sizes else implied_size(generation, task),
             "noise_level": noise[0] if len(noise) == 1 else None,
         }
     )
+
+
+def implied_size(generation: str | None, task: str | None) -> SizeClass | None:
+    """The size class a name states without a size word (issue 19): TI2V is the 5B model; Wan 2.2 has T2V and I2V
+    only as A14B (the Fun models' 5B variants say ``5B``). Wan 2.1 T2V (1.3B and 14B) implies none."""
+    if task == "TI2V":
+        return "5B"
+    if generation == "2.2" and task in ("T2V", "I2V"):
+        return "14B"
+    return None
+
+
+def completed(claims: Claims, generation: str | None, task: str | None) -> Claims:
+    """``claims`` with the generation and task a second source states (the catalog entry) where the name states
+    none, and the size class they imply when no size is stated: what the name and its citing source say together."""
+    gen = claims.generation or (generation if generation in ("2.1", "2.2") else None)
+    job = claims.task or (task if task in ("T2V", "I2V", "TI2V") else None)
+    size = claims.size_class or implied_size(gen, job)
+    return claims.model_copy(update={"generation": gen, "task": job, "size_class": size})
 
 
 def claims_from_filename(filename: str) -> Claims:
