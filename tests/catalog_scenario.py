@@ -11,6 +11,7 @@ file name and entry claim (format, rank, precision, architecture). Run it standa
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ from typing import Any
 from generator.catalog import models as m
 from generator.catalog.validate import Catalog, load_catalog
 from generator.hub.collect import catalog_links
-from generator.lora.analyse import analyse_header
-from generator.lora.parse import header_from_bytes
+from generator.lora.facts import HeaderFacts
+from tests.header_analysis import analyse_bytes
 from tests.hub_emulator import HubEmulator
 from tests.safetensors_factory import file_size, make_lora_header
 
@@ -75,9 +76,14 @@ def header_for(lora: m.Lora, *, rank: int | None = None, dtype: str | None = Non
 
 
 def facts_json(header: bytes, filename: str) -> dict[str, Any]:
-    """The header facts the check would store for this header (JSON-ready), without any Hub."""
-    tensors, metadata = header_from_bytes(header)
-    return analyse_header(tensors, metadata, filename).model_dump(mode="json")
+    """The header facts the check would store for this header (JSON-ready, a fresh copy), without any Hub."""
+    return _analysed(header, filename).model_dump(mode="json")
+
+
+@functools.lru_cache(maxsize=128)
+def _analysed(header: bytes, filename: str) -> HeaderFacts:
+    """Analysing a 1,749-tensor header takes a good part of a second; tests ask for the same ones again."""
+    return analyse_bytes(header, filename)
 
 
 def populate(emu: HubEmulator, catalog: Catalog, headers: dict[str, bytes] | None = None) -> None:
