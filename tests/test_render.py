@@ -144,6 +144,17 @@ def test_lora_pages_show_header_verdicts_or_say_not_inspected(tmp_path: Path) ->
         '<tr id="compat-wan21-t2v-14b"><td><a href="../../models/wan21-t2v-14b/">Wan 2.1 T2V 14B</a></td>'
         '<td>wan2.1-t2v-14b</td><td><span class="la-badge la-fit-no">no</span>' in page
     )
+    # the counts behind each verdict (issue 19): a 1.3B pair per Linear of 30 blocks × 10, all merging on 1.3B,
+    # all failing at merge on the wider models
+    assert 'fits</span><br><span class="la-muted la-fit-counts">300 of 300 patches applied</span>' in page
+    assert (
+        'no</span><br><span class="la-muted la-fit-counts">0 of 300 patches applied, 300 failing</span>'
+        in page
+    )
+    compat = pages["compatibility.md"].split('<tr id="fusionx-t2v-14b">', 1)[1].split("</tr>", 1)[0]
+    assert (
+        compat.count('<span class="la-muted la-fit-counts">0 of 300 patches applied, 300 failing</span>') == 7
+    )
     assert 'data-fits="wan21-t2v-1.3b"' in pages["catalog.md"]  # verified: replaces the name's claim
     # the header contradicts the catalog (Wan 2.1 14B T2V, as the name says): a warning on the page and in the row
     assert '<div class="admonition warning" id="header-warnings">' in page
@@ -198,17 +209,21 @@ def test_compiled_template_cache_changes_no_byte(tmp_path: Path) -> None:
     assert "catalog.md" in cold
 
 
-def test_a_fit_by_shape_is_shown_with_the_intended_use() -> None:
-    """Issue 11: a high-noise LoRA that fits the low-noise expert by shape says it was made for high."""
+def test_a_fit_is_shown_with_what_the_lora_was_made_for() -> None:
+    """Issues 11 and 19: a high-noise LoRA that fits the low-noise expert says it was made for the high-noise
+    one; the compatibility page names the ComfyUI release its verified fits describe."""
+    from generator.lora.comfyui_loader import COMFYUI_LABEL
+
     pages = _render(FIXTURES / "catalog")
     page = pages["loras/wan22-a14b-t2v-high-lightning-4steps-250928.md"]
     row = next(line for line in page.splitlines() if 'id="compat-wan22-t2v-a14b-low"' in line)
     assert "la-fit-fits" in row
-    assert "made for the high-noise expert" in row
+    assert "made for Wan 2.2 T2V A14B, high-noise expert" in row
     own = next(line for line in page.splitlines() if 'id="compat-wan22-t2v-a14b-high"' in line)
     assert "made for this model" in own
     matrix = pages["compatibility.md"]
-    assert "Intended use" in matrix
+    assert "**Made for**" in matrix
+    assert f"what native ComfyUI's `LoraLoaderModelOnly` ({COMFYUI_LABEL}) does" in matrix
     assert "A fit is not advice" in matrix
 
 
@@ -243,34 +258,36 @@ def _fixture_pages(snapshot: Snapshot | None = None) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("path", "architecture", "answer", "reason"),
     [
-        ("x/Wan2.1_T2V_14B_lora.safetensors", "wan2.1-t2v-1.3b", "no", "14B LoRA on a 1.3B model"),
-        ("x/Wan2.1_T2V_14B_lora.safetensors", "wan2.2-ti2v-5b", "no", "14B LoRA on a 5B model"),
+        ("x/Wan2.1_T2V_14B_lora.safetensors", "wan2.1-t2v-1.3b", "no", "a 14B LoRA on a 1.3B model"),
+        ("x/Wan2.1_T2V_14B_lora.safetensors", "wan2.2-ti2v-5b", "no", "a 14B LoRA on a 5B model"),
         (
             "x/Wan2.1_T2V_14B_lora.safetensors",
             "wan2.2-t2v-a14b",
             "fits",
-            "14B LoRA on a 14B model: the sizes match",
+            "a 14B LoRA on a 14B model: the sizes match",
         ),
-        ("x/wan2.1_t2v_1.3b_lora.safetensors", "wan2.1-t2v-14b", "no", "1.3B LoRA on a 14B model"),
+        ("x/wan2.1_t2v_1.3b_lora.safetensors", "wan2.1-t2v-14b", "no", "a 1.3B LoRA on a 14B model"),
         ("x/some_style_lora.safetensors", "wan2.1-t2v-14b", "unknown", "the file name states no model size"),
     ],
 )
 def test_the_file_name_claims_a_fit_until_the_header_is_read(
     path: str, architecture: str, answer: str, reason: str
 ) -> None:
-    """Issue 13.1: the size class the name states decides a claimed fit; no size, no answer."""
+    """Issues 13.1 and 19: the size class the name states decides a claimed fit; no size (Wan 2.1 T2V: 1.3B or
+    14B), no answer."""
     from generator.catalog import models as m
-    from generator.site.fit import claimed_fit, fit
+    from generator.catalog.fit import FitRules
 
-    lora = load_catalog(FIXTURES / "catalog", FIXTURES).lora("fusionx-t2v-14b")
+    catalog = load_catalog(FIXTURES / "catalog", FIXTURES)
+    lora = catalog.lora("fusionx-t2v-14b")
     lora = lora.model_copy(update={"file": m.LoraFile(repo="a/b", path=path)})
     model = m.BaseModelEntry(
         id="x", name="X", generation="2.1", task="T2V", architecture=architecture, added="2026-01-01"
     )
-    found = claimed_fit(lora, model)
+    found = FitRules(catalog).claimed_fit(lora, model)
     assert (found.answer, found.basis) == (answer, "claimed")
     assert found.reason.startswith(reason)
-    assert fit(lora, model, None) == found
+    assert FitRules(catalog).fit(lora, model, None) == found
 
 
 def test_compatibility_answers_from_the_name_marked_claimed() -> None:
@@ -282,8 +299,8 @@ def test_compatibility_answers_from_the_name_marked_claimed() -> None:
     cells = pages["compatibility.md"].split(row, 1)[1].split("</tr>", 1)[0]
     assert "not yet inspected" not in cells
     assert '<span class="la-badge la-fit-no la-claimed"' in cells
-    assert "<em>claimed</em>: 14B LoRA on a 1.3B model" in cells
-    assert "made for 14B models" in cells  # the intended use (claimed) stays
+    assert "<em>claimed</em>: a 14B LoRA on a 1.3B model" in cells
+    assert "made for Wan 2.1 T2V 14B" in cells  # what it was made for stays
     page = pages["loras/fusionx-t2v-14b.md"]
     line = next(line for line in page.splitlines() if 'id="compat-wan21-t2v-1.3b"' in line)
     assert "la-fit-no la-claimed" in line
@@ -324,7 +341,7 @@ def test_fits_my_model_offers_base_models_by_id_with_verified_or_claimed_fit() -
         "model": "wan22-ti2v-5b",
         "answer": "no",
         "basis": "claimed",
-        "reason": "14B LoRA on a 5B model",
+        "reason": "a 14B LoRA on a 5B model: its weights fail at merge",
     } in (entry["fit"])
     assert len(entry["fit"]) == 7
     dyno = next(model for model in data["models"] if model["id"].endswith("dyno-high"))
@@ -397,15 +414,18 @@ def test_home_page_says_plainly_what_is_verified() -> None:
     )
 
 
-def test_intended_use_reads_size_and_noise_level_from_the_file_name() -> None:
-    """Issue 13.1: a 14B name is 'made for 14B models' on 1.3B; a HIGH name without an entry expert says high."""
+def test_made_for_reads_size_and_noise_level_from_the_file_name() -> None:
+    """Issues 13.1 and 19: a HIGH name without an entry expert is made for the high-noise expert, and every other
+    model's cell names it; the distilled checkpoint has no LoRA made for it."""
     from generator.site.context import Context
 
     catalog = load_catalog(FIXTURES / "catalog", FIXTURES)
     ctx = Context(catalog, Snapshot())
     lora = catalog.lora("wan22-a14b-t2v-high-lightning-4steps-250928").model_copy(update={"expert": None})
-    assert ctx.intended_use(lora, catalog.model("wan22-t2v-a14b-low")) == "made for the high-noise expert"
-    assert ctx.intended_use(lora, catalog.model("wan21-t2v-1.3b")) == "made for 14B models"
+    high = "made for Wan 2.2 T2V A14B, high-noise expert"
+    assert ctx.intended_use(lora, catalog.model("wan22-t2v-a14b-low")) == high
+    assert ctx.intended_use(lora, catalog.model("wan21-t2v-1.3b")) == high
+    assert ctx.intended_use(lora, catalog.model("wan22-t2v-a14b-4steps-250928-dyno-high")) == high
     assert ctx.intended_use(lora, catalog.model("wan22-t2v-a14b-high")) == "made for this model"
 
 

@@ -417,7 +417,7 @@ def test_issue_13_reader_site(site: Path) -> None:
     combination anchors and pages linked here, sources of the quote and the combinations named."""
     compat = (site / "compatibility" / "index.html").read_text(encoding="utf-8")
     assert "not yet inspected" not in compat
-    assert "14B LoRA on a 1.3B model" in compat
+    assert "a 14B LoRA on a 1.3B model" in compat
     catalog = (site / "catalog" / "index.html").read_text(encoding="utf-8")
     assert "wan21-t2v-1.3b:no:claimed" in catalog
     assert "dyno" not in catalog.split('data-la-filter="fits"', 1)[1].split("</select>", 1)[0]

@@ -57,6 +57,22 @@ class Fit:
         """``model-id:answer:basis``, the form of the catalog rows' data-fit attribute."""
         return f"{self.model}:{self.answer}:{self.basis}"
 
+    @property
+    def counts_text(self) -> str:
+        """``1053 of 1261 patches applied, 290 keys not loaded``: the counts behind a verified answer, short
+        enough for a table cell; empty for a claimed answer or facts stored before the counts were."""
+        counts = self.counts
+        if counts is None:
+            return ""
+        parts = [f"{counts.applied} of {counts.patches} patches applied"]
+        left = sum(counts.keys_not_loaded.values())
+        if left:
+            parts.append(f"{left} key{'s' if left != 1 else ''} not loaded")
+        failed = counts.outcomes.get("merge_error", 0) + counts.outcomes.get("load_error", 0)
+        if failed:
+            parts.append(f"{failed} failing")
+        return ", ".join(parts)
+
 
 def verified_fit(model: m.BaseModelEntry, facts: HeaderFacts) -> Fit:
     """The stored header verdict on the model's architecture, with its counts."""

@@ -1,4 +1,4 @@
-"""catalog.json: the machine-readable catalog, with the Hub facts, the fits and the intended use of each file.
+"""catalog.json: the machine-readable catalog, with the Hub facts, the fits and what each file was made for.
 
 Sixth step of the site stage (… → context → catalog_json → render): the same views the pages show, as JSON
 with sorted keys, so that two renders give the same bytes.
@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from generator.catalog import models as m
+from generator.catalog.fit import Fit
 from generator.site.context import Context
 
 
@@ -32,6 +33,21 @@ def _dump(entry: m.Strict) -> dict[str, Any]:
     return entry.model_dump(mode="json", exclude_none=True)
 
 
+def _fit_json(fit: Fit) -> dict[str, Any]:
+    """One fit: answer, basis and reason; a verified one also its ComfyUI release and counts (when stored)."""
+    data: dict[str, Any] = {
+        "model": fit.model,
+        "answer": fit.answer,
+        "basis": fit.basis,
+        "reason": fit.reason,
+    }
+    if fit.comfyui is not None:
+        data["comfyui"] = fit.comfyui
+    if fit.counts is not None:
+        data["counts"] = fit.counts.model_dump(mode="json")
+    return data
+
+
 def _lora_json(ctx: Context, lora: m.Lora) -> dict[str, Any]:
     view = ctx.lora(lora)
     data = _dump(lora)
@@ -39,8 +55,6 @@ def _lora_json(ctx: Context, lora: m.Lora) -> dict[str, Any]:
     data["hub"] = view.fact.model_dump(mode="json", exclude_none=True) if view.fact else None
     data["recently_added"] = ctx.recently_added(lora)
     # one entry per base model (distilled checkpoints aside), for "fits my model": verified or claimed
-    data["fit"] = [
-        {"model": f.model, "answer": f.answer, "basis": f.basis, "reason": f.reason} for f in view.row_fits
-    ]
+    data["fit"] = [_fit_json(f) for f in view.row_fits]
     data["made_for"] = list(view.made_for)
     return data

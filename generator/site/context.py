@@ -1,10 +1,11 @@
 """What the pages show, computed once from the catalog and the snapshot: the templates only place it.
 
-Fifth step of the site stage (filters → commands → fit → setups → context → catalog_json → render). One
-:class:`Context` per render: each LoRA's view (its Hub facts, header facts, fits, intended use, commands,
+Fifth step of the site stage (filters → commands → setups → views → context → catalog_json → render). One
+:class:`Context` per render: each LoRA's view (its Hub facts, header facts, fits, what it was made for, commands,
 siblings, combinations, recipes) is built on first use and kept, so the catalog row, the compatibility row,
 the LoRA page and catalog.json share it; the indexes behind them (siblings, combinations, recipes by LoRA)
-are built once. Pure, like the rest of rendering: no clock, no network, catalog order.
+are built once. Fits and "made for" are :mod:`generator.catalog.fit`'s, the one definition of both.
+Pure, like the rest of rendering: no clock, no network, catalog order.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import cached_property
 
 from generator.catalog import models as m
 from generator.catalog.contradictions import file_contradictions
+from generator.catalog.fit import FitRules
 from generator.catalog.recipes import Recipe
 from generator.catalog.snapshot import (
     Candidate,
@@ -26,10 +28,9 @@ from generator.catalog.snapshot import (
 )
 from generator.catalog.validate import Catalog
 from generator.lora.architectures import ARCHITECTURES
-from generator.lora.claims import claims_from_filename
-from generator.lora.facts import Claims, HeaderFacts
+from generator.lora.comfyui_loader import COMFYUI_LABEL
+from generator.lora.facts import HeaderFacts
 from generator.lora.filename import sibling_stem
-from generator.site import fit as fitting
 from generator.site.commands import comfy_command, hf_command
 from generator.site.setups import BaseSetups, RecipeView, other_recipes, recipes_using, setups_by_base
 from generator.site.views import (
@@ -77,7 +78,10 @@ class Context:
         self.snapshot_date = snapshot.checked_at[:10] if snapshot.checked_at else None
         """Date of the last check (from the snapshot), or None if never checked."""
         self._views: dict[str, LoraView] = {}
-        self._claims: dict[str, Claims] = {}
+        self.fit_rules = FitRules(catalog)
+        """Claimed and verified fits, made for (one definition, issue 19)."""
+        self.comfyui = COMFYUI_LABEL
+        """The ComfyUI release the verified fits describe."""
 
     # --- dates ---------------------------------------------------------------------------------------------
 
@@ -142,30 +146,16 @@ class Context:
         return sorted({str(getattr(lora, field) or "none") for lora in self.catalog.loras})
 
     def intended_use(self, lora: m.Lora, model: m.BaseModelEntry) -> str:
-        """What the LoRA was made for, next to a base model: *claimed* by its entry (file name or source).
-
-        A shape that fits is not advice: a high-noise LoRA fits the low-noise expert by shape, yet was
-        not made for it. This says so, from the entry's generation, task and expert, and the model size and
-        noise level its file name states (the entry's expert first).
-        """
-        claims = self._claims_of(lora)
-        if claims.size_class not in (None, ARCHITECTURES[model.architecture].size_class):
-            return f"made for {claims.size_class} models"
-        if lora.generation != model.generation:
-            return f"made for Wan {lora.generation}"
-        if lora.task != model.task:
-            return f"made for {lora.task}"
-        expert = lora.expert or claims.noise_level
-        if {expert, model.expert} == {"high", "low"}:
-            return f"made for the {expert}-noise expert"
-        return MADE_FOR_THIS
-
-    def _claims_of(self, lora: m.Lora) -> Claims:
-        """What the LoRA's file name claims, read once."""
-        claims = self._claims.get(lora.id)
-        if claims is None:
-            claims = self._claims[lora.id] = claims_from_filename(lora.file.path)
-        return claims
+        """What the LoRA was made for, next to a base model (:meth:`FitRules.made_for`): this model, or the
+        models it was made for. A fit is not advice: a high-noise LoRA fits the low-noise expert, yet was not
+        made for it."""
+        rules = self.fit_rules
+        if rules.is_made_for(lora, model):
+            return MADE_FOR_THIS
+        made = rules.made_for(lora)
+        if not made:
+            return "made for: no base model named"
+        return "made for " + ", ".join(self.catalog.model(model_id).name for model_id in made)
 
     def _lora_view(self, lora: m.Lora) -> LoraView:
         fact = self.fact(lora.file.link)
@@ -181,7 +171,7 @@ class Context:
             warnings=tuple(warnings),
             compat=cells,
             row_fits=tuple(cell.fit for cell in bases),
-            made_for=tuple(cell.model.id for cell in bases if cell.use == MADE_FOR_THIS),
+            made_for=self.fit_rules.made_for(lora),
             rank=_rank(lora, facts),
             rank_sort=_rank_sort(lora, facts),
             precision=_precision(lora, facts),
@@ -204,7 +194,7 @@ class Context:
     def _compat_cell(self, lora: m.Lora, model: m.BaseModelEntry, facts: HeaderFacts | None) -> CompatCell:
         judged = facts is None or model.architecture in facts.fits
         use = self.intended_use(lora, model)
-        return CompatCell(model, fitting.fit(lora, model, facts, self._claims_of(lora)), judged, use)
+        return CompatCell(model, self.fit_rules.fit(lora, model, facts), judged, use)
 
     @cached_property
     def _siblings(self) -> dict[tuple[str, ...], list[m.Lora]]:
@@ -242,9 +232,7 @@ class Context:
             model=model,
             size_class=ARCHITECTURES[model.architecture].size_class,
             commands=tuple(self._model_command(link) for link in _file_links(model)),
-            loras=tuple(
-                lora for lora in self.catalog.loras if self.lora(lora).use_on(model.id) == MADE_FOR_THIS
-            ),
+            loras=self.fit_rules.loras_made_for(model),
             combos=tuple(
                 combo
                 for combo in self.catalog.combinations

@@ -1,6 +1,6 @@
 """Render the validated catalog and the Hub snapshot into Markdown pages and catalog.json (stage `build`).
 
-Last step of the site stage (filters → commands → fit → setups → views → context → catalog_json → render):
+Last step of the site stage (filters → commands → setups → views → context → catalog_json → render):
 the Jinja environment, the table of pages, and rendering them, in two forked workers for large catalogs.
 Rendering is a pure function of (catalog, snapshot): no clock, no network, stable order, so two runs give
 byte-identical pages. Templates live in generator/site/templates/ (StrictUndefined, autoescape on) and only

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator.catalog import models as m
+from generator.catalog.fit import Fit
 from generator.catalog.recipes import Recipe
 from generator.catalog.snapshot import LinkFact
 from generator.lora.facts import HeaderFacts
-from generator.site.fit import Fit
 from generator.site.setups import BaseSetups
 
 
@@ -24,7 +24,7 @@ class Shown:
 
 @dataclass(frozen=True)
 class CompatCell:
-    """One LoRA against one base model: the fit (verified or claimed) and the intended use (claimed)."""
+    """One LoRA against one base model: the fit (verified or claimed) and what the LoRA was made for."""
 
     model: m.BaseModelEntry
     fit: Fit
@@ -49,7 +49,7 @@ class LoraView:
     row_fits: tuple[Fit, ...]
     """The fit on each base model a reader can filter by (distilled checkpoints left out)."""
     made_for: tuple[str, ...]
-    """Ids of the base models the entry claims it was made for."""
+    """Ids of the base models the LoRA was made for (:meth:`generator.catalog.fit.FitRules.made_for`)."""
     rank: Shown
     rank_sort: float | None
     precision: Shown
@@ -86,10 +86,6 @@ class LoraView:
     def size(self) -> int | None:
         """The file's size on the Hub, when known."""
         return self.fact.size if self.fact else None
-
-    def use_on(self, model_id: str) -> str:
-        """The intended use next to one model of the catalog."""
-        return next(cell.use for cell in self.compat if cell.model.id == model_id)
 
 
 @dataclass(frozen=True)
@@ -142,7 +138,7 @@ class ModelView:
     commands: tuple[str, ...]
     """curl commands for the downloads that name one file."""
     loras: tuple[m.Lora, ...]
-    """The LoRAs whose entry says they were made for this model."""
+    """The LoRAs made for this model (:meth:`generator.catalog.fit.FitRules.loras_made_for`)."""
     combos: tuple[m.Combination, ...]
     setups: BaseSetups | None
 
