@@ -455,6 +455,8 @@ class HubEmulator:
         self.counts: collections.Counter[str] = collections.Counter()
         self.status_counts: collections.Counter[int] = collections.Counter()
         self.range_requests = 0
+        self.resolved: collections.Counter[str] = collections.Counter()
+        """Requests for a file's bytes, by 'repo_id/path' (which headers a check tried to read)."""
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -525,6 +527,11 @@ class HubEmulator:
         with self._lock:
             self._renames.pop(repo_id, None)
             self._repos[repo_id] = _Repo(repo_id, sha or _derive_sha1("repo", repo_id), gated, disabled)
+
+    def gate(self, repo_id: str, mode: Literal[False, "auto", "manual"] = "manual") -> None:
+        """Gate (or ungate) a repo, keeping its files: its bytes then need a grant the check does not have."""
+        with self._lock:
+            self._repos[repo_id].gated = mode
 
     def rename_repo(self, old_id: str, new_id: str) -> None:
         """Move a repo; the old id then answers a relative 307 to the new one on every route."""
@@ -795,6 +802,8 @@ class HubEmulator:
     # ----------------------------------------------------------------- file routes
 
     def _serve_resolve(self, req: _Request, route: _Route, repo: _Repo) -> _Response:
+        with self._lock:
+            self.resolved[f"{repo.repo_id}/{route.path}"] += 1
         self._check_revision(repo, route.revision)
         self._check_gate(repo)
         file = repo.files.get(route.path)

@@ -24,7 +24,7 @@ from generator.hub.retry import Retrier
 from tests.catalog_scenario import KIJAI, populate
 from tests.checking import FAST, T1, T2, T3, run_check
 from tests.hub_emulator import HubEmulator
-from tests.safetensors_factory import file_size, make_lora_header
+from tests.safetensors_factory import file_size, make_lora_header, serialize_header
 
 FOLDER = "LoRAs/Wan22-Lightning"
 NEW = f"{FOLDER}/Wan22_A14B_T2V_HIGH_Lightning_8steps_lora_251201_rank64_fp16.safetensors"
@@ -59,7 +59,10 @@ def test_a_new_file_in_a_followed_folder_is_a_candidate(hub: HubEmulator, catalo
     assert f"python -m generator add https://huggingface.co/{KIJAI}/blob/main/" in text
     snapshot = load_snapshot(root / "data" / "hub-snapshot.json")
     assert list(snapshot.candidates) == [f"hf:file:{KIJAI}/{NEW}"]
-    assert candidate.sha256 in snapshot.headers
+    stored = snapshot.candidates[f"hf:file:{KIJAI}/{NEW}"]
+    assert stored.header is not None
+    assert stored.header.summary == candidate.header
+    assert candidate.sha256 not in snapshot.headers  # full header facts are kept for catalogued files only
     third = run_check(root, T3, hub_only=True)
     assert [c.found_at for c in third.candidates] == [T2]  # still a candidate, found on day 2
     assert third.written is False  # nothing new: the snapshot is unchanged
@@ -173,3 +176,115 @@ def test_whatever_the_hub_lists_the_snapshot_written_loads_back(
     for name in names:
         if name.endswith(".safetensors") and name.rpartition("/")[0] == FOLDER and not skipped:
             assert name in proposed or name in named, name
+
+
+# --- issue 26, point 3: dismissals, files that are no LoRA, bounded candidates, fair header reads ---------
+
+FUSIONX_FOLDER = ("vrgamedevgirl84/Wan14BT2VFusioniX", "FusionX_LoRa")
+
+
+def full_model_header(blocks: int = 40) -> bytes:
+    """A Wan 14B diffusion model's header as ComfyUI's repackaged checkpoints name it: weights, no LoRA key."""
+    tensors: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for block in range(blocks):
+        for part in (
+            "self_attn.q",
+            "self_attn.k",
+            "self_attn.v",
+            "self_attn.o",
+            "cross_attn.q",
+            "cross_attn.o",
+        ):
+            tensors[f"model.diffusion_model.blocks.{block}.{part}.weight"] = ("F8_E4M3", (5120, 5120))
+            tensors[f"model.diffusion_model.blocks.{block}.{part}.bias"] = ("BF16", (5120,))
+        tensors[f"model.diffusion_model.blocks.{block}.modulation"] = ("F32", (1, 6, 5120))
+    tensors["model.diffusion_model.patch_embedding.weight"] = ("BF16", (5120, 16, 1, 2, 2))
+    return serialize_header(tensors)
+
+
+def _dismiss(root: Path, *paths: str) -> None:
+    entries = "".join(
+        f"  - repo: {KIJAI}\n    path: {json.dumps(path)}\n    reason: an 8-step variant we do not list\n"
+        "    dismissed: 2026-11-28\n"
+        for path in paths
+    )
+    (root / "data" / "dismissed.yaml").write_text(f"files:\n{entries}", encoding="utf-8")
+
+
+def test_a_dismissed_candidate_is_never_proposed_again(hub: HubEmulator, catalog_root: Path) -> None:
+    """A maintainer dismisses a candidate in data/dismissed.yaml, with a reason: the next check drops it, reads
+    its header no more, and never proposes it again while the file stays."""
+    root = catalog_root
+    populate(hub, load_catalog(root / "data", root))
+    run_check(root, T1, hub_only=True)
+    header = make_lora_header("wan2.2-t2v-a14b", "comfyui", 64, "F16")
+    other = NEW.replace("8steps", "6steps")
+    for path in (NEW, other):
+        hub.add_lfs_file(KIJAI, path, size=file_size(header), header=header)
+    assert sorted(c.path for c in run_check(root, T2, hub_only=True).candidates) == sorted([NEW, other])
+    _dismiss(root, NEW)
+    hub.resolved.clear()
+    third = run_check(root, T3, hub_only=True)
+    assert [c.path for c in third.candidates] == [other]
+    assert f"hf:file:{KIJAI}/{NEW}" not in load_snapshot(root / "data" / "hub-snapshot.json").candidates
+    assert hub.resolved[f"{KIJAI}/{NEW}"] == 0
+    assert run_check(root, "2026-11-29T10:00:00Z", hub_only=True).written is False  # and nothing comes back
+
+
+def test_a_file_whose_header_shows_no_lora_is_not_proposed(hub: HubEmulator, catalog_root: Path) -> None:
+    """Kijai's root is followed (CausVid sits there) and holds full models too: a file whose header has no
+    LoRA key is kept as a known non-LoRA (not read again), never listed as a candidate; a new file under its
+    name is read again."""
+    root = catalog_root
+    populate(hub, load_catalog(root / "data", root))
+    run_check(root, T1, hub_only=True)
+    model, lora = "Wan2_1-T2V-14B_fp8_e4m3fn.safetensors", "Wan21_T2V_14B_lora_rank16_bf16.safetensors"
+    header = full_model_header()
+    hub.add_lfs_file(KIJAI, model, size=file_size(header), header=header)
+    lora_header = make_lora_header("wan2.1-t2v-14b", "comfyui", 16, "BF16")
+    hub.add_lfs_file(KIJAI, lora, size=file_size(lora_header), header=lora_header)
+    second = run_check(root, T2, hub_only=True)
+    assert [c.path for c in second.candidates] == [lora]
+    snapshot = load_snapshot(root / "data" / "hub-snapshot.json")
+    (key, known), *_ = snapshot.not_loras.items()
+    assert key == f"hf:file:{KIJAI}/{model}"
+    assert known.reason.startswith("no LoRA key among its 521 tensors")
+    hub.resolved.clear()
+    assert run_check(root, T3, hub_only=True).written is False
+    assert hub.resolved[f"{KIJAI}/{model}"] == 0  # its header is not read again
+    hub.add_lfs_file(KIJAI, model, size=file_size(lora_header), header=lora_header, sha256="f" * 64)
+    fourth = run_check(root, "2026-11-29T10:00:00Z", hub_only=True)
+    assert sorted(c.path for c in fourth.candidates) == sorted([lora, model])  # another file: read again
+    assert load_snapshot(root / "data" / "hub-snapshot.json").not_loras == {}
+
+
+def test_header_reads_rotate_fairly_past_a_gated_repo(hub: HubEmulator, catalog_root: Path) -> None:
+    """The same first 20 candidates were retried every run while they failed (one gated repo is enough), so
+    no other header was ever read. Now candidates never tried go first, and failed ones take turns; a run
+    whose reads fail as before changes nothing in the snapshot."""
+    root = catalog_root
+    populate(hub, load_catalog(root / "data", root))
+    run_check(root, T1, hub_only=True)
+    header = make_lora_header("wan2.2-t2v-a14b", "comfyui", 64, "F16")
+    gated = [f"{FOLDER}/Wan22_gated_{n:02}_rank64_fp16.safetensors" for n in range(30)]
+    for path in gated:
+        hub.add_lfs_file(KIJAI, path, size=file_size(header), header=header)
+    repo, folder = FUSIONX_FOLDER
+    open_files = [f"{folder}/Wan2.1_T2V_14B_FusionX_v{n}_LoRA.safetensors" for n in range(3)]
+    for path in open_files:
+        hub.add_lfs_file(repo, path, size=file_size(header), header=header)
+    hub.gate(KIJAI)
+    tried: list[set[str]] = []
+    for day in range(27, 32):
+        hub.resolved.clear()
+        outcome = run_check(root, f"2026-12-{day:02}T10:00:00Z", hub_only=True)
+        tried.append({path for path in gated if hub.resolved[f"{KIJAI}/{path}"]})
+        if day == 2:  # the open repo's headers are read on the second run
+            read = {c.path: c.header for c in outcome.candidates if c.repo == repo}
+            assert sorted(read) == open_files
+            assert all(line.startswith("rank 64, fp16, fits ") for line in read.values()), read
+    assert [len(found) for found in tried] == [20, 17, 20, 20, 20]  # day 2: 10 never tried, 3 open, 7 failed
+    assert tried[0] | tried[1] == set(gated)  # every gated file was tried within two runs
+    assert tried[3] != tried[2]
+    assert tried[4] != tried[3]
+    assert outcome.written is False  # failing again is no news

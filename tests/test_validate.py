@@ -190,3 +190,54 @@ def test_validate_accepts_the_paths_the_hub_accepts_and_says_why_it_refuses_othe
         f"data/loras/{entry_id}.yaml:4:9: {message}"
         for entry_id, (_, message) in sorted(REFUSED_PATHS.items())
     ]
+
+
+DISMISSED = """\
+files:
+  - repo: Kijai/WanVideo_comfy
+    path: Wan2_1_VAE_bf16.safetensors
+    reason: a VAE, not a LoRA
+    dismissed: 2026-12-01
+  - repo: Kijai/WanVideo_comfy
+    path: Wan2_1_VAE_bf16.safetensors
+    reason: dismissed twice
+    dismissed: 2026-12-02
+  - repo: Kijai/WanVideo_comfy
+    path: Wan21_CausVid_14B_T2V_lora_rank32.safetensors
+    reason: catalogued meanwhile
+    dismissed: 2026-12-01
+  - repo: Kijai/WanVideo_comfy
+    path: README.md
+    reason: not a candidate
+    dismissed: 2026-12-01
+  - repo: Kijai/WanVideo_comfy
+    path: Wan2_1_umt5_xxl_fp8.safetensors
+    dismissed: 2026-12-01
+    resaon: an encoder
+"""
+
+
+def test_dismissals_are_validated_like_every_data_file(catalog_root: Path) -> None:
+    """Issue 26, point 3: data/dismissed.yaml (optional) is read like any data file: every problem at once,
+    each at path:line:col; a file dismissed twice, or dismissed while the catalog holds it, is an error."""
+    (catalog_root / "data" / "dismissed.yaml").write_text(DISMISSED, encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_catalog(catalog_root / "data", catalog_root)
+    assert [str(problem) for problem in info.value.problems] == [
+        "data/dismissed.yaml:14:5: files.3: path must end in .safetensors: only those files are proposed",
+        "data/dismissed.yaml:18:5: missing required field 'reason' in 'files.4'",
+        "data/dismissed.yaml:21:5: unknown field 'files.4.resaon'; did you mean 'reason'?",
+    ]
+    text = "".join(DISMISSED.splitlines(keepends=True)[:13])  # the first three entries only
+    (catalog_root / "data" / "dismissed.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_catalog(catalog_root / "data", catalog_root)
+    assert [str(problem) for problem in info.value.problems] == [
+        "data/dismissed.yaml:7:11: this file is already dismissed on line 3",
+        "data/dismissed.yaml:11:11: data/loras/wan21-causvid-14b-t2v-lora-rank32.yaml catalogues this file: "
+        "remove this dismissal or that entry",
+    ]
+    text = "".join(DISMISSED.splitlines(keepends=True)[:5])
+    (catalog_root / "data" / "dismissed.yaml").write_text(text, encoding="utf-8")
+    (dismissal,) = load_catalog(catalog_root / "data", catalog_root).dismissed
+    assert (dismissal.path, dismissal.reason) == ("Wan2_1_VAE_bf16.safetensors", "a VAE, not a LoRA")

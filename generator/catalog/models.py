@@ -372,3 +372,27 @@ class Site(Strict):
         description="entries added this many days before the catalog's latest change are 'recently added' "
         "(entries of the first day, the seed's import, never are)",
     )
+
+
+class Dismissal(Strict):
+    """A file the Hub check proposed that the maintainers chose not to catalogue, and why."""
+
+    repo: RepoId
+    path: RepoPath = Field(
+        description="path of the .safetensors file inside the repo, as the check listed it"
+    )
+    reason: Line = Field(description="why it is not catalogued: 'a VAE, not a LoRA', 'a duplicate of …'")
+    dismissed: dt.date = Field(description="the date it was dismissed")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        """Only .safetensors files are ever proposed."""
+        if not self.path.endswith(".safetensors"):
+            raise ValueError("path must end in .safetensors: only those files are proposed")
+        return self
+
+
+class Dismissals(Strict):
+    """data/dismissed.yaml: candidates of the Hub check that are not to be proposed again."""
+
+    files: tuple[Dismissal, ...] = Field(default=(), description="one entry per dismissed file")

@@ -132,6 +132,20 @@ FolderKey = Annotated[
 ]
 
 
+SUMMARY_CHARACTERS = 300
+"""Longest header summary kept for a candidate: what is kept per candidate stays bounded."""
+Summary = Annotated[Line, StringConstraints(max_length=SUMMARY_CHARACTERS)]
+
+
+class CandidateHeader(_Fact):
+    """What a candidate's header says, in one bounded line (its full facts are read once it is catalogued)."""
+
+    summary: Summary = Field(description="rank, precision and fitting architectures, or why it is unreadable")
+    analyser: Count = Field(
+        default=0, description="ANALYSER_VERSION that read it (older ones are read again)"
+    )
+
+
 class Candidate(_Fact):
     """A .safetensors file that appeared in a followed folder: not in the catalog yet."""
 
@@ -140,6 +154,10 @@ class Candidate(_Fact):
     size: FileSize | None = None
     sha256: Sha256 | None = None
     found_at: UtcTime = Field(description="the check that first saw it")
+    header: CandidateHeader | None = Field(default=None, description="what its header says, once read")
+    unread_since: UtcTime | None = Field(
+        default=None, description="the first check whose header read failed, while reads keep failing"
+    )
 
     @property
     def link(self) -> HfLink:
@@ -150,6 +168,20 @@ class Candidate(_Fact):
     def add_command(self) -> str:
         """The one command that turns the candidate into a data file."""
         return f"python -m generator add {self.link.url}"
+
+    @property
+    def header_line(self) -> str:
+        """One line on what the header says, or that it was not read yet."""
+        return self.header.summary if self.header is not None else "header not read yet"
+
+
+class NotLora(_Fact):
+    """A file of a followed folder whose header shows it is no LoRA (a full model, a VAE, an encoder).
+
+    Kept so that it is not read again while its sha256 stays the same; never proposed."""
+
+    sha256: Sha256
+    reason: Summary
 
 
 class Snapshot(_Fact):
@@ -166,6 +198,9 @@ class Snapshot(_Fact):
     )
     candidates: dict[LinkKey, Candidate] = Field(
         default={}, description="files that appeared in a followed folder, keyed by link_key"
+    )
+    not_loras: dict[LinkKey, NotLora] = Field(
+        default={}, description="files of followed folders whose header shows no LoRA, keyed by link_key"
     )
 
     def fact(self, key: str) -> LinkFact | None:
@@ -261,7 +296,7 @@ def dump_snapshot(snapshot: Snapshot) -> str:
 
     Link facts leave out empty fields; header facts are written whole (their ``None`` says "not shown").
     """
-    empty = {name for name in ("followed", "candidates") if not getattr(snapshot, name)}
+    empty = {name for name in ("followed", "candidates", "not_loras") if not getattr(snapshot, name)}
     data = snapshot.model_dump(mode="json", exclude_none=True, exclude={"headers", *empty})
     data["headers"] = {sha: stored.model_dump(mode="json") for sha, stored in snapshot.headers.items()}
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -41,6 +41,8 @@ SINGLE_FILES: dict[str, type[BaseModel]] = {
     "notes/merging.yaml": m.MergingNotes,
     "notes/rcm.yaml": m.RcmNote,
 }
+OPTIONAL_FILES: dict[str, type[BaseModel]] = {"dismissed.yaml": m.Dismissals}
+"""Files that may be absent: dismissed.yaml only once a maintainer dismisses a candidate."""
 OTHER_FILES = {SNAPSHOT_FILE, "README.md"}
 
 
@@ -58,6 +60,7 @@ class Catalog:
     special_use: tuple[m.SpecialUse, ...]
     sources: dict[str, str]  # "<folder>/<id>" -> data file path, for reports
     recipes: tuple[Recipe, ...] = ()
+    dismissed: tuple[m.Dismissal, ...] = ()
 
     def lora(self, lora_id: str) -> m.Lora:
         """The LoRA with this id."""
@@ -169,8 +172,8 @@ def _expected_files(
         if (char := unsafe_character(rel)) is not None:
             message = f"file name: {unsafe_message(char)}; rename the file"
             problems.append(Problem(_join_display(under, rel), 1, 1, message))
-        elif rel in SINGLE_FILES:
-            yield rel, SINGLE_FILES[rel]
+        elif rel in SINGLE_FILES or rel in OPTIONAL_FILES:
+            yield rel, SINGLE_FILES.get(rel) or OPTIONAL_FILES[rel]
         elif top in ENTRY_FOLDERS and folder == top and rel.endswith(".yaml"):
             yield rel, ENTRY_FOLDERS[top]
         elif rel not in OTHER_FILES and not name.startswith("."):
@@ -300,6 +303,8 @@ def _cross_checks(parsed: dict[str, list[_Parsed]], ids: dict[str, set[str]]) ->
         yield from _refs(item, ("loras",), ids["loras"], "LoRA", "loras")
     for item in parsed.get("recipes", []):
         yield from _recipe_refs(item, ids)
+    for item in parsed.get("dismissed.yaml", []):
+        yield from _dismissal_checks(item, parsed.get("loras", []))
 
 
 def _duplicate_files(loras: list[_Parsed]) -> Iterator[Problem]:
@@ -315,6 +320,30 @@ def _duplicate_files(loras: list[_Parsed]) -> Iterator[Problem]:
             )
         else:
             seen[key] = item
+
+
+def _dismissal_checks(item: _Parsed, loras: list[_Parsed]) -> Iterator[Problem]:
+    """A file is dismissed once, and never while the catalog holds it (one of the two is out of date)."""
+    assert isinstance(item.entry, m.Dismissals)
+    catalogued = {
+        (lora.entry.file.repo, lora.entry.file.path): lora.doc.path
+        for lora in loras
+        if isinstance(lora.entry, m.Lora)
+    }
+    first: dict[tuple[str, str], int] = {}
+    for index, dismissal in enumerate(item.entry.files):
+        key = (dismissal.repo, dismissal.path)
+        line, col = item.doc.values.get(("files", index, "path"), (1, 1))
+        if key in first:
+            yield Problem(item.doc.path, line, col, f"this file is already dismissed on line {first[key]}")
+        elif key in catalogued:
+            yield Problem(
+                item.doc.path,
+                line,
+                col,
+                f"{catalogued[key]} catalogues this file: remove this dismissal or that entry",
+            )
+        first.setdefault(key, line)
 
 
 def _combination_refs(item: _Parsed, ids: dict[str, set[str]]) -> Iterator[Problem]:
@@ -384,7 +413,14 @@ def _assemble(parsed: dict[str, list[_Parsed]]) -> Catalog:
         special_use=entries("special-use", m.SpecialUse),
         sources=sources,
         recipes=entries("recipes", Recipe),
+        dismissed=_dismissed(parsed),
     )
+
+
+def _dismissed(parsed: dict[str, list[_Parsed]]) -> tuple[m.Dismissal, ...]:
+    """The dismissed files, when data/dismissed.yaml exists."""
+    found = [item.entry for item in parsed.get("dismissed.yaml", [])]
+    return tuple(dismissal for entry in found if isinstance(entry, m.Dismissals) for dismissal in entry.files)
 
 
 def _entry_id(entry: Any) -> str:

@@ -59,9 +59,9 @@ from generator.errors import DataError, ExitCode, print_problems
 from generator.files import write_atomic
 from generator.hub.client import Limits, make_api
 from generator.hub.collect import LinkRef, UsageError, catalog_links, changed_files, collect
-from generator.hub.discover import HEADER_READS, candidate_rows, discover
+from generator.hub.discover import HEADER_READS, candidate_rows, discover, with_headers
 from generator.hub.findings import Finding, Listing, unverified
-from generator.hub.headers import candidate_shas, candidate_targets, merge_headers, read_headers, targets
+from generator.hub.headers import candidate_targets, catalog_entries, merge_headers, read_headers, targets
 from generator.hub.merge import merge_snapshot, save_snapshot
 from generator.hub.pacing import API_BUDGET, API_WINDOW, Pacer, Timer, observing
 from generator.hub.report import CandidateRow, DiscoveryNote, FileWarning, Row, json_report, markdown
@@ -251,12 +251,17 @@ def check_catalog(
 def inspect_headers(
     catalog: Catalog, snapshot: Snapshot, options: CheckOptions, now: str, *, prune: bool
 ) -> tuple[Snapshot, dict[str, str]]:
-    """Read the headers not yet in the snapshot (by sha256) and store their facts; unchanged files cost nothing."""
+    """Read the headers not yet in the snapshot (by sha256) and store what they say; unchanged files cost
+    nothing. Catalogued files keep their full facts; candidates a bounded line, at most HEADER_READS a run."""
     wanted = targets(catalog.loras, snapshot.links, snapshot.headers)
-    wanted += candidate_targets(snapshot.candidates.values(), snapshot.headers, HEADER_READS)
+    wanted += candidate_targets(snapshot.candidates, HEADER_READS, now)
     retrier = Retrier(options.policy)
-    new, problems = read_headers(make_api(limits=options.limits), retrier, wanted, options.workers)
-    headers = merge_headers(snapshot, new, catalog.loras, prune=prune, keep=candidate_shas(snapshot))
+    results = read_headers(make_api(limits=options.limits), retrier, wanted, options.workers)
+    new, problems = catalog_entries(results)
+    snapshot = with_headers(
+        snapshot, {target.sha256: result for target, result in results if target.candidate}, now
+    )
+    headers = merge_headers(snapshot, new, catalog.loras, prune=prune)
     if headers == snapshot.headers:
         return snapshot, problems
     return snapshot.model_copy(update={"headers": headers, "checked_at": now}), problems

@@ -10,6 +10,7 @@ compatibility with each base model, are computed from the stored facts when need
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from generator.hub.client import HfApi, read_range
 from generator.hub.retry import HttpFailure, Retrier, Unverified
 from generator.lora.analyse import analyse_header
 from generator.lora.facts import ANALYSER_VERSION, HeaderFacts
+from generator.lora.keys import split_key
 from generator.lora.parse import HeaderError, declared_length, header_from_bytes
 from generator.text import one_line
 
@@ -38,13 +40,15 @@ READABLE = frozenset({"ok", "moved", "renamed"})  # statuses whose file can be r
 
 @dataclass(frozen=True)
 class HeaderTarget:
-    """One file to read: where it lives now, and the sha256 its facts are stored under."""
+    """One file to read: where it lives now, and the sha256 its facts are stored under; ``candidate`` for a
+    file not in the catalog (whose header may show it is no LoRA at all)."""
 
     lora_id: str
     repo: str
     path: str
     revision: str | None
     sha256: str
+    candidate: bool = False
 
 
 def targets(
@@ -70,23 +74,34 @@ FIRST_READ = 100_000
 """Bytes asked for first: most LoRA headers fit, so one request is enough."""
 
 
-def candidate_targets(
-    candidates: Iterable[Candidate], known: Mapping[str, StoredHeader], limit: int
-) -> list[HeaderTarget]:
-    """Headers of candidates not read yet (once per sha256), at most limit of them, in a stable order."""
-    found: dict[str, HeaderTarget] = {}
-    for candidate in sorted(candidates, key=lambda c: (c.repo, c.path)):
-        sha256 = candidate.sha256
-        stored = known.get(sha256) if sha256 else None
-        if sha256 and (stored is None or not is_current(stored)):
-            label = f"candidate:{candidate.repo}/{candidate.path}"
-            found.setdefault(sha256, HeaderTarget(label, candidate.repo, candidate.path, None, sha256))
-    return list(found.values())[:limit]
+def candidate_targets(candidates: Mapping[str, Candidate], limit: int, now: str) -> list[HeaderTarget]:
+    """Headers of candidates to read in this run: at most limit, once per sha256, in turns that are fair.
+
+    Candidates never tried come first, oldest first, so each is read within a few runs however many there
+    are. The slots left go to those whose reads failed before (a gated repo's files fail every week), in an
+    order drawn afresh each run from the run's time: no failing file can keep the others waiting, and each
+    gets its turn, without the snapshot recording an attempt (which would change it every week).
+    """
+    pending: dict[str, Candidate] = {}
+    for candidate in sorted(candidates.values(), key=lambda c: (c.found_at, c.repo, c.path)):
+        outdated = candidate.header is None or candidate.header.analyser < ANALYSER_VERSION
+        if candidate.sha256 and outdated:
+            pending.setdefault(candidate.sha256, candidate)
+    fresh = [candidate for candidate in pending.values() if candidate.unread_since is None]
+    failed = [candidate for candidate in pending.values() if candidate.unread_since is not None]
+    failed.sort(key=lambda candidate: _turn(now, candidate.sha256 or ""))
+    return [_target(candidate) for candidate in [*fresh, *failed][:limit]]
 
 
-def candidate_shas(snapshot: Snapshot) -> frozenset[str]:
-    """The sha256 of every candidate: their header facts stay while they are candidates."""
-    return frozenset(c.sha256 for c in snapshot.candidates.values() if c.sha256)
+def _turn(now: str, sha256: str) -> str:
+    """A place in this run's order: the same for the same run, different from one run to the next."""
+    return hashlib.sha256(f"{now}:{sha256}".encode()).hexdigest()
+
+
+def _target(candidate: Candidate) -> HeaderTarget:
+    label = f"candidate:{candidate.repo}/{candidate.path}"
+    sha256 = candidate.sha256 or ""
+    return HeaderTarget(label, candidate.repo, candidate.path, None, sha256, candidate=True)
 
 
 @dataclass(frozen=True)
@@ -97,11 +112,23 @@ class Unread:
     lasting: bool
 
 
-def read_header(api: HfApi, retrier: Retrier, target: HeaderTarget) -> HeaderFacts | Unread:
-    """The analysed header, or why it could not be read."""
+@dataclass(frozen=True)
+class NoLora:
+    """A candidate whose header holds no LoRA key at all: a full model, a VAE, a text encoder."""
+
+    message: str
+
+
+Result = HeaderFacts | Unread | NoLora
+
+
+def read_header(api: HfApi, retrier: Retrier, target: HeaderTarget) -> Result:
+    """The analysed header, or why it could not be read (or, for a candidate, that it is no LoRA)."""
     try:
         data = header_bytes(api, retrier, target)
         tensors, metadata = header_from_bytes(data)
+        if target.candidate and not any(split_key(name) for name in tensors):
+            return NoLora(f"no LoRA key among its {len(tensors):,} tensors: a full model, VAE or encoder")
         return analyse_header(tensors, metadata, target.path)
     except HeaderError as err:
         return Unread(one_line(f"not a readable safetensors header: {err}"), lasting=True)
@@ -121,7 +148,7 @@ def _why(err: Exception) -> str:
     return f"{type(err).__name__}: {err}"
 
 
-def _read_safely(api: HfApi, retrier: Retrier, target: HeaderTarget) -> HeaderFacts | Unread:
+def _read_safely(api: HfApi, retrier: Retrier, target: HeaderTarget) -> Result:
     """read_header, where a failure nobody foresaw leaves this file unread, not the whole run ended."""
     try:
         return read_header(api, retrier, target)
@@ -147,20 +174,30 @@ def header_bytes(api: HfApi, retrier: Retrier, target: HeaderTarget) -> bytes:
 
 def read_headers(
     api: HfApi, retrier: Retrier, wanted: list[HeaderTarget], workers: int = 4
-) -> tuple[dict[str, StoredHeader], dict[str, str]]:
-    """Header entries (by sha256) to store, and this run's problems (by LoRA id).
+) -> list[tuple[HeaderTarget, Result]]:
+    """Each wanted header, read concurrently (Range requests on the Hub's large resolver budget)."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(
+            zip(wanted, pool.map(lambda target: _read_safely(api, retrier, target), wanted), strict=True)
+        )
 
-    Headers are read concurrently (Range requests on the Hub's large resolver budget). A file that is not
-    safetensors is stored as unreadable, so that it is not fetched again until its sha256 changes.
+
+def catalog_entries(
+    results: Iterable[tuple[HeaderTarget, Result]],
+) -> tuple[dict[str, StoredHeader], dict[str, str]]:
+    """Header entries (by sha256) to store for catalogued files, and this run's problems (by LoRA id).
+
+    A file that is not safetensors is stored as unreadable, so that it is not fetched again until its sha256
+    changes. Candidates are left out: what is kept of them is bounded (:mod:`generator.hub.discover`).
     """
     entries: dict[str, StoredHeader] = {}
     problems: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(lambda target: _read_safely(api, retrier, target), wanted)
-        for target, result in zip(wanted, results, strict=True):
-            if isinstance(result, HeaderFacts):
-                entries[target.sha256] = result
-                continue
+    for target, result in results:
+        if target.candidate:
+            continue
+        if isinstance(result, HeaderFacts):
+            entries[target.sha256] = result
+        elif isinstance(result, Unread):
             problems[target.lora_id] = result.message
             if result.lasting:
                 entries[target.sha256] = UnreadableHeader(
@@ -170,18 +207,12 @@ def read_headers(
 
 
 def merge_headers(
-    snapshot: Snapshot,
-    new: Mapping[str, StoredHeader],
-    loras: tuple[m.Lora, ...],
-    *,
-    prune: bool,
-    keep: frozenset[str] = frozenset(),
+    snapshot: Snapshot, new: Mapping[str, StoredHeader], loras: tuple[m.Lora, ...], *, prune: bool
 ) -> dict[str, StoredHeader]:
-    """Header facts after this run: the new ones added, those of files no longer catalogued (nor in
-    ``keep``) dropped."""
+    """Header facts after this run: the new ones added, those of files no longer catalogued dropped."""
     headers = {**snapshot.headers, **new}
     if prune:
-        current = keep | {
+        current = {
             fact.sha256 for lora in loras if (fact := snapshot.fact(link_key(lora.file.link))) and fact.sha256
         }
         headers = {sha: value for sha, value in headers.items() if sha in current}
