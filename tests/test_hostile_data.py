@@ -669,6 +669,7 @@ def test_absurd_claimed_ranks_are_refused_never_crash(
         assert (status, out.splitlines()) == (1, [f"data/loras/{file}.yaml:{problem}", "1 error"]), stage
 
 
+@pytest.mark.slow  # renders every page of the real catalog in a fresh process
 def test_the_largest_claims_still_build(catalog_root: Path) -> None:
     """At the bound, an average rank the header contradicts is shown as a contradiction, not a crash."""
     write_header_snapshot(catalog_root, ADAPTIVE)
@@ -682,6 +683,7 @@ def test_the_largest_claims_still_build(catalog_root: Path) -> None:
     assert "<li>catalog says average rank 100000 but the header&#39;s mean rank is 63.95</li>" in page
 
 
+@pytest.mark.slow  # renders every page of the real catalog in a fresh process
 def test_a_file_name_with_an_absurd_number_claims_nothing(catalog_root: Path) -> None:
     """`dynamic_<400 digits>` in a path overflowed the average-rank comparison; now it only says 'adaptive'."""
     lora = catalog_root / "data" / "loras" / "fusionx-t2v-14b.yaml"
@@ -789,6 +791,7 @@ def test_every_format_character_is_refused_and_printed_escaped() -> None:
 LINK_REFUSED = "a symbolic link: files are written only inside docs/, never through a link; remove the link"
 
 
+@pytest.mark.slow  # renders every page of the real catalog in a fresh process
 @pytest.mark.parametrize("linked", ["docs", "docs/loras"])
 def test_build_never_writes_through_a_linked_folder(linked: str, catalog_root: Path, tmp_path: Path) -> None:
     """docs/ or docs/loras linked to a folder elsewhere: build names the link, exits 1 and writes nothing;
@@ -812,6 +815,7 @@ def test_build_never_writes_through_a_linked_folder(linked: str, catalog_root: P
     assert out.splitlines()[0] == f"::error file={linked},line=1,col=1::{LINK_REFUSED}"
 
 
+@pytest.mark.slow  # renders every page of the real catalog in a fresh process
 def test_build_names_every_link_or_file_in_the_way(catalog_root: Path, tmp_path: Path) -> None:
     """A linked page, a file where a folder belongs and a FIFO where a page belongs: all named, nothing written."""
     victim = tmp_path / "victim.md"

@@ -191,6 +191,7 @@ def _build(project: Path, out: Path, cache_home: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow  # three builds, each in a fresh process
 def test_compiled_template_cache_changes_no_byte(tmp_path: Path) -> None:
     """A build with a cold template cache, a warm one and none at all (unusable folder) writes the same files."""
     project = tmp_path / "project"
