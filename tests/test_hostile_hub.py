@@ -37,6 +37,7 @@ from tests.catalog_scenario import populate
 from tests.checking import FAST, T1, T2, run_check
 from tests.hub_emulator import Fault, Hostility, HubEmulator, make_safetensors_header
 
+pytestmark = pytest.mark.slow  # every test runs the check on the emulator or starts a misbehaving server
 HOSTILE = replace(
     FAST,
     policy=replace(FAST.policy, max_server_wait=0.5),
