@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import EXIT_CODE_HELP, DataError, ExitCode, print_problems
+from generator.errors import EXIT_CODE_HELP, DataError, ExitCode, file_error, print_problems
 
 Arguments = Callable[[argparse.ArgumentParser], None]
 
@@ -242,6 +242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except OSError as err:  # the disk, not the code: name the file and the cause, never "internal error"
+        print(f"{stage.name}: {file_error(err)}", file=sys.stderr)
+        return ExitCode.FILE_ERROR
     except Exception:  # a bug, not bad input: show it, but never exit 1 (which `check` uses for dead links)
         traceback.print_exc()
         print(f"{stage.name}: internal error; please report it with the lines above", file=sys.stderr)

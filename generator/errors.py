@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     PROBLEMS = 1
     USAGE = 2
     INCOMPLETE = 3
+    FILE_ERROR = 4
     INTERRUPTED = 130
 
 
@@ -26,6 +27,8 @@ EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.PROBLEMS: "data errors; check: dead links; link-issue, snapshot-pr: a git or gh command failed",
     ExitCode.USAGE: "usage error, a data error during check, or an internal error (never 1)",
     ExitCode.INCOMPLETE: "check only: some links could not be verified, none is dead",
+    ExitCode.FILE_ERROR: "a file could not be written or read (disk full, read-only folder, no permission): the "
+    "message names the file and the cause; check prints and keeps its report first",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
 
@@ -81,3 +84,11 @@ def print_problems(
     for problem in err.problems:
         print(problem.github() if fmt == "github" else str(problem), file=out)
     print(count_line(len(err.problems)) + suffix, file=out)
+
+
+def file_error(err: OSError, path: object = None) -> str:
+    """'data/hub-snapshot.json: No space left on device': the file (the one meant, else the one the system
+    names) and the cause, on one printable line."""
+    where = path if path is not None else err.filename
+    cause = err.strerror or str(err) or type(err).__name__
+    return printable(f"{where}: {cause}" if where is not None else cause)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
@@ -35,6 +36,48 @@ def write_atomic(path: Path, text: str, *, durable: bool = True) -> bool:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+def temporary_files(path: Path) -> list[Path]:
+    """The temporary files write_atomic leaves next to path when it is killed mid-write (.NAME.XXXX.tmp)."""
+    return sorted(path.parent.glob(f".{path.name}.*.tmp"))
+
+
+def remove_stale_temporaries(path: Path) -> int:
+    """Remove what killed writes of path left behind; the number removed (a file that cannot go stays).
+
+    Only safe while no other process writes path: the caller holds :func:`exclusive` on its folder.
+    """
+    removed = 0
+    for stale in temporary_files(path):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+            removed += 1
+    return removed
+
+
+class Busy(Exception):
+    """Another process holds the lock on a folder."""
+
+
+@contextlib.contextmanager
+def exclusive(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on folder while the block runs; Busy at once if another process holds it.
+
+    The lock is the kernel's (flock on the folder itself): it needs no lock file, works in a read-only folder,
+    and ends with the process however it ends (a killed run leaves no stale lock behind).
+    """
+    import fcntl  # POSIX only, and only `check` takes the lock: validate and build keep working elsewhere
+
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as err:
+            raise Busy(str(folder)) from err
+        yield
+    finally:
+        os.close(descriptor)  # closing the last descriptor releases the lock
 
 
 _BLOCKED = {

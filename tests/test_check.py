@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from generator.catalog.models import HfLink, LoraFile
 from generator.catalog.snapshot import Snapshot, load_snapshot
 from generator.catalog.validate import load_catalog
 from generator.cli import main
+from generator.files import exclusive, temporary_files
 from generator.hub.collect import catalog_links, collect
 from generator.hub.findings import Finding
 from generator.hub.merge import save_snapshot
@@ -25,6 +29,7 @@ from generator.hub.report import MARKDOWN_LIMIT, Row, markdown
 from tests.checking import T1, T2, run_check
 from tests.hub_emulator import Fault, HubEmulator
 
+ROOT = Path(__file__).resolve().parent.parent
 MOE = "LoRAs/Wan22_Lightx2v/Wan_2_2_I2V_A14B_HIGH_lightx2v_MoE_distill_lora_rank_64_bf16.safetensors"
 MOE_KEY = f"hf:file:Kijai/WanVideo_comfy/{MOE}"
 
@@ -298,3 +303,140 @@ def test_a_task_that_fails_unexpectedly_leaves_its_links_unverified() -> None:
     assert set(found) == {"hf:repo:a/b", "hf:file:a/b/c"}
     assert {f.status for f in found.values()} == {"unverified"}
     assert "RuntimeError: surprise" in (found["hf:repo:a/b"].error or "")
+
+
+# --- issue 26, point 6: overlapping runs and faults ---------------------------------------------------------
+
+
+def test_a_second_check_stops_while_one_holds_data(
+    served: HubEmulator, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two checks at once lost data: the one that finished last wrote its older view over the other's facts.
+    Now the run that writes holds an exclusive lock on data/ from reading the snapshot to writing it; a second
+    run stops at once (exit 2, saying why), a dry run is not stopped, and the first run's facts are all kept."""
+    served.inject("model_info", Fault("slow", seconds=2.0))
+    first = threading.Thread(target=lambda: results.append(run_check(root, T1)))
+    results: list[object] = []
+    first.start()
+    deadline = time.monotonic() + 10
+    while (
+        not served.counts["model_info"] and time.monotonic() < deadline
+    ):  # it asks the Hub: it holds the lock
+        time.sleep(0.01)
+    assert main(["--root", str(root), "check", "--hub-only"]) == 2
+    assert "another check is running in this project" in capsys.readouterr().err
+    assert main(["--root", str(root), "check", "--hub-only", "--dry-run"]) == 0  # reads, writes nothing
+    first.join(timeout=60)
+    assert len(results) == 1
+    assert load_snapshot(root / "data" / "hub-snapshot.json") == results[0].snapshot  # type: ignore[attr-defined]
+    with exclusive(root / "data"):  # released when the run ended
+        pass
+
+
+_KILLED_WRITER = """
+import sys
+from pathlib import Path
+from generator.files import write_atomic
+write_atomic(Path(sys.argv[1]), "x" * 50_000_000)
+"""
+
+
+def test_a_killed_runs_temporary_file_is_ignored_by_git_and_removed_by_the_next_check(
+    served: HubEmulator, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run killed mid-write left data/.hub-snapshot.json.*.tmp, which git did not ignore and nothing removed."""
+    path = root / "data" / "hub-snapshot.json"
+    for _ in range(10):  # until a kill lands mid-write (a write may also end before the kill)
+        path.unlink(missing_ok=True)
+        writer = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(path)], cwd=ROOT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(f.stat().st_size for f in temporary_files(path)):
+            time.sleep(0.001)
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        if temporary_files(path):
+            break
+    (left,) = temporary_files(path)
+    assert left.stat().st_size > 0
+    ignored = subprocess.run(
+        ["git", "-C", str(ROOT), "check-ignore", "--no-index", "-q", f"data/{left.name}"], check=False
+    )
+    assert ignored.returncode == 0, "git ignores what a killed write leaves"
+    assert main(["--root", str(root), "check", "--hub-only"]) == 0
+    assert temporary_files(path) == []
+    assert "removed 1 temporary file(s) that killed runs left in data/" in capsys.readouterr().err
+
+
+def _check_command(root: Path, reports: Path) -> list[str]:
+    command = [sys.executable, "-m", "generator", "--root", str(root), "check", "--hub-only"]
+    return [*command, "--report", str(reports / "report.md"), "--json", str(reports / "report.json")]
+
+
+def _run(command: list[str], preexec: Callable[[], None] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # preexec_fn: limits must be set in the child, before it runs
+        command, capture_output=True, text=True, cwd=ROOT, preexec_fn=preexec, check=False, timeout=120
+    )
+
+
+def _small_files() -> None:
+    """In the child: files may not grow past 60,000 bytes; the kernel refuses the write, as a full disk does."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+    resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))
+
+
+def _read_only(folder: Path, command: list[str]) -> list[str] | None:
+    """command run with folder read-only: a read-only bind mount in a namespace of its own (root passes any
+    permission check), else the folder's write bits removed; None when neither can be had here."""
+    if subprocess.run(["unshare", "-rm", "true"], capture_output=True, check=False).returncode == 0:
+        script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+        return ["unshare", "-rm", "sh", "-c", script, "sh", str(folder), *command]
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return command
+    return None
+
+
+def test_a_full_disk_names_the_file_and_keeps_the_report(
+    served: HubEmulator, root: Path, tmp_path: Path
+) -> None:
+    """A write that the disk refuses ended in 'internal error; please report it' and lost the --report file.
+    Now the report is printed and written, the message names the snapshot and the cause, and the exit status
+    is 4; nothing half-written is left behind."""
+    reports = tmp_path / "reports"
+    done = _run(_check_command(root, reports), _small_files)
+    assert done.returncode == 4, done.stderr
+    assert "internal error" not in done.stderr
+    assert "check: data/hub-snapshot.json: File too large: the snapshot was not written" in done.stderr
+    assert (reports / "report.md").read_text(encoding="utf-8") == done.stdout
+    assert json.loads((reports / "report.json").read_text(encoding="utf-8"))["exit_code"] == 0
+    assert sorted(p.name for p in (root / "data").iterdir() if p.name.startswith(".")) == []
+    assert not (root / "data" / "hub-snapshot.json").exists()
+
+
+def test_a_read_only_data_folder_names_the_file_and_keeps_the_report(
+    served: HubEmulator, root: Path, tmp_path: Path
+) -> None:
+    """A data/ the check may not write into: exit 4 naming data/hub-snapshot.json and the cause; the report is
+    written where it can be."""
+    reports = tmp_path / "reports"
+    command = _read_only(root / "data", _check_command(root, reports))
+    if command is None:
+        pytest.skip("no way to make a folder read-only for root here (no user namespaces)")
+    try:
+        done = _run(command)
+    finally:
+        (root / "data").chmod(0o755)
+    assert done.returncode == 4, done.stderr
+    causes = ("Read-only file system", "Permission denied")
+    assert any(
+        f"check: data/hub-snapshot.json: {cause}: the snapshot was not written" in done.stderr
+        for cause in causes
+    )
+    assert (reports / "report.md").read_text(encoding="utf-8") == done.stdout
+    assert not (root / "data" / "hub-snapshot.json").exists()
+
+
+def test_a_file_error_in_any_stage_names_the_file_and_exits_4(capsys: pytest.CaptureFixture[str]) -> None:
+    """Any stage: a file the system refuses is named with the cause (exit 4), never 'internal error'."""
+    assert main(["schema", "--out", "/proc/no-such-folder"]) == 4
+    assert capsys.readouterr().err.startswith("schema: /proc/no-such-folder: ")

@@ -25,13 +25,20 @@ Nothing a server does can hang the run: every request has a time and size limit
 deadline (``--deadline``, 30 minutes by default: under the weekly job's timeout) after which the links
 not yet checked are ``unverified``, the report is written and the snapshot keeps their last good facts.
 
-Exit status: 0 all alive, 1 dead links found, 2 data or usage error, 3 incomplete (only unverified
-problems). Gated, moved and renamed links are reported but alive (the snapshot's ``DEAD`` set decides).
+One check at a time: a run that writes the snapshot holds an exclusive lock on data/ from reading the
+snapshot to writing it (a second run stops at once with exit 2, instead of overwriting the first one's facts
+with its older ones), and removes the temporary files that killed runs left there.
+
+Exit status: 0 all alive, 1 dead links found, 2 data or usage error (or another check running), 3 incomplete
+(only unverified problems), 4 a file could not be written (a full disk, a read-only data/: the message names
+the file and the cause; the report is printed, and written to ``--report``/``--json`` where it can be, first).
+Gated, moved and renamed links are reported but alive (the snapshot's ``DEAD`` set decides).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 import time
@@ -55,8 +62,8 @@ from generator.catalog.snapshot import (
     unreadable_of,
 )
 from generator.catalog.validate import Catalog, load_catalog
-from generator.errors import DataError, ExitCode, print_problems
-from generator.files import write_atomic
+from generator.errors import DataError, ExitCode, file_error, print_problems
+from generator.files import Busy, exclusive, remove_stale_temporaries, write_atomic
 from generator.hub.client import Limits, make_api
 from generator.hub.collect import LinkRef, UsageError, catalog_links, changed_files, collect
 from generator.hub.discover import HEADER_READS, candidate_rows, discover, with_headers
@@ -213,6 +220,10 @@ class Outcome:
     warnings: tuple[FileWarning, ...] = ()
     candidates: tuple[CandidateRow, ...] = ()
     notes: tuple[DiscoveryNote, ...] = ()
+    unsaved: str | None = None
+    """Why the snapshot could not be written (the file and the cause), when it could not."""
+    cleaned: int = 0
+    """Temporary files of killed runs removed from data/."""
 
 
 def check_catalog(
@@ -230,9 +241,32 @@ def check_catalog(
     refs = [
         ref for ref in collect(catalog_links(catalog), only) if not hub_only or isinstance(ref.link, HfLink)
     ]
+    path = snapshot_path(root)
+    with contextlib.nullcontext() if dry_run else exclusive(path.parent):  # Busy while another check writes
+        cleaned = 0 if dry_run else remove_stale_temporaries(path)
+        previous = read_snapshot(root)
+        checked_at, snapshot, findings, notes, problems = _run_check(
+            catalog, refs, previous, (options or CheckOptions()).started(), now, changed_since, hub_only
+        )
+        written, unsaved = (False, None) if dry_run else _save(path, snapshot, root)
+    rows = tuple(_row(ref, findings[ref.key]) for ref in refs)
+    warnings = file_warnings(catalog, snapshot, problems)
+    candidates = candidate_rows(snapshot)
+    status = exit_status(findings)
+    return Outcome(rows, checked_at, snapshot, status, written, warnings, candidates, notes, unsaved, cleaned)
+
+
+def _run_check(
+    catalog: Catalog,
+    refs: Sequence[LinkRef],
+    previous: Snapshot,
+    options: CheckOptions,
+    now: Callable[[], str],
+    changed_since: str | None,
+    hub_only: bool,
+) -> tuple[str, Snapshot, dict[str, Finding], tuple[DiscoveryNote, ...], dict[str, str]]:
+    """Check the links, discover candidates and read headers: (time, new snapshot, findings, notes, problems)."""
     full = changed_since is None and not hub_only
-    previous = read_snapshot(root)
-    options = (options or CheckOptions()).started()
     listings: dict[str, Listing] = {}
     findings = check_links(refs, previous, options, listings)
     checked_at = now()
@@ -241,11 +275,15 @@ def check_catalog(
     if changed_since is None:  # every repo was listed: look for files next to the catalogued ones
         snapshot, notes = discover(catalog, snapshot, listings, checked_at)
     snapshot, problems = inspect_headers(catalog, snapshot, options, checked_at, prune=full)
-    written = False if dry_run else save_snapshot(snapshot_path(root), snapshot)
-    rows = tuple(_row(ref, findings[ref.key]) for ref in refs)
-    warnings = file_warnings(catalog, snapshot, problems)
-    candidates = candidate_rows(snapshot)
-    return Outcome(rows, checked_at, snapshot, exit_status(findings), written, warnings, candidates, notes)
+    return checked_at, snapshot, findings, notes, problems
+
+
+def _save(path: Path, snapshot: Snapshot, root: Path) -> tuple[bool, str | None]:
+    """Write the snapshot: (whether its text changed, None), or (False, the file and why it was not written)."""
+    try:
+        return save_snapshot(path, snapshot), None
+    except OSError as err:  # a full disk, a read-only data/: the run's report must still be written
+        return False, file_error(err, path.relative_to(root).as_posix())
 
 
 def inspect_headers(
@@ -313,11 +351,34 @@ def run(args: argparse.Namespace, *, now: Callable[[], str] = utc_now) -> int:
     except UsageError as err:
         print(f"check: {err}", file=sys.stderr)
         return ExitCode.USAGE
-    _emit(args, outcome)
-    return outcome.exit_code
+    except Busy:
+        print(f"check: {BUSY}", file=sys.stderr)
+        return ExitCode.USAGE
+    if outcome.cleaned:
+        print(
+            f"check: removed {outcome.cleaned} temporary file(s) that killed runs left in data/",
+            file=sys.stderr,
+        )
+    failures = _emit(args, outcome)
+    if outcome.unsaved is not None:
+        failures.insert(0, f"{outcome.unsaved}: the snapshot was not written ({UNSAVED})")
+    for failure in failures:
+        print(f"check: {failure}", file=sys.stderr)
+    return ExitCode.FILE_ERROR if failures else outcome.exit_code
 
 
-def _emit(args: argparse.Namespace, outcome: Outcome) -> None:
+BUSY = (
+    "another check is running in this project (it holds the lock on data/); run this one when it has ended, "
+    "so that neither loses the other's facts"
+)
+UNSAVED = (
+    "the links were checked and the report is complete, but this run's facts are lost; free the disk or make "
+    "data/ writable and run the check again"
+)
+
+
+def _emit(args: argparse.Namespace, outcome: Outcome) -> list[str]:
+    """Print the Markdown report and write the report files; what could not be written (file and cause)."""
     text = markdown(
         outcome.rows,
         checked_at=outcome.checked_at,
@@ -326,15 +387,26 @@ def _emit(args: argparse.Namespace, outcome: Outcome) -> None:
         notes=outcome.notes,
     )
     print(text, end="")
+    reports: list[tuple[Path, Callable[[], str]]] = []
     if args.report is not None:
-        write_atomic(args.report, text)
+        reports.append((args.report, lambda: text))
     if args.json is not None:
-        report = json_report(
-            outcome.rows,
-            checked_at=outcome.checked_at,
-            exit_code=outcome.exit_code,
-            warnings=outcome.warnings,
-            candidates=outcome.candidates,
-            notes=outcome.notes,
-        )
-        write_atomic(args.json, report)
+        reports.append((args.json, partial(_json, outcome)))
+    failures: list[str] = []
+    for path, content in reports:
+        try:
+            write_atomic(path, content())
+        except OSError as err:
+            failures.append(f"{file_error(err, path)}: the report was not written (it is printed above)")
+    return failures
+
+
+def _json(outcome: Outcome) -> str:
+    return json_report(
+        outcome.rows,
+        checked_at=outcome.checked_at,
+        exit_code=outcome.exit_code,
+        warnings=outcome.warnings,
+        candidates=outcome.candidates,
+        notes=outcome.notes,
+    )
