@@ -20,7 +20,7 @@ from generator.catalog import models as m
 from generator.catalog.recipes import Recipe, RecipeStage
 from generator.recipes.workflow import LoraTarget, NoWorkflow, StageTarget, saved_name
 
-Kind = Literal["strength", "described model", "model file", "empty loader"]
+Kind = Literal["strength", "described model", "same model", "model file", "empty loader"]
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,10 @@ class Kept:
 
     kind: Kind
     """strength: a strength not given (value: the template's); described model: a model given only in
-    words (value: the template's file, note: the words); model file: the file loaded for a named model
-    (value: the file, note: the model's name, first: chosen from several files); empty loader: no LoRA on
-    this expert, its loader bypassed."""
+    words (value: the template's file, note: the words); same model: the template's model, which the
+    combination names (value: the template's file, note: the model's name); model file: the file loaded
+    for another model (value: the file, note: the model's name, first: chosen from several files); empty
+    loader: no LoRA on this expert, its loader bypassed."""
     expert: str
     value: float | str | None = None
     note: str | None = None
@@ -115,9 +116,10 @@ def _model_file(
             raise NoWorkflow(f"the combination names no model for the {expert}-noise expert")
         kept.append(Kept("described model", expert, stage.model_file, setup.model_note))
         return None
-    if setup.model == stage.model:
-        return None
     entry = model(setup.model)
+    if setup.model == stage.model:
+        kept.append(Kept("same model", expert, stage.model_file, entry.name))
+        return None
     files = [
         d.link.path
         for d in entry.downloads

@@ -44,6 +44,7 @@ from generator.site.views import (
     Shown,
     Unfetched,
 )
+from generator.site.workflows import Workflows, workflows
 from generator.vocabulary import hub_download_url
 
 MADE_FOR_THIS = "made for this model"
@@ -250,6 +251,11 @@ class Context:
     def other_recipes(self) -> list[RecipeView]:
         """Recipes for models of their own, after the base models' sections."""
         return other_recipes(self.catalog)
+
+    @cached_property
+    def workflows(self) -> Workflows:
+        """Each card's "Download workflow (.json)" (or why there is none) and the files it links to."""
+        return workflows(self.catalog)
 
     def combination(self, combo: m.Combination) -> CombinationView:
         """What the combinations page (and the Setups page) shows of a combination."""

@@ -1,10 +1,10 @@
 """Render the validated catalog and the Hub snapshot into Markdown pages and catalog.json (stage `build`).
 
-Last step of the site stage (filters → commands → setups → views → context → catalog_json → render):
-the Jinja environment, the table of pages, and rendering them, in two forked workers for large catalogs.
-Rendering is a pure function of (catalog, snapshot): no clock, no network, stable order, so two runs give
-byte-identical pages. Templates live in generator/site/templates/ (StrictUndefined, autoescape on) and only
-place what the context computed.
+Last step of the site stage (filters → commands → setups → workflows → views → context → catalog_json →
+render): the Jinja environment, the table of pages, and rendering them, in two forked workers for large
+catalogs. Rendering is a pure function of (catalog, snapshot): no clock, no network, stable order, so two
+runs give byte-identical pages. Templates live in generator/site/templates/ (StrictUndefined, autoescape
+on) and only place what the context computed.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def render_pages(
 ) -> dict[str, str]:
     """Every generated file under docs/ (relative path -> text); the same text however it is computed."""
     ctx = Context(catalog, snapshot)
-    pages: dict[str, str] = {}
+    pages: dict[str, str] = dict(ctx.workflows.files)  # built before any worker forks: they share it
     for rendered in _render_jobs(ctx, _jobs(ctx), parallel=len(catalog.loras) >= parallel_from):
         pages.update(rendered)
     return dict(sorted(pages.items()))
