@@ -228,14 +228,15 @@ def test_every_card_that_loads_a_lora_offers_its_workflow(catalog: Catalog, page
     for recipe in catalog.recipes:
         card = setups.split(f"{{ #{recipe.id} }}", 1)[1].split("\n### ", 1)[0]
         href = f"workflows/recipes/{recipe.id}.json"
-        assert f'href="../{href}" download>Download workflow (.json)</a>' in card, recipe.id
+        link = f'[Download workflow (.json)]({href}){{ .la-workflow download="{recipe.id}.json" }}'
+        assert link in card, recipe.id
         assert href in pages
         assert (
             "put the files of the download block in place, then drag the file onto ComfyUI's\ncanvas" in card
         )
         assert "comfyui-workflow-templates-json 0.1.123" in card
         assert "made for ComfyUI v0.29.0." in card
-    links = re.findall(r'href="\.\./(workflows/[^"]+)"', setups + pages["combinations.md"])
+    links = re.findall(r"\]\((workflows/[^)]+)\)", setups + pages["combinations.md"])
     assert all(link in pages for link in links)
     assert sorted(path for path in pages if path.startswith("workflows/")) == sorted(set(links))
 
@@ -482,7 +483,7 @@ def test_the_dyno_combination_gets_its_workflow_once_its_model_file_is_data(tmp_
             assert "No workflow to download: the high-noise model, " in section
             assert "is named without a file (its downloads are folders)." in section
             continue
-        assert f'href="../{file}" download>Download workflow (.json)</a>' in section
+        assert f"[Download workflow (.json)]({file})" in section
         assert "built from the official template <code>video_wan2_2_14B_t2v</code>" in section
         template, made = _template("video_wan2_2_14B_t2v"), json.loads(pages[file])
         evaluator = Evaluator(made)
