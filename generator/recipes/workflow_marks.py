@@ -12,7 +12,7 @@ cannot subclass ``bool``); the reader only asks for their truth.
 
 from __future__ import annotations
 
-import copy
+import json
 from typing import Any
 
 from generator.recipes.graph import Json
@@ -58,7 +58,7 @@ def marked(template: Json) -> Json:
     Nodes are looked for where a workflow keeps them (the top level's ``nodes`` and each subgraph's);
     anything of another shape is copied as it is, for the graph checks to judge.
     """
-    found = copy.deepcopy(template)
+    found: Json = json.loads(json.dumps(template))  # a deep copy, several times faster than copy's
     graphs: list[tuple[JsonPath, Any]] = [((), found)]
     definitions = found.get("definitions")
     subgraphs = definitions.get("subgraphs") if isinstance(definitions, dict) else None

@@ -98,8 +98,8 @@ def _offer(
         made = build(template, recipe, targets())
     except NoWorkflow as err:
         return Offer(reason=err.reason, recipe=recipe)
-    files[path] = made.text
-    size = len(made.text.encode("utf-8"))
+    files[path] = text = made.text
+    size = len(text.encode("utf-8"))
     return Offer(href=path, recipe=recipe, kept=kept, changes=len(made.changes), size=size)
 
 
