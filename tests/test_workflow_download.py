@@ -11,6 +11,7 @@ BasicScheduler, CFGGuider, SamplerCustom, the primitives and ComfySwitchNode).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import importlib.resources
 import json
@@ -530,3 +531,23 @@ def test_combinations_with_every_part_named_and_without(pages: dict[str, str]) -
         "No workflow to download: the low-noise expert's LoRA is unknown ('?' on the original page)."
         in section
     )
+
+
+def test_a_card_whose_workflow_cannot_be_built_says_why(catalog: Catalog) -> None:
+    """A recipe read from another version of the package, or loading a LoRA its download block lacks,
+    gets no workflow; its card names the cause (never a workflow that differs from the card)."""
+    i2v, t2v = (
+        next(r for r in catalog.recipes if r.id == name) for name in ("wan2-2-14b-i2v", "wan2-2-14b-t2v")
+    )
+    older = i2v.model_copy(update={"source": i2v.source.model_copy(update={"version": "0.1.99"})})
+    without = t2v.model_copy(update={"files": tuple(f for f in t2v.files if f.folder != "loras")})
+    changed = dataclasses.replace(catalog, recipes=(older, without))
+    pages = render_pages(changed, read_snapshot(ROOT))
+    assert not [path for path in pages if path.startswith("workflows/recipes/")]
+    setups = html.unescape(pages["setups.md"])
+    assert (
+        "No workflow to download: the recipe was read from comfyui-workflow-templates-json 0.1.99, "
+        "the build has 0.1.123." in setups
+    )
+    lora = "wan2.2_t2v_lightx2v_4steps_lora_v1.1_high_noise.safetensors"
+    assert f"No workflow to download: the LoRA {lora} is not in the card's download block." in setups
