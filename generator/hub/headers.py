@@ -31,6 +31,7 @@ from generator.hub.client import HfApi, read_range
 from generator.hub.retry import HttpFailure, Retrier, Unverified
 from generator.lora.analyse import analyse_header
 from generator.lora.facts import ANALYSER_VERSION, HeaderFacts
+from generator.lora.filename import claims_from_filename
 from generator.lora.keys import split_key
 from generator.lora.parse import HeaderError, declared_length, header_from_bytes
 from generator.text import one_line
@@ -77,13 +78,18 @@ FIRST_READ = 100_000
 def candidate_targets(candidates: Mapping[str, Candidate], limit: int, now: str) -> list[HeaderTarget]:
     """Headers of candidates to read in this run: at most limit, once per sha256, in turns that are fair.
 
-    Candidates never tried come first, oldest first, so each is read within a few runs however many there
-    are. The slots left go to those whose reads failed before (a gated repo's files fail every week), in an
-    order drawn afresh each run from the run's time: no failing file can keep the others waiting, and each
-    gets its turn, without the snapshot recording an attempt (which would change it every week).
+    Candidates never tried come first: those whose name does not say LoRA (no 'lora', no rank) before the
+    others, since only their header tells whether they are proposed at all (a full model, a VAE at a repo's
+    root), then oldest first, so each is read within a few runs however many there are. The slots left go to
+    those whose reads failed before (a gated repo's files fail every week), in an order drawn afresh each run
+    from the run's time: no failing file can keep the others waiting, and each gets its turn, without the
+    snapshot recording an attempt (which would change it every week).
     """
     pending: dict[str, Candidate] = {}
-    for candidate in sorted(candidates.values(), key=lambda c: (c.found_at, c.repo, c.path)):
+    order = sorted(
+        candidates.values(), key=lambda c: (_named_like_a_lora(c.path), c.found_at, c.repo, c.path)
+    )
+    for candidate in order:
         outdated = candidate.header is None or candidate.header.analyser < ANALYSER_VERSION
         if candidate.sha256 and outdated:
             pending.setdefault(candidate.sha256, candidate)
@@ -91,6 +97,11 @@ def candidate_targets(candidates: Mapping[str, Candidate], limit: int, now: str)
     failed = [candidate for candidate in pending.values() if candidate.unread_since is not None]
     failed.sort(key=lambda candidate: _turn(now, candidate.sha256 or ""))
     return [_target(candidate) for candidate in [*fresh, *failed][:limit]]
+
+
+def _named_like_a_lora(path: str) -> bool:
+    """True when the file name says LoRA: the word, or a rank (``…_rank64_…``)."""
+    return "lora" in path.rpartition("/")[2].lower() or claims_from_filename(path).rank is not None
 
 
 def _turn(now: str, sha256: str) -> str:
