@@ -99,6 +99,24 @@ ATTACKS: dict[str, tuple[Change, str]] = {
     ),
     "an unknown format": (lambda data: data.__setitem__("format", 2), "format: Input should be 1"),
     "a number that is NaN": (_set_header(("rank", "mean"), float("nan")), ".rank.mean:"),
+    "a candidate header line beyond its bound": (
+        lambda data: data.setdefault("candidates", {}).__setitem__(
+            "hf:file:Kijai/WanVideo_comfy/a b.safetensors",
+            {
+                "repo": "Kijai/WanVideo_comfy",
+                "path": "a b.safetensors",
+                "found_at": "2026-11-20T00:00:00Z",
+                "header": {"summary": "rank 64 " * 40, "analyser": 3},
+            },
+        ),
+        ".header.summary: String should have at most 300 characters",
+    ),
+    "a non-LoRA keyed by a zero-width path": (
+        lambda data: data.setdefault("not_loras", {}).__setitem__(
+            "hf:file:Kijai/WanVideo_comfy/a\u200bb.safetensors", {"sha256": SHA, "reason": "no LoRA key"}
+        ),
+        "invisible format character U+200B (ZERO WIDTH SPACE) is not allowed",
+    ),
 }
 
 

@@ -134,7 +134,8 @@ FolderKey = Annotated[
 
 SUMMARY_CHARACTERS = 300
 """Longest header summary kept for a candidate: what is kept per candidate stays bounded."""
-Summary = Annotated[Line, StringConstraints(max_length=SUMMARY_CHARACTERS)]
+Summary = Annotated[str, StringConstraints(max_length=SUMMARY_CHARACTERS), AfterValidator(refuse_unsafe)]
+"""One line of at most SUMMARY_CHARACTERS characters: no line break, control or invisible character."""
 
 
 class CandidateHeader(_Fact):
