@@ -126,9 +126,8 @@ def _model_file(
         if isinstance(d.link, m.HfLink) and d.link.kind == "file" and d.link.path is not None
     ]
     if not files:
-        raise NoWorkflow(
-            f"the {expert}-noise model, {entry.name}, is named without a file (its downloads are folders)"
-        )
+        why = "its downloads are folders" if entry.downloads else "it lists no download"
+        raise NoWorkflow(f"the {expert}-noise model, {entry.name}, is named without a file ({why})")
     name = saved_name(files[0])
     kept.append(Kept("model file", expert, name, entry.name, first=len(files) > 1))
     return name
