@@ -121,7 +121,10 @@ def test_odd_file_names_in_a_followed_folder_round_trip_or_are_named(
     assert sorted(c.path for c in second.candidates) == sorted([SPACE, ACCENT, DASH, LONG])
     refused = {note.name: note.message for note in second.notes}
     assert set(refused) == {ZERO_WIDTH, TOO_LONG}  # the names outside followed folders say nothing
-    assert "U+200B (ZERO WIDTH SPACE)" in refused[ZERO_WIDTH]
+    assert (
+        "U+200B (ZERO WIDTH SPACE) is not allowed; a path in the catalog must show as what it is"
+        in refused[ZERO_WIDTH]
+    )
     assert f"at most 1,000 characters, not {len(TOO_LONG):,}" in refused[TOO_LONG]
     report = markdown(second.rows, checked_at=T2, candidates=second.candidates, notes=second.notes)
     assert "### Discovery could not look at everything (2)" in report

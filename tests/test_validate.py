@@ -156,9 +156,7 @@ ACCEPTED_PATHS = {
 REFUSED_PATHS = {
     "zero-width": (
         "LoRAs/Wan22\u200b.safetensors",
-        "file.path: invisible format character U+200B (ZERO WIDTH SPACE) is not allowed: a path in the catalog "
-        "must show as what it is, so names holding control, line-break or invisible characters are refused, "
-        "although the Hub allows them",
+        "file.path: invisible format character U+200B (ZERO WIDTH SPACE) is not allowed",
     ),
     "trailing-space": (
         "LoRAs/Wan22.safetensors ",

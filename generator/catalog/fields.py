@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from generator import vocabulary
-from generator.text import character_name, refuse_unsafe, unsafe_character, unsafe_message
+from generator.text import character_name, refuse_unsafe
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
 HUB_NAME_MAX = 96
@@ -143,6 +143,11 @@ disk that ComfyUI saves to holds a longer one; a longer name is refused with thi
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+UNSHOWN_PATH = (
+    "a path in the catalog must show as what it is, so names holding control, line-break or invisible "
+    "characters are refused, although the Hub allows them"
+)
+"""Why such a name is refused (the Hub has them: they cannot be catalogued, and discovery says so)."""
 
 
 def check_repo_path(value: str) -> str:
@@ -155,13 +160,9 @@ def check_repo_path(value: str) -> str:
     letters of any script and a leading '-' are kept.
     """
     lone = _SURROGATE.search(value)
-    char = lone.group() if lone else unsafe_character(value)
-    if char is not None:
-        what = f"lone surrogate {character_name(char)} is not a character" if lone else unsafe_message(char)
-        raise ValueError(
-            f"{what}: a path in the catalog must show as what it is, so names holding control, line-break or "
-            "invisible characters are refused, although the Hub allows them"
-        )
+    if lone:
+        raise ValueError(f"lone surrogate {character_name(lone.group())} is not a character; {UNSHOWN_PATH}")
+    refuse_unsafe(value)  # the message every field gives; UNSHOWN_PATH says why where a path is proposed
     if value != value.strip():
         raise ValueError(
             "the path starts or ends with white space, which data files cannot keep (YAML strips it)"

@@ -24,6 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from generator.catalog import models as m
+from generator.catalog.fields import UNSHOWN_PATH
 from generator.catalog.load import read_document
 from generator.catalog.new_lora import MAX_ID, file_slug, in_field_order, lora_fields
 from generator.catalog.validate import load_catalog
@@ -195,10 +196,7 @@ def _refuse_unsafe(value: str, what: str, why: str = "") -> None:
         raise AddError(f"{what} holds {character_name(bad)}: '{printable(value)}'{why}")
 
 
-_PATH_REFUSAL = (
-    "; the catalog refuses file names holding control, line-break or invisible characters (a name must show as "
-    "what it is), although the Hub allows them: ask the repo's owner to rename the file"
-)
+_PATH_REFUSAL = f"; {UNSHOWN_PATH}: ask the repo's owner to rename the file"
 
 
 def _check_file(file: HubFile) -> None:

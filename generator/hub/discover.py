@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from generator.catalog.fields import check_repo_path
+from generator.catalog.fields import UNSHOWN_PATH, check_repo_path
 from generator.catalog.models import HfLink
 from generator.catalog.snapshot import (
     SUMMARY_CHARACTERS,
@@ -36,7 +36,7 @@ from generator.hub.findings import Listing
 from generator.hub.headers import NoLora, Result, Unread
 from generator.hub.report import CandidateRow, DiscoveryNote
 from generator.lora.facts import ANALYSER_VERSION, HeaderFacts
-from generator.text import one_line
+from generator.text import one_line, unsafe_character
 
 HEADER_READS = 20
 """Candidate headers read per run, at most (the rest are read by the next runs, in fair turns)."""
@@ -160,7 +160,12 @@ def _odd_names(repo: str, folder: str, files: Listing) -> Iterator[DiscoveryNote
             try:
                 check_repo_path(name)
             except ValueError as err:
-                yield DiscoveryNote(repo, f"not proposed, the catalog cannot hold this name: {err}", name)
+                why = (
+                    "" if UNSHOWN_PATH in str(err) or unsafe_character(name) is None else f"; {UNSHOWN_PATH}"
+                )
+                yield DiscoveryNote(
+                    repo, f"not proposed, the catalog cannot hold this name: {err}{why}", name
+                )
 
 
 def _unsure_in(files: Listing, folder: str) -> list[str]:
