@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+)
 
 from generator.text import refuse_unsafe
 from generator.vocabulary import ARCHITECTURE_IDS, ArchitectureId, Generation, NoiseLevel, SizeClass
@@ -191,6 +199,13 @@ class Verdict(BaseModel):
     reason: Line
     comfyui: Line | None = None
     counts: PatchCounts | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_counts(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Facts of analyser 2 and older are written as they were stored, without ``comfyui``/``counts`` keys,
+        so that a snapshot holding them round-trips byte for byte until they are read again."""
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if v is not None or k not in ("comfyui", "counts")}
 
 
 class BaseGuess(BaseModel):
