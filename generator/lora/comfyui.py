@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import get_args
 
 from generator.lora.architectures import (
@@ -41,6 +41,8 @@ from generator.lora.comfyui_loader import (
     lora_key_map,
     merge_outcome,
     model_parameters,
+    same_key_map,
+    stems_of,
     unmerged_parameters,
 )
 from generator.lora.comfyui_wrapper import wrapper_rename
@@ -51,6 +53,9 @@ from generator.lora.parse import TensorSpec
 from generator.vocabulary import ARCHITECTURE_IDS, ArchitectureId
 
 _PREFIX = "diffusion_model."
+_canonical = lru_cache(maxsize=16384)(canonicalise)
+"""``canonicalise`` once per name: the same stems are judged on all six architectures (and again in the wrapper's
+count), and the regular-expression rewrites behind it dominate the time otherwise."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +160,7 @@ def _cause(name: str, arch: Architecture) -> str:
     stem, role, _family = split
     if role == "diff_m":
         return "diff_m"
-    _vote, module, diffusers = canonicalise(stem)
+    _vote, module, diffusers = _canonical(stem)
     if module is None:
         return "unread"
     if diffusers:
@@ -193,12 +198,44 @@ def _patch_groups(loaded: Loaded, arch_id: str) -> list[PatchGroup]:
     return groups
 
 
-def _groups(lora: Mapping[str, Shape], arch: Architecture) -> list[PatchGroup]:
-    """Every relevant key of ``lora`` in one group with its outcome on ``arch``."""
-    loaded = load_lora(lora, lora_key_map(arch.id))
+class _File:
+    """One header's keys, read once for the six architectures: as ComfyUI converts them, and (only when some key
+    is not loaded natively) as Kijai's wrapper renames them."""
+
+    def __init__(self, tensors: Mapping[str, TensorSpec]) -> None:
+        self.shapes: dict[str, Shape] = {name: spec.shape for name, spec in tensors.items()}
+        self.lora = convert_lora(self.shapes)
+        self.names = sorted(self.lora)
+        self.stems = stems_of(self.lora)
+        self._loaded: dict[tuple[str, bool], Loaded] = {}
+
+    def loaded(self, arch_id: str, *, wrapper: bool = False) -> Loaded:
+        """``load_lora`` of the file (or of the wrapper's renaming) on ``arch_id``'s key map, once per key map."""
+        key = (same_key_map(arch_id), wrapper)
+        found = self._loaded.get(key)
+        if found is None:
+            lora, stems = self.wrapper_lora if wrapper else (self.lora, self.stems)
+            found = self._loaded[key] = load_lora(lora, lora_key_map(arch_id), stems)
+        return found
+
+    @cached_property
+    def renamed(self) -> dict[str, tuple[str, Shape]]:
+        """The wrapper's name → (the file's name, shape)."""
+        return wrapper_rename(self.shapes)
+
+    @cached_property
+    def wrapper_lora(self) -> tuple[dict[str, Shape], frozenset[str]]:
+        """The renamed file as ComfyUI's loader reads it, and its stems."""
+        lora = {new: shape for new, (_old, shape) in self.renamed.items()}
+        return lora, stems_of(lora)
+
+
+def _groups(file: _File, arch: Architecture) -> list[PatchGroup]:
+    """Every relevant key of the file in one group with its outcome on ``arch``."""
+    loaded = file.loaded(arch.id)
     groups = _patch_groups(loaded, arch.id)
     left: dict[str, list[str]] = {}
-    for name in sorted(lora):
+    for name in file.names:
         if name not in loaded.read and not name.endswith(".alpha"):
             left.setdefault(_stem(name), []).append(name)
     for stem, names in left.items():
@@ -221,7 +258,7 @@ def _module(target: str) -> str:
     """The canonical module a group targets (its original Wan name when known), for messages; cached, as the
     same targets come back on all six architectures."""
     stem = target.removeprefix(_PREFIX).removesuffix(".weight")
-    _vote, module, _diffusers = canonicalise(target.removesuffix(".weight"))
+    _vote, module, _diffusers = _canonical(target.removesuffix(".weight"))
     return module if module is not None and not target.endswith(".bias") else stem
 
 
@@ -289,15 +326,15 @@ def _original(name: str, shapes: Mapping[str, Shape]) -> str:
     return "lora_unet__" + name.removeprefix("lora_unet_")
 
 
-def _wrapper_keys(shapes: Mapping[str, Shape], groups: list[PatchGroup], arch_id: str) -> int:
+def _wrapper_keys(file: _File, groups: list[PatchGroup], arch_id: str) -> int:
     """Keys not loaded natively that load once the wrapper has renamed them (:mod:`.comfyui_wrapper`), onto a
     parameter their patch's shapes fit: the wrapper hands the renamed file to the same loader and merge, so a key
     whose patch fails at merge there (``weight_adapter/lora.py:267-285``) gains the reader nothing."""
-    missing = {_original(k, shapes) for g in groups if g.outcome == "not_loaded" for k in g.keys}
+    missing = {_original(k, file.shapes) for g in groups if g.outcome == "not_loaded" for k in g.keys}
     if not missing:
         return 0
-    renamed = wrapper_rename(shapes)
-    loaded = load_lora({new: shape for new, (_old, shape) in renamed.items()}, lora_key_map(arch_id))
+    renamed = file.renamed
+    loaded = file.loaded(arch_id, wrapper=True)
     params = model_parameters(arch_id)
     took = {
         k
@@ -310,16 +347,18 @@ def _wrapper_keys(shapes: Mapping[str, Shape], groups: list[PatchGroup], arch_id
 
 def comfyui_fit(tensors: Mapping[str, TensorSpec], architecture_id: str) -> ComfyFit:
     """What ``LoraLoaderModelOnly`` of :data:`COMFYUI_LABEL` does with this header on one architecture."""
-    arch = get_architecture(architecture_id)
-    shapes = {name: spec.shape for name, spec in tensors.items()}
-    lora = convert_lora(shapes)
-    groups = _groups(lora, arch)
+    return _fit(_File(tensors), get_architecture(architecture_id))
+
+
+def _fit(file: _File, arch: Architecture) -> ComfyFit:
+    groups = _groups(file, arch)
     recognised = any(g.outcome != "not_loaded" or any(split_key(k) for k in g.keys) for g in groups)
-    wrapper = _wrapper_keys(shapes, groups, arch.id)
+    wrapper = _wrapper_keys(file, groups, arch.id)
     verdict = _judge(groups, recognised)
     return ComfyFit(arch.id, verdict, _reason(groups, arch, wrapper, verdict), tuple(groups), wrapper)
 
 
 def comfyui_fits(tensors: Mapping[str, TensorSpec]) -> dict[ArchitectureId, ComfyFit]:
-    """:func:`comfyui_fit` on every architecture, in catalog order."""
-    return {arch_id: comfyui_fit(tensors, arch_id) for arch_id in ARCHITECTURE_IDS}
+    """:func:`comfyui_fit` on every architecture, in catalog order (the header's keys read once)."""
+    file = _File(tensors)
+    return {arch_id: _fit(file, get_architecture(arch_id)) for arch_id in ARCHITECTURE_IDS}

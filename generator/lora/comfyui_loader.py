@@ -40,6 +40,7 @@ from functools import cache
 
 from generator.lora.architectures import CLIP_DIM, FREQ_DIM, TEXT_DIM, Architecture, get_architecture
 from generator.lora.facts import PatchOutcome
+from generator.vocabulary import ARCHITECTURE_IDS
 
 COMFYUI_VERSION = "v0.29.0"
 COMFYUI_COMMIT = "a8c44f9b2a0678ac4082e3529a3f43db7472acfe"
@@ -146,6 +147,14 @@ def lora_key_map(arch_id: str) -> Mapping[str, str]:
     return names
 
 
+@cache
+def same_key_map(arch_id: str) -> str:
+    """The first architecture (catalog order) whose key map equals ``arch_id``'s: ``load_lora`` gives them the
+    same patches (the 14B T2V-type models share every name, the 1.3B and 5B models too), so one load serves."""
+    names = lora_key_map(arch_id)
+    return next(a for a in ARCHITECTURE_IDS if lora_key_map(a) == names)
+
+
 # ------------------------------------------------------------------------------------- load_lora
 
 
@@ -239,7 +248,7 @@ class Loaded:
         self.read.update(patch.keys)
 
 
-def _stems(lora: Mapping[str, Shape]) -> set[str]:
+def stems_of(lora: Mapping[str, Shape]) -> frozenset[str]:
     """Every name a key of ``lora`` could be ``X.<suffix>`` (or ``X_lora.<suffix>``) of: the only ``X`` worth trying.
 
     Found with ``str.find`` rather than character by character: a 1,749-key header is read six times per file."""
@@ -250,20 +259,23 @@ def _stems(lora: Mapping[str, Shape]) -> set[str]:
             while at != -1:
                 found.add(key[:at])
                 at = key.find(marker, at + 1)
-    return found
+    return frozenset(found)
 
 
-def load_lora(lora: Mapping[str, Shape], key_map: Mapping[str, str]) -> Loaded:
-    """Model of ``load_lora`` (``comfy/lora.py:37-95``) over the names ``key_map`` offers."""
+def load_lora(
+    lora: Mapping[str, Shape], key_map: Mapping[str, str], stems: frozenset[str] | None = None
+) -> Loaded:
+    """Model of ``load_lora`` (``comfy/lora.py:37-95``) over the names ``key_map`` offers; ``stems`` are
+    :func:`stems_of` ``lora`` when the caller has them already (one file is loaded on six architectures)."""
     loaded = Loaded({}, [], set())
-    stems = _stems(lora)
+    stems = stems_of(lora) if stems is None else stems
     for x, target in key_map.items():
         if x not in stems:
             continue
         loaded.read.update(k for k in (f"{x}.alpha", f"{x}.dora_scale") if k in lora)
         dora = (f"{x}.dora_scale",) if f"{x}.dora_scale" in lora else ()
         for patch in _adapter_patches(lora, x):
-            loaded.put(target, replace(patch, keys=patch.keys + dora))
+            loaded.put(target, replace(patch, keys=patch.keys + dora) if dora else patch)
         for suffix, kind, where in (
             (".w_norm", "diff", target),
             (".b_norm", "diff", _bias_of(target)),
