@@ -347,6 +347,16 @@ class TestExampleD:
         assert (example_d.alpha.metadata_alpha, example_d.alpha.scale) == (32.0, 1.0)
         assert (example_d.dims.dim, example_d.dims.ffn_dim) == (5120, 13824)
 
+    def test_a_true_name_is_no_contradiction_where_nothing_loads(self, example_d: HeaderFacts) -> None:
+        """Native ComfyUI loads no diffusers name (every verdict ``no``), yet the shapes are Wan 2.1 T2V 14B's:
+        contradictions compare a name with what the file was made for, never with what loads (issue 19)."""
+        assert {v.verdict for v in example_d.fits.values()} == {"no"}
+        assert contradictions(example_d, claims_from_filename("Wan2.1_T2V_14B_style.safetensors")) == []
+        assert contradictions(example_d, claims_from_filename("Wan2.1_T2V_1.3B_style.safetensors")) == [
+            "name says Wan 2.1 T2V 1.3B but the shapes fit only Wan 2.1 T2V 14B, Wan 2.1 I2V 14B, "
+            "Wan 2.2 T2V A14B, Wan 2.2 I2V A14B"
+        ]
+
     def test_diffusers_names_note(self, example_d: HeaderFacts) -> None:
         """A note names the spelling; what ComfyUI does with it is the verdict's reason, said there only."""
         (note,) = [n for n in example_d.notes if "diffusers module names" in n]
