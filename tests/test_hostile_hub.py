@@ -172,7 +172,6 @@ def test_a_malformed_model_info_leaves_the_links_unverified_not_dead(
     load_snapshot(root / "data" / "hub-snapshot.json")  # what was written is valid
 
 
-def test_a_moved_target_outside_the_repo_is_never_fetched(
 @pytest.mark.parametrize("trick", ["a size that is a string", "a sha256 with a newline"])
 def test_one_sibling_with_odd_facts_leaves_only_its_own_link_unverified(
     trick: str, hub: HubEmulator, root: Path, catalog: Catalog
@@ -190,6 +189,7 @@ def test_one_sibling_with_odd_facts_leaves_only_its_own_link_unverified(
     assert outcome.exit_code == 3
 
 
+def test_a_moved_target_outside_the_repo_is_never_fetched(
     hub: HubEmulator, root: Path, catalog: Catalog
 ) -> None:
     """A file 'moved' to ../ would send the header request (with the token) elsewhere: it is not followed."""
