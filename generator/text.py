@@ -24,7 +24,10 @@ FORMAT_CHARACTERS = (
     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
 )
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + FORMAT_CHARACTERS + "]")
+# Lone surrogates (U+D800-U+DFFF) are no characters at all: YAML's "\ud800" escape makes one, and no UTF-8
+# page or file can hold it (writing it raises)
+SURROGATES = "\ud800-\udfff"
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + FORMAT_CHARACTERS + SURROGATES + "]")
 # unicodedata names no control character: their Unicode name aliases (C0, DEL and the C1 codes terminals obey)
 _C0_NAMES = (
     "NULL",
@@ -85,6 +88,8 @@ def unsafe_message(char: str) -> str:
         kind = "byte order mark"
     elif unicodedata.category(char) == "Cf":
         kind = "invisible format character"
+    elif unicodedata.category(char) == "Cs":
+        kind = "lone surrogate"
     else:
         kind = "control character"
     return f"{kind} {character_name(char)} is not allowed"

@@ -260,6 +260,18 @@ def test_every_string_refuses_escaped_control_characters(
     assert re.fullmatch(rf"data/{file}:\d+:\d+: {re.escape(f'{field}: {message}')}(; .*)?", problem), problem
 
 
+def test_a_lone_surrogate_is_refused_whichever_yaml_reader_parses_the_file(catalog_root: Path) -> None:
+    """libyaml refuses a "\\ud800" escape; the pure-Python reader (used when a '*' may start an alias) makes a lone
+    surrogate of it, which no UTF-8 page can hold: validation names it instead of the build crashing."""
+    path = catalog_root / "data" / "loras" / "fusionx-t2v-14b.yaml"
+    line = next(line for line in path.read_text().splitlines() if line.startswith("comment:"))
+    edit(path, line, 'comment: "very *good* \\ud800 for 2.1"')
+    [problem] = problems_of(catalog_root)
+    assert re.fullmatch(
+        r"data/loras/fusionx-t2v-14b\.yaml:\d+:\d+: comment: lone surrogate U\+D800 is not allowed", problem
+    ), problem
+
+
 # --- 3: everything printed is escaped for its sink ------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from generator.catalog import models as m
 from generator.catalog.recipes import Recipe
-from generator.catalog.validate import ENTRY_FOLDERS, SINGLE_FILES
+from generator.catalog.validate import ENTRY_FOLDERS, OPTIONAL_FILES, SINGLE_FILES
 from generator.files import write_atomic
 
 SCHEMA_NAMES: dict[str, type[BaseModel]] = {
@@ -23,8 +23,9 @@ SCHEMA_NAMES: dict[str, type[BaseModel]] = {
     "merging": m.MergingNotes,
     "rcm": m.RcmNote,
     "recipe": Recipe,
+    "dismissed": m.Dismissals,
 }
-assert set(SCHEMA_NAMES.values()) == {*ENTRY_FOLDERS.values(), *SINGLE_FILES.values()}
+assert set(SCHEMA_NAMES.values()) == {*ENTRY_FOLDERS.values(), *SINGLE_FILES.values(), *OPTIONAL_FILES.values()}
 
 
 def schema_texts() -> dict[str, str]:
