@@ -248,6 +248,37 @@ def test_candidates_are_listed_on_the_changes_page() -> None:
     assert "](javascript" not in page
 
 
+def test_the_changes_page_lists_the_newest_candidates_and_stays_small_whatever_their_count() -> None:
+    """Issue 26: 5,000 candidates give a page of the 50 newest, with their stored header lines, and the count."""
+    import html
+
+    from generator.catalog.snapshot import Candidate, CandidateHeader
+    from generator.site.context import CANDIDATES_SHOWN
+
+    catalog = load_catalog(FIXTURES / "catalog", FIXTURES)
+    snapshot = load_snapshot(FIXTURES / "catalog" / "hub-snapshot.json")
+    found = {}
+    for number in range(5000):
+        day = 1 + number % 28
+        candidate = Candidate(
+            repo="Kijai/WanVideo_comfy",
+            path=f"LoRAs/Many/lora_{number:04d}_rank64.safetensors",
+            size=1000 + number,
+            found_at=f"2026-11-{day:02d}T10:00:00Z",
+            header=CandidateHeader(summary=f"rank 64, bf16 (file {number})") if number % 2 else None,
+        )
+        found[link_key(candidate.link)] = candidate
+    pages = render_pages(catalog, snapshot.model_copy(update={"candidates": found}))
+    page = pages["changes.md"]
+    rows = [line for line in page.splitlines() if "LoRAs/Many/lora_" in line]
+    assert len(rows) == CANDIDATES_SHOWN == 50
+    newest = sorted((n for n in range(5000) if n % 28 == 27), key=lambda n: f"{n:04d}")[:50]
+    assert [f"lora_{n:04d}_rank64" in row for n, row in zip(newest, rows, strict=True)] == [True] * 50
+    assert "rank 64, bf16 (file 27)" in html.unescape(page)  # the stored header line, not "header not read yet"
+    assert "The 50 newest of 5,000 files are shown" in page
+    assert len(page.encode()) < 60_000
+
+
 # --- issue 13: the reader site ------------------------------------------------------------------------
 
 

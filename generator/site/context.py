@@ -18,11 +18,9 @@ from generator.catalog.contradictions import file_contradictions
 from generator.catalog.fit import FitRules
 from generator.catalog.recipes import Recipe
 from generator.catalog.snapshot import (
-    Candidate,
     LinkFact,
     Snapshot,
     facts_of,
-    header_summary,
     link_key,
     unreadable_of,
 )
@@ -34,6 +32,7 @@ from generator.lora.filename import sibling_stem
 from generator.site.commands import comfy_command, hf_command
 from generator.site.setups import BaseSetups, RecipeView, other_recipes, recipes_using, setups_by_base
 from generator.site.views import (
+    Candidates,
     Change,
     CombinationView,
     CompatCell,
@@ -48,6 +47,7 @@ from generator.site.workflows import Workflows, workflows
 from generator.vocabulary import hub_download_url
 
 MADE_FOR_THIS = "made for this model"
+CANDIDATES_SHOWN = 50  # the changes page lists this many newest candidates, whatever the count
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -121,13 +121,15 @@ class Context:
         checked = sum(1 for view in views if view.fact is not None)
         return checked, sum(1 for view in views if view.facts is not None), len(views)
 
-    def candidates(self) -> list[tuple[Candidate, str]]:
-        """Files that appeared next to catalogued ones (from the snapshot), with what their header says."""
-        headers = self.snapshot.headers
-        return [
-            (candidate, header_summary(headers.get(candidate.sha256) if candidate.sha256 else None))
-            for candidate in self.snapshot.candidates.values()
-        ]
+    def candidates(self) -> Candidates:
+        """The newest files that appeared next to catalogued ones (from the snapshot), at most CANDIDATES_SHOWN.
+
+        A followed folder may fill with thousands of files: the page and the search index stay small whatever
+        the count; the weekly check's report lists them all. Newest first, then by repo and path.
+        """
+        found = sorted(self.snapshot.candidates.values(), key=lambda c: (c.repo, c.path))
+        found.sort(key=lambda c: c.found_at, reverse=True)
+        return Candidates(tuple(found[:CANDIDATES_SHOWN]), len(found))
 
     # --- LoRAs ---------------------------------------------------------------------------------------------
 

@@ -9,9 +9,17 @@ from dataclasses import dataclass
 from generator.catalog import models as m
 from generator.catalog.fit import Fit
 from generator.catalog.recipes import Recipe
-from generator.catalog.snapshot import LinkFact
+from generator.catalog.snapshot import Candidate, LinkFact
 from generator.lora.facts import HeaderFacts
 from generator.site.setups import BaseSetups
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The newest candidates the changes page lists (a bounded number, whatever the count), and how many exist."""
+
+    shown: tuple[Candidate, ...]
+    total: int
 
 
 @dataclass(frozen=True)
