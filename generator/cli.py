@@ -85,6 +85,13 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--id", dest="entry_id", default=None, help="id of the entry (default: from the file name)"
     )
+    parser.add_argument(
+        "--mirror-of",
+        dest="mirror_of",
+        metavar="ID",
+        default=None,
+        help="list the file as a mirror of the LoRA ID (the same file, published elsewhere)",
+    )
 
 
 def _import_arguments(parser: argparse.ArgumentParser) -> None:

@@ -91,12 +91,17 @@ def populate(emu: HubEmulator, catalog: Catalog, headers: dict[str, bytes] | Non
     links = [link for _, link in catalog_links(catalog) if isinstance(link, m.HfLink)]
     for repo in sorted({link.repo for link in links if link.kind != "user"}):
         emu.add_repo(repo)
+    served: set[tuple[str, str]] = set()
     for lora in catalog.loras:
         header = (headers or {}).get(lora.id) or header_for(lora)
         size, sha = KNOWN.get((lora.file.repo, lora.file.path), (file_size(header), None))
-        emu.add_lfs_file(lora.file.repo, lora.file.path, size=size, sha256=sha, header=header)
+        for place in lora.files:  # a mirror holds the same bytes as its entry's file: the same sha256
+            sha = emu.add_lfs_file(place.repo, place.path, size=size, sha256=sha, header=header)
+            served.add((place.repo, place.path))
     for link in links:
-        if link.kind == "folder" and link.path:
+        if link.kind == "file" and link.path and (link.repo, link.path) not in served:
+            emu.add_small_file(link.repo, link.path, b"a model file or workflow of the scenario\n")
+        elif link.kind == "folder" and link.path:
             emu.add_small_file(link.repo, f"{link.path}/README.md", b"a folder of the scenario\n")
         elif link.kind == "user":
             emu.add_user(link.repo)

@@ -24,38 +24,40 @@ from tests.safetensors_factory import fixture_header
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = (
+    "scail-2",
     "wan21-i2v-14b-480p",
     "wan21-t2v-1.3b",
     "wan21-t2v-14b",
-    "wan22-i2v-a14b",
+    "wan22-i2v-a14b-high",
+    "wan22-i2v-a14b-low",
     "wan22-t2v-a14b-4steps-250928-dyno-high",
     "wan22-t2v-a14b-high",
     "wan22-t2v-a14b-low",
     "wan22-ti2v-5b",
 )
-"""The catalog's models in order; the dyno checkpoint is the distilled one."""
+"""The catalog's models in order; the dyno checkpoint is the distilled one, SCAIL-2 a variant of unknown layout
+(every fit on it is unknown: the first column below)."""
 DYNO = "wan22-t2v-a14b-4steps-250928-dyno-high"
 
-T2V_14B = "fits no fits fits fits fits fits no"
+T2V_14B = "unknown fits no fits fits fits fits fits fits no"
 """A 14B LoRA without image-branch keys: every 14B model has its modules, the 1.3B and 5B ones fail at merge."""
-I2V_21 = "fits no partial partial partial partial partial no"
+I2V_21 = "unknown fits no partial partial partial partial partial partial no"
 """A Wan 2.1 I2V 14B LoRA: whole on Wan 2.1 I2V, image branch not loaded on every other 14B model."""
 CLAIMED: dict[str, str] = {
     "fastwan-t2v-14b-480p-rank128": T2V_14B,
     "fusionx-i2v-14b": I2V_21,
     # "Phantom_Wan_14B": 14B, Wan 2.1 (entry), task R2V (no architecture of its own): T2V or I2V, so open wherever
     # the image branch would be lost.
-    "fusionx-phantom-14b": "fits no unknown unknown unknown unknown unknown no",
+    "fusionx-phantom-14b": "unknown fits no unknown unknown unknown unknown unknown unknown no",
     "fusionx-t2v-14b": T2V_14B,
     "lightx2v-i2v-14b-480p-cfg-step-distill-rank256": I2V_21,
-    "lightx2v-i2v-14b-480p-cfg-step-distill-rank64-bf16": I2V_21,
-    "lightx2v-i2v-14b-480p-cfg-step-distill-rank64-bf16-comfy-org": I2V_21,
+    "lightx2v-i2v-14b-480p-cfg-step-distill-rank64-bf16": I2V_21,  # one entry, Comfy-Org's copy a mirror
     "lightx2v-t2v-14b-cfg-step-distill-adaptive-quantile-0.15": T2V_14B,
     "lightx2v-t2v-14b-cfg-step-distill-v2-lora-rank64-bf16": T2V_14B,
     "lightx2v-t2v-14b-cfg-step-distill-v2-rank256": T2V_14B,
     # No size in the name; the entry says Wan 2.1 T2V (1.3B or 14B); its recipe loads it on Wan 2.1 T2V 14B.
     "wan-alpha-2.1-rgba-lora": T2V_14B,
-    # "wan2.1_SCAIL_2_DPO" with the entry's I2V: Wan 2.1 I2V exists only as 14B.
+    # "wan2.1_SCAIL_2_DPO" with the entry's I2V (its model's task): Wan 2.1 I2V exists only as 14B.
     "wan2.1-scail-2-dpo-lora-bf16": I2V_21,
     "wan2.2-i2v-lightx2v-4steps-lora-v1-high-noise": T2V_14B,
     "wan2.2-i2v-lightx2v-4steps-lora-v1-low-noise": T2V_14B,
@@ -73,22 +75,22 @@ MADE_FOR: dict[str, tuple[str, ...]] = {
     "fusionx-phantom-14b": (),  # the name states no task, the entry's R2V is no base model's
     "fusionx-t2v-14b": ("wan21-t2v-14b",),
     "lightx2v-i2v-14b-480p-cfg-step-distill-rank256": ("wan21-i2v-14b-480p",),
+    # named for Wan 2.1 I2V 480P: the SCAIL-2 templates that also load it make it no SCAIL-2 LoRA
     "lightx2v-i2v-14b-480p-cfg-step-distill-rank64-bf16": ("wan21-i2v-14b-480p",),
-    "lightx2v-i2v-14b-480p-cfg-step-distill-rank64-bf16-comfy-org": ("wan21-i2v-14b-480p",),
     "lightx2v-t2v-14b-cfg-step-distill-adaptive-quantile-0.15": ("wan21-t2v-14b",),
     "lightx2v-t2v-14b-cfg-step-distill-v2-lora-rank64-bf16": ("wan21-t2v-14b",),
     "lightx2v-t2v-14b-cfg-step-distill-v2-rank256": ("wan21-t2v-14b",),
     "wan-alpha-2.1-rgba-lora": ("wan21-t2v-14b",),  # by its recipe, never by generation + task (was: 1.3B)
-    "wan2.1-scail-2-dpo-lora-bf16": (),  # no size stated; its recipes run SCAIL-2's own model
-    "wan2.2-i2v-lightx2v-4steps-lora-v1-high-noise": ("wan22-i2v-a14b",),  # one entry for both experts
-    "wan2.2-i2v-lightx2v-4steps-lora-v1-low-noise": ("wan22-i2v-a14b",),
+    "wan2.1-scail-2-dpo-lora-bf16": ("scail-2",),  # no base model named; its recipes run the SCAIL-2 model
+    "wan2.2-i2v-lightx2v-4steps-lora-v1-high-noise": ("wan22-i2v-a14b-high",),  # one entry per expert
+    "wan2.2-i2v-lightx2v-4steps-lora-v1-low-noise": ("wan22-i2v-a14b-low",),
     "wan2.2-t2v-lightx2v-4steps-lora-v1.1-high-noise": ("wan22-t2v-a14b-high",),
     "wan2.2-t2v-lightx2v-4steps-lora-v1.1-low-noise": ("wan22-t2v-a14b-low",),
     "wan21-causvid-14b-t2v-lora-rank32": ("wan21-t2v-14b",),
     "wan21-t2v-14b-rcm-average-rank-148": ("wan21-t2v-14b",),
     "wan22-a14b-t2v-high-lightning-4steps-250928": ("wan22-t2v-a14b-high",),  # not the dyno checkpoint
     "wan22-a14b-t2v-low-lightning-4steps-250928": ("wan22-t2v-a14b-low",),
-    "wan22-i2v-a14b-high-lightx2v-moe-distill": ("wan22-i2v-a14b",),
+    "wan22-i2v-a14b-high-lightx2v-moe-distill": ("wan22-i2v-a14b-high",),  # the HIGH expert only
 }
 I2V_480P = [lora for lora in CLAIMED if lora.startswith("lightx2v-i2v-14b-480p")]
 
@@ -108,7 +110,7 @@ def test_the_tables_cover_the_catalog() -> None:
     catalog = _catalog()
     assert tuple(model.id for model in catalog.models) == MODELS
     assert set(CLAIMED) == set(MADE_FOR) == {lora.id for lora in catalog.loras}
-    assert len(I2V_480P) == 3
+    assert len(I2V_480P) == 2
 
 
 @pytest.mark.parametrize("lora_id", sorted(CLAIMED))
@@ -133,9 +135,11 @@ def test_loras_made_for_each_model() -> None:
         expected = tuple(lora for lora in sorted(MADE_FOR) if model.id in MADE_FOR[lora])
         assert tuple(lora.id for lora in _rules().loras_made_for(model)) == expected
     assert {m for made in MADE_FOR.values() for m in made} == {
+        "scail-2",
         "wan21-i2v-14b-480p",
         "wan21-t2v-14b",
-        "wan22-i2v-a14b",
+        "wan22-i2v-a14b-high",
+        "wan22-i2v-a14b-low",
         "wan22-t2v-a14b-high",
         "wan22-t2v-a14b-low",
     }
@@ -146,7 +150,7 @@ def test_i2v_480p_loras_lose_their_image_branch_on_t2v_type_models(lora_id: str)
     """Wan 2.2 I2V A14B is built without the CLIP branch, like the T2V models: partial, and the reason says why."""
     catalog, rules = _catalog(), _rules()
     lora = catalog.lora(lora_id)
-    fit = rules.claimed_fit(lora, catalog.model("wan22-i2v-a14b"))
+    fit = rules.claimed_fit(lora, catalog.model("wan22-i2v-a14b-high"))
     assert (fit.answer, fit.reason) == (
         "partial",
         "a Wan 2.1 I2V 14B LoRA on Wan 2.2 I2V A14B, built without the CLIP branch: its image-branch keys are "
@@ -158,7 +162,8 @@ def test_i2v_480p_loras_lose_their_image_branch_on_t2v_type_models(lora_id: str)
     assert rules.loads_on(lora, None) == (
         "wan21-i2v-14b-480p",
         "wan21-t2v-14b",
-        "wan22-i2v-a14b",
+        "wan22-i2v-a14b-high",
+        "wan22-i2v-a14b-low",
         "wan22-t2v-a14b-high",
         "wan22-t2v-a14b-low",
     )
@@ -171,6 +176,27 @@ def test_expert_loras_fit_both_experts_and_are_made_for_theirs() -> None:
     for model_id in ("wan22-t2v-a14b-high", "wan22-t2v-a14b-low", DYNO):
         assert rules.claimed_fit(high, catalog.model(model_id)).answer == "fits"
     assert [m.id for m in catalog.models if rules.is_made_for(high, m)] == ["wan22-t2v-a14b-high"]
+
+
+def test_an_expert_only_lora_is_made_for_its_expert() -> None:
+    """Wan 2.2 I2V A14B is two entries, as T2V is: the MoE-distill HIGH LoRA is made for the high-noise one only."""
+    catalog, rules = _catalog(), _rules()
+    moe = catalog.lora("wan22-i2v-a14b-high-lightx2v-moe-distill")
+    assert [model.id for model in catalog.models if rules.is_made_for(moe, model)] == ["wan22-i2v-a14b-high"]
+    assert rules.claimed_fit(moe, catalog.model("wan22-i2v-a14b-low")).answer == "fits"
+
+
+def test_a_variant_of_unknown_layout_gets_no_fit() -> None:
+    """SCAIL-2 names no architecture: every fit on it is unknown, saying why; it is no filter option."""
+    catalog, rules = _catalog(), _rules()
+    scail = catalog.model("scail-2")
+    assert (scail.kind, scail.architecture) == ("variant", None)
+    fit = rules.claimed_fit(catalog.lora("fusionx-t2v-14b"), scail)
+    assert (fit.answer, fit.reason) == (
+        "unknown",
+        "the catalog knows no tensor layout for SCAIL-2, a model of its own",
+    )
+    assert "scail-2" not in rules.loads_on(catalog.lora("wan2.1-scail-2-dpo-lora-bf16"), None)
 
 
 def test_the_distilled_checkpoint_has_no_loras_made_for_it() -> None:
@@ -211,10 +237,10 @@ def test_a_read_header_gives_the_verified_fit_with_its_counts() -> None:
     facts = analyse_header(*header_from_bytes(fixture_header("kijai-extract-wan21-i2v-14b.keys")), "x")
     fits = {f.model: f for f in rules.fits(lora, facts)}
     assert {f.basis for f in fits.values()} == {"verified"}
-    partial = fits["wan22-i2v-a14b"]
+    partial = fits["wan22-i2v-a14b-low"]
     assert (partial.answer, partial.comfyui) == ("partial", COMFYUI_LABEL)
     assert partial.counts is not None
     assert (partial.counts.applied, partial.counts.keys_not_loaded) == (1053, {"image-branch": 290})
-    assert partial.token == "wan22-i2v-a14b:partial:verified"  # noqa: S105 (a data-fit token, no secret)
+    assert partial.token == "wan22-i2v-a14b-low:partial:verified"  # noqa: S105 (a data-fit token, no secret)
     assert fits["wan21-i2v-14b-480p"].answer == "fits"
     assert rules.loads_on(lora, facts) == rules.loads_on(lora, None)

@@ -87,7 +87,7 @@ EXPECTED_AT_ONCE = [
     "data/loras/fusionx-t2v-14b.yaml:9:9: family: bidirectional control U+202E (RIGHT-TO-LEFT OVERRIDE) is not allowed",
     "data/loras/fusionx-t2v-14b.yaml:11:10: comment: control character U+001B (ESCAPE) is not allowed",
     "data/models/wan21-t2v-14b.yaml:4:7: name: control character U+007F (DELETE) is not allowed",
-    "data/models/wan21-t2v-14b.yaml:12:1: unknown field 'note\\x1b]0;pwned\\x07'; allowed: added, architecture, description, downloads, expert, generation, id, kind, name, source, task",
+    "data/models/wan21-t2v-14b.yaml:25:1: unknown field 'note\\x1b]0;pwned\\x07'; allowed: added, architecture, description, downloads, expert, generation, id, kind, name, source, task, workflow",
     "data/notes/merging.yaml:5:9: quote.text: line break U+2028 (LINE SEPARATOR) is not allowed",
     "data/notes/rcm.yaml:8:11: links.0.link: bidirectional control U+200F (RIGHT-TO-LEFT MARK) is not allowed",
     "data/notes/trivia.yaml:5:5: items.1: line 1 of the text starts a collapsible or admonition block (??? or !!!); write plain sentences",

@@ -144,8 +144,10 @@ def test_a_lora_page_gives_the_header_verdict_for_every_base_model(
         row = page.split(f'<tr id="compat-{model.id}">', 1)[1].split("</tr>", 1)[0]
         assert f'href="../../models/{model.id}/"' in row
         ((answer, claimed),) = fit_badges(row)
-        if header is not None:
+        if header is not None and model.architecture is not None:
             assert (answer, claimed) == (header.fits[model.architecture].verdict, False), model.id
+        elif header is not None:
+            assert (answer, claimed) == ("unknown", False), model.id  # a variant of unknown layout
         else:
             assert claimed, model.id
     assert ("has not been inspected yet" in page) == (header is None)
@@ -188,7 +190,7 @@ def test_a_model_page_states_the_entry_and_where_its_file_goes(
     facts = fact_table(page)
     assert facts["Wan generation"] == model.generation
     assert facts["Task"] == model.task
-    assert facts["Architecture"].startswith(model.architecture)
+    assert facts["Architecture"].startswith(model.architecture or "not known to the catalog")
     assert facts["Kind"].startswith("distilled checkpoint" if model.kind == "distilled" else "base model")
     assert facts["Added to the catalog"] == model.added.isoformat()
     if model.source is not None:
@@ -228,7 +230,7 @@ def test_catalog_json_holds_each_entry_with_its_hub_facts_and_fits(
         assert list(fits) == [model.id for model in bases]
         for model in bases:
             fit = fits[model.id]
-            if header is not None:
+            if header is not None and model.architecture is not None:
                 verdict = header.fits[model.architecture]
                 assert (fit["answer"], fit["basis"], fit["reason"]) == (
                     verdict.verdict,

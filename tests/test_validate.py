@@ -37,7 +37,7 @@ EXPECTED = [
     "data/loras/everything-wrong.yaml:13:10: YAML aliases (*name) are not allowed in data files; write the value out",
     "data/loras/everything-wrong.yaml:14:8: added: Input should be a valid date or datetime, invalid character in year",
     "data/loras/latin1.yaml:1:9: invalid UTF-8 (byte 0xe9); save the file as UTF-8",
-    "data/loras/notes.txt:1:1: data files end in .yaml; entries go in data/loras/<id>.yaml, data/models/<id>.yaml, data/combinations/<id>.yaml, data/special-use/<id>.yaml, data/recipes/<id>.yaml",
+    "data/loras/notes.txt:1:1: data files end in .yaml; entries go in data/loras/<id>.yaml, data/models/<id>.yaml, data/combinations/<id>.yaml, data/special-use/<id>.yaml, data/recipes/<id>.yaml, data/releases/<id>.yaml",
     "data/loras/same-file.yaml:2:7: the same file is already listed in data/loras/fusionx-t2v-14b.yaml",
     "data/loras/tabs.yaml:3:1: tab used for indentation; indent with spaces",
     "data/loras/wrong-name.yaml:1:5: id 'other-name' must match the file name 'wrong-name.yaml'",

@@ -13,8 +13,10 @@ Issue 19 owns both answers; pages, filters and catalog.json read them here and n
   2.1 T2V name without a size), the answer is *unknown* and the reason says what the name does not say.
 * **Made for**: the base models the file name or its citing source names: generation, task, size class and
   expert together (never generation and task alone: Wan 2.1 T2V is 1.3B or 14B), or the model a citing recipe
-  (``data/recipes/``) loads it on. A distilled checkpoint (``kind: distilled``) has no LoRAs made for it. A shape
-  that fits is not advice: a high-noise LoRA fits the low-noise expert, but was not made for it.
+  (``data/recipes/``) loads it on. A distilled checkpoint (``kind: distilled``) has no LoRAs made for it; a variant
+  (``kind: variant``, a model of its own such as SCAIL-2) has those its recipes load on it. A shape that fits is
+  not advice: a high-noise LoRA fits the low-noise expert, but was not made for it.
+* A variant whose tensor layout the catalog does not know (no ``architecture``) gets no fit but *unknown*.
 
 Pure: functions of the catalog and the stored header facts, in catalog order; no snapshot access, no clock.
 """
@@ -74,8 +76,17 @@ class Fit:
         return ", ".join(parts)
 
 
+def _no_layout(model: m.BaseModelEntry, basis: Basis) -> Fit:
+    """The answer on a variant whose tensor layout the catalog does not know."""
+    return Fit(
+        model.id, "unknown", basis, f"the catalog knows no tensor layout for {model.name}, a model of its own"
+    )
+
+
 def verified_fit(model: m.BaseModelEntry, facts: HeaderFacts) -> Fit:
     """The stored header verdict on the model's architecture, with its counts."""
+    if model.architecture is None:
+        return _no_layout(model, "verified")
     verdict = facts.fits.get(model.architecture)
     if verdict is None:
         return Fit(model.id, "unknown", "verified", "the header analysis did not judge this architecture")
@@ -121,6 +132,8 @@ def _undecided(candidates: tuple[Architecture, ...], model: Architecture) -> str
 
 def claimed_fit_of(model: m.BaseModelEntry, candidates: tuple[Architecture, ...]) -> Fit:
     """The claimed answer on ``model`` when the LoRA is one of ``candidates``: theirs when they agree."""
+    if model.architecture is None:
+        return _no_layout(model, "claimed")
     arch = ARCHITECTURES[model.architecture]
     answers = {_answer(candidate, arch) for candidate in candidates}
     if len(answers) != 1:
@@ -164,7 +177,9 @@ class FitRules:
         found = tuple(ARCHITECTURES[a] for a in claimed_architectures(self.claims(lora)))
         if len({a.size_class for a in found}) < 2:
             return found
-        cited = {self.catalog.model(model_id).architecture for model_id in self._cited.get(lora.id, ())}
+        cited = {self.catalog.model(model_id).architecture for model_id in self._cited.get(lora.id, ())} - {
+            None
+        }
         return tuple(a for a in found if a.id in cited) or found
 
     def claimed_fit(self, lora: m.Lora, model: m.BaseModelEntry) -> Fit:
@@ -188,15 +203,21 @@ class FitRules:
         )
 
     def made_for(self, lora: m.Lora) -> tuple[str, ...]:
-        """The base models the LoRA was made for (see the module's docstring), in catalog order."""
+        """The base models the LoRA was made for (see the module's docstring), in catalog order; a variant its
+        recipes load it on only when no base model is named or cited (a LoRA for Wan 2.1 I2V that a SCAIL-2
+        template also loads stays made for Wan 2.1 I2V)."""
         found = self._made_for.get(lora.id)
         if found is None:
             cited = set(self._cited.get(lora.id, ()))
-            found = self._made_for[lora.id] = tuple(
+            bases = tuple(
                 model.id
                 for model in self.catalog.models
                 if model.kind == "base" and (model.id in cited or self._named(lora, model))
             )
+            variants = tuple(
+                model.id for model in self.catalog.models if model.kind == "variant" and model.id in cited
+            )
+            found = self._made_for[lora.id] = bases or variants
         return found
 
     def is_made_for(self, lora: m.Lora, model: m.BaseModelEntry) -> bool:
@@ -226,5 +247,5 @@ def _cited_models(catalog: Catalog) -> dict[str, tuple[str, ...]]:
             for use in stage.loras:
                 if use.lora is not None and stage.model is not None:
                     found.setdefault(use.lora, set()).add(stage.model)
-    order = [model.id for model in catalog.models if model.kind == "base"]
+    order = [model.id for model in catalog.models if model.kind != "distilled"]
     return {lora: tuple(i for i in order if i in models) for lora, models in found.items()}

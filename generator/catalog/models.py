@@ -184,10 +184,23 @@ class Claimed(Strict):
 
 
 class Lora(Strict):
-    """One LoRA file of the catalog (data/loras/<id>.yaml)."""
+    """One LoRA of the catalog (data/loras/<id>.yaml): one file, published in one or more places.
+
+    ``file`` is where the catalog downloads it from; ``mirrors`` are other places that publish the same file
+    (a repackaging, a copy). Whether a mirror holds the same bytes is a fact the Hub check finds (their
+    sha256), never something typed: until both hashes are known the mirror is "not yet checked".
+    """
 
     id: Slug
     file: LoraFile
+    mirrors: tuple[LoraFile, ...] = Field(
+        default=(),
+        description="other places publishing the same file (e.g. a repackaged copy); the Hub check compares "
+        "their sha256 with the file's",
+    )
+    release: Slug | None = Field(
+        default=None, description="id of the release in data/releases/ this file belongs to"
+    )
     generation: Generation = Field(description="Wan generation the LoRA was made for")
     task: Task
     expert: Expert | None = Field(default=None, description="noise expert, when the name says it")
@@ -208,11 +221,50 @@ class Lora(Strict):
     source: Source = "contributor"
     added: dt.date = Field(description="date the entry was added to the catalog")
 
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        """A mirror is another place than the file and than every other mirror."""
+        places = [(self.file.repo, self.file.path), *((f.repo, f.path) for f in self.mirrors)]
+        if len(set(places)) != len(places):
+            raise ValueError("a mirror repeats the file or another mirror")
+        return self
+
+    @property
+    def files(self) -> tuple[LoraFile, ...]:
+        """Every place the LoRA is published: the file first, then its mirrors."""
+        return (self.file, *self.mirrors)
+
+
+class Release(Strict):
+    """A release (data/releases/<id>.yaml): one version of a publisher's named LoRA set, shared by its files.
+
+    The files of a release (a high- and a low-noise LoRA, the copies several repos publish of them) name it
+    by id; the versions of one release share ``publisher`` and ``name``, so a setting cited for one version
+    can be shown on another version's page, labelled with the version it was cited for.
+    """
+
+    id: Slug
+    publisher: Line = Field(description="who trained and published it, e.g. lightx2v")
+    name: Line = Field(description="the release's name as its publisher gives it, e.g. Wan2.2-Lightning")
+    version: Line = Field(description="the version as its publisher or its files name it, e.g. V1.1, 250928")
+    source: Link | None = Field(
+        default=None, description="the publisher's own page or folder of this version"
+    )
+    description: Prose | None = None
+    added: dt.date
+
+    @property
+    def title(self) -> str:
+        """'lightx2v Wan2.2-Lightning V1.1'."""
+        return f"{self.publisher} {self.name} {self.version}"
+
 
 class ModelDownload(Strict):
-    """One download location of a base model."""
+    """One download location of a model: a single file ComfyUI's loader takes, or a folder or repository."""
 
-    precision: Precision | Literal["bf16/fp16"]
+    precision: Precision | Literal["bf16/fp16", "fp8_scaled", "int8_convrot"] = Field(
+        description="as the file name says it: fp8_scaled and int8_convrot are ComfyUI's repackaged formats"
+    )
     link: Link
 
 
@@ -224,16 +276,34 @@ class BaseModelEntry(Strict):
     generation: Generation
     task: Task
     expert: Expert | None = None
-    architecture: Architecture = Field(description="tensor layout, for the compatibility matrix")
-    kind: Literal["base", "distilled"] = Field(
+    architecture: Architecture | None = Field(
+        default=None,
+        description="tensor layout, for the compatibility matrix; required but for a variant whose layout "
+        "the catalog does not know",
+    )
+    kind: Literal["base", "distilled", "variant"] = Field(
         default="base",
         description="'base' for a model LoRAs are made for; 'distilled' for a checkpoint derived from one "
-        "(e.g. a 4-step model), never offered as a base model to filter LoRAs by",
+        "(e.g. a 4-step model), never offered as a base model to filter LoRAs by; 'variant' for a model of its "
+        "own built on a Wan base model (SCAIL-2, Fun …): LoRAs made for it are listed on its page",
     )
     description: Prose | None = None
     source: Link | None = Field(default=None, description="the official repo or page of the model")
-    downloads: tuple[ModelDownload, ...] = ()
+    downloads: tuple[ModelDownload, ...] = Field(
+        default=(),
+        description="single files ComfyUI's loader takes first (each precision), then folders",
+    )
+    workflow: Link | None = Field(
+        default=None, description="the publisher's own ComfyUI workflow for this model (a .json file)"
+    )
     added: dt.date
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        """Only a variant may leave its tensor layout unknown."""
+        if self.architecture is None and self.kind != "variant":
+            raise ValueError("missing required field 'architecture' (only a variant may leave it out)")
+        return self
 
 
 class LoraUse(Strict):

@@ -17,10 +17,12 @@ Data = dict[str, object]
 FIELD_ORDER = (
     "id",
     "file",
+    "mirrors",
     "generation",
     "task",
     "expert",
     "family",
+    "release",
     "claimed",
     "recommendation",
     "source",

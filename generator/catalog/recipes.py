@@ -130,7 +130,9 @@ class Recipe(Strict):
     width: StrictInt | None = Field(default=None, ge=1, le=100_000)
     height: StrictInt | None = Field(default=None, ge=1, le=100_000)
     frames: StrictInt | None = Field(default=None, ge=1, le=100_000)
-    lora_path: RecipePath = Field(description="the path that loads the LoRAs")
+    lora_path: RecipePath = Field(
+        description="the path that loads the LoRAs; a baseline's one path (a template that loads no LoRA)"
+    )
     default_path: RecipePath | None = Field(
         default=None,
         description="the path without the LoRAs (or with its LoRA switch off), when it offers both",
@@ -148,3 +150,13 @@ class Recipe(Strict):
     files: tuple[RecipeFile, ...] = ()
     source: RecipeSource
     added: dt.date
+
+    @property
+    def baseline(self) -> bool:
+        """True for a template that loads no LoRA: its one path (``lora_path``) is the model's own setting."""
+        return self.default_path is None and not any(stage.loras for stage in self.lora_path.stages)
+
+    def loads_model(self, model_id: str) -> bool:
+        """True when a stage of either path runs the catalogued model ``model_id``."""
+        paths = (self.lora_path, self.default_path) if self.default_path else (self.lora_path,)
+        return any(stage.model == model_id for path in paths for stage in path.stages)

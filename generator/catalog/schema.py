@@ -24,8 +24,13 @@ SCHEMA_NAMES: dict[str, type[BaseModel]] = {
     "rcm": m.RcmNote,
     "recipe": Recipe,
     "dismissed": m.Dismissals,
+    "release": m.Release,
 }
-assert set(SCHEMA_NAMES.values()) == {*ENTRY_FOLDERS.values(), *SINGLE_FILES.values(), *OPTIONAL_FILES.values()}
+assert set(SCHEMA_NAMES.values()) == {
+    *ENTRY_FOLDERS.values(),
+    *SINGLE_FILES.values(),
+    *OPTIONAL_FILES.values(),
+}
 
 
 def schema_texts() -> dict[str, str]:

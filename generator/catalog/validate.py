@@ -34,6 +34,7 @@ ENTRY_FOLDERS: dict[str, type[BaseModel]] = {
     "combinations": m.Combination,
     "special-use": m.SpecialUse,
     "recipes": Recipe,
+    "releases": m.Release,
 }
 SINGLE_FILES: dict[str, type[BaseModel]] = {
     "site.yaml": m.Site,
@@ -61,10 +62,19 @@ class Catalog:
     sources: dict[str, str]  # "<folder>/<id>" -> data file path, for reports
     recipes: tuple[Recipe, ...] = ()
     dismissed: tuple[m.Dismissal, ...] = ()
+    releases: tuple[m.Release, ...] = ()
 
     def lora(self, lora_id: str) -> m.Lora:
         """The LoRA with this id."""
         return self._loras_by_id[lora_id]
+
+    def release(self, release_id: str) -> m.Release:
+        """The release with this id."""
+        return self._releases_by_id[release_id]
+
+    @cached_property
+    def _releases_by_id(self) -> dict[str, m.Release]:
+        return {release.id: release for release in self.releases}
 
     def model(self, model_id: str) -> m.BaseModelEntry:
         """The base model with this id."""
@@ -297,6 +307,7 @@ def _inner_model(annotation: Any) -> Any:
 
 def _cross_checks(parsed: dict[str, list[_Parsed]], ids: dict[str, set[str]]) -> Iterator[Problem]:
     yield from _duplicate_files(parsed.get("loras", []))
+    yield from _release_checks(parsed.get("loras", []), ids)
     for item in parsed.get("combinations", []):
         yield from _combination_refs(item, ids)
     for item in parsed.get("notes/rcm.yaml", []):
@@ -308,27 +319,50 @@ def _cross_checks(parsed: dict[str, list[_Parsed]], ids: dict[str, set[str]]) ->
 
 
 def _duplicate_files(loras: list[_Parsed]) -> Iterator[Problem]:
+    """A place (repo and path) is catalogued once: as one entry's file or as one of its mirrors."""
     seen: dict[tuple[str, str], _Parsed] = {}
     for item in loras:
         lora = item.entry
         assert isinstance(lora, m.Lora)
-        key = (lora.file.repo, lora.file.path)
-        if key in seen:
-            line, col = item.doc.values[("file",)]
-            yield Problem(
-                item.doc.path, line, col, f"the same file is already listed in {seen[key].doc.path}"
+        for index, file in enumerate(lora.files):
+            key = (file.repo, file.path)
+            if key in seen and seen[key] is not item:
+                loc: Loc = ("file",) if index == 0 else ("mirrors", index - 1)
+                line, col = item.doc.values.get(loc, (1, 1))
+                yield Problem(
+                    item.doc.path, line, col, f"the same file is already listed in {seen[key].doc.path}"
+                )
+            else:
+                seen.setdefault(key, item)
+
+
+def _release_checks(loras: list[_Parsed], ids: dict[str, set[str]]) -> Iterator[Problem]:
+    """Each release named exists, and the files of one release are one family (not filed under two)."""
+    families: dict[str, tuple[str, str]] = {}
+    for item in loras:
+        lora = item.entry
+        assert isinstance(lora, m.Lora)
+        if lora.release is None:
+            continue
+        yield from _refs(item, ("release",), ids["releases"], "release", "releases")
+        first = families.setdefault(lora.release, (lora.family, item.doc.path))
+        if first[0] != lora.family:
+            line, col = item.doc.values.get(("family",), (1, 1))
+            message = (
+                f"release '{lora.release}' is family '{first[0]}' in {first[1]}: the files of one release are "
+                "one family"
             )
-        else:
-            seen[key] = item
+            yield Problem(item.doc.path, line, col, message)
 
 
 def _dismissal_checks(item: _Parsed, loras: list[_Parsed]) -> Iterator[Problem]:
     """A file is dismissed once, and never while the catalog holds it (one of the two is out of date)."""
     assert isinstance(item.entry, m.Dismissals)
     catalogued = {
-        (lora.entry.file.repo, lora.entry.file.path): lora.doc.path
+        (file.repo, file.path): lora.doc.path
         for lora in loras
         if isinstance(lora.entry, m.Lora)
+        for file in lora.entry.files
     }
     first: dict[tuple[str, str], int] = {}
     for index, dismissal in enumerate(item.entry.files):
@@ -414,6 +448,7 @@ def _assemble(parsed: dict[str, list[_Parsed]]) -> Catalog:
         sources=sources,
         recipes=entries("recipes", Recipe),
         dismissed=_dismissed(parsed),
+        releases=entries("releases", m.Release),
     )
 
 

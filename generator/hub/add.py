@@ -4,6 +4,12 @@ The Hub tells whether the file exists and its size and sha256; the file name tel
 noise expert, rank and precision. The curator's comment is left to fill in. Facts (size, hash) are
 shown in a comment only: the link check records them in data/hub-snapshot.json.
 
+One LoRA, several places: a file already catalogued (as an entry's file or one of its mirrors) is refused; a
+file whose sha256 on the Hub equals a catalogued file's (as the snapshot holds it) is the same LoRA, and is
+written as a mirror of that entry (its text edited, never rewritten: :mod:`generator.catalog.mirrors`); with
+``--mirror-of ID`` the curator says so before the hashes are known (refused when they are known to differ).
+A new entry that shares its file name with a catalogued one gets a note: same name, identity not yet checked.
+
 Everything from outside is untrusted: the URL is checked with the data files' own rules before any
 request, every value the Hub answers is checked before use, and the YAML is written by a serializer
 and read back before the file is written.
@@ -26,8 +32,10 @@ from pydantic import ValidationError
 from generator.catalog import models as m
 from generator.catalog.fields import UNSHOWN_PATH
 from generator.catalog.load import read_document
+from generator.catalog.mirrors import MirrorError, with_mirror
 from generator.catalog.new_lora import MAX_ID, file_slug, in_field_order, lora_fields
-from generator.catalog.validate import load_catalog
+from generator.catalog.snapshot import link_key, read_snapshot
+from generator.catalog.validate import Catalog, load_catalog
 from generator.errors import ExitCode
 from generator.files import write_atomic
 from generator.hub.client import (
@@ -84,36 +92,52 @@ class Written:
 
     target: Path
     notes: tuple[str, ...]
+    mirror: bool = False
+    """True when the file was added as a mirror of the entry in ``target``."""
 
 
 def run(args: argparse.Namespace) -> int:
     """Write data/loras/<id>.yaml; exit 2 with one `add: ` line on any refusal."""
     try:
-        written = write_entry(args.root, args.url, args.date or dt.date.today(), args.entry_id)
+        written = write_entry(
+            args.root, args.url, args.date or dt.date.today(), args.entry_id, getattr(args, "mirror_of", None)
+        )
     except AddError as err:
         print(f"add: {printable(str(err))}", file=sys.stderr)
         return ExitCode.USAGE
     for note in written.notes:
         print(f"add: note: {note}", file=sys.stderr)
     where = written.target.relative_to(args.root).as_posix()
-    print(f"wrote {where}: fill in 'comment', check the guesses, then open a PR")
+    if written.mirror:
+        print(f"wrote {where}: the file is listed there as a mirror; open a PR")
+    else:
+        print(f"wrote {where}: fill in 'comment', check the guesses, then open a PR")
     return ExitCode.OK
 
 
-def write_entry(root: Path, url: str, added: dt.date, entry_id: str | None = None) -> Written:
-    """Validate the URL, ask the Hub, and write the new data file atomically."""
+def write_entry(
+    root: Path, url: str, added: dt.date, entry_id: str | None = None, mirror_of: str | None = None
+) -> Written:
+    """Validate the URL, ask the Hub, and write the new data file (or the entry's new mirror) atomically."""
     settings = Settings()
     file = parse_url(url, settings.hf_endpoint)
+    catalog = load_catalog(root / "data", root)
+    _refuse_catalogued(catalog, file)
     entry_id = check_id(entry_id) if entry_id is not None else slug_for(file.path)
-    _refuse_duplicates(root, file, entry_id)
+    if mirror_of is None and (root / "data" / "loras" / f"{entry_id}.yaml").exists():
+        raise AddError(f"data/loras/{entry_id}.yaml already exists; choose another --id")
     facts = hub_facts(fetch(file, settings))
+    known = _known_sha256(root, catalog)
+    same = _mirror_target(catalog, known, file, facts, mirror_of)
+    if same is not None:
+        return _write_mirror(root, catalog, same, file, facts, known)
     claims = claims_from_filename(file.path)
     data = entry_data(entry_id, file, added)
     text = entry_text(data, facts, claims)
     _check_entry(text, data)
     target = root / "data" / "loras" / f"{entry_id}.yaml"
     write_atomic(target, text)
-    return Written(target, facts.notes)
+    return Written(target, facts.notes + tuple(_namesake_notes(catalog, known, file, facts)))
 
 
 # ----------------------------------------------------------------------------- the URL
@@ -244,13 +268,103 @@ def slug_for(path: str) -> str:
     return entry_id
 
 
-def _refuse_duplicates(root: Path, file: HubFile, entry_id: str) -> None:
-    catalog = load_catalog(root / "data", root)
+def _refuse_catalogued(catalog: Catalog, file: HubFile) -> None:
+    """A place is catalogued once: as an entry's file, or as one of its mirrors."""
     for lora in catalog.loras:
-        if (lora.file.repo, lora.file.path) == (file.repo, file.path):
-            raise AddError(f"already in the catalog as {catalog.sources[f'loras/{lora.id}']}")
-    if (root / "data" / "loras" / f"{entry_id}.yaml").exists():
-        raise AddError(f"data/loras/{entry_id}.yaml already exists; choose another --id")
+        for index, place in enumerate(lora.files):
+            if (place.repo, place.path) == (file.repo, file.path):
+                what = "" if index == 0 else " (a mirror)"
+                raise AddError(f"already in the catalog as {catalog.sources[f'loras/{lora.id}']}{what}")
+
+
+# ----------------------------------------------------------------------------- mirrors
+
+
+def _known_sha256(root: Path, catalog: Catalog) -> dict[tuple[str, str], str]:
+    """(repo, path) of each catalogued file and mirror -> its sha256, as the committed snapshot holds it."""
+    snapshot = read_snapshot(root)
+    found: dict[tuple[str, str], str] = {}
+    for lora in catalog.loras:
+        for place in lora.files:
+            fact = snapshot.fact(link_key(place.link))
+            if fact is not None and fact.sha256:
+                found[(place.repo, place.path)] = fact.sha256
+    return found
+
+
+def _mirror_target(
+    catalog: Catalog, known: dict[tuple[str, str], str], file: HubFile, facts: HubFacts, mirror_of: str | None
+) -> m.Lora | None:
+    """The entry the file is a mirror of: the one ``--mirror-of`` names (refused when the bytes are known to
+    differ), else the one whose file or mirror has the same sha256; None for a new entry."""
+    if mirror_of is not None:
+        lora = next((lora for lora in catalog.loras if lora.id == mirror_of), None)
+        if lora is None:
+            raise AddError(f"--mirror-of: no LoRA '{printable(mirror_of)}' in data/loras/")
+        theirs = known.get((lora.file.repo, lora.file.path))
+        if facts.sha256 is not None and theirs is not None and theirs != facts.sha256:
+            raise AddError(
+                f"the file's sha256 ({facts.sha256}) differs from {lora.id}'s ({theirs}): it is not a mirror; "
+                "add it as an entry of its own (without --mirror-of)"
+            )
+        return lora
+    if facts.sha256 is None:
+        return None
+    return next(
+        (
+            lora
+            for lora in catalog.loras
+            for place in lora.files
+            if known.get((place.repo, place.path)) == facts.sha256
+        ),
+        None,
+    )
+
+
+def _write_mirror(
+    root: Path,
+    catalog: Catalog,
+    lora: m.Lora,
+    file: HubFile,
+    facts: HubFacts,
+    known: dict[tuple[str, str], str],
+) -> Written:
+    """List the file under the entry's mirrors; the note says whether the bytes are known to be the same."""
+    display = catalog.sources[f"loras/{lora.id}"]
+    target = root / display
+    try:
+        text = with_mirror(target, display, file.repo, file.path)
+    except MirrorError as err:
+        raise AddError(f"cannot add the mirror: {err}") from err
+    write_atomic(target, text)
+    if facts.sha256 is not None and facts.sha256 in {known.get((p.repo, p.path)) for p in lora.files}:
+        note = f"identical bytes to {lora.id}'s file (sha256 {facts.sha256}): written as its mirror"
+    else:
+        note = f"written as a mirror of {lora.id}; identity not yet checked (the weekly check compares the sha256)"
+    return Written(target, (*facts.notes, note), mirror=True)
+
+
+def _namesake_notes(
+    catalog: Catalog, known: dict[tuple[str, str], str], file: HubFile, facts: HubFacts
+) -> list[str]:
+    """A note per catalogued entry publishing a file of the same name: the same LoRA, perhaps, not yet known."""
+    name = file.path.rsplit("/", 1)[-1]
+    notes = []
+    for lora in catalog.loras:
+        for place in lora.files:
+            if place.filename == name:
+                theirs = known.get((place.repo, place.path))
+                if theirs is not None and facts.sha256 is not None:
+                    notes.append(
+                        f"same file name as {lora.id}, other bytes (sha256 {theirs} there): another file"
+                    )
+                else:
+                    notes.append(
+                        f"same file name as {lora.id}; identity not yet checked: if it is the same file, "
+                        f"remove this entry and run add again with --mirror-of {lora.id}"
+                    )
+                break
+    return notes
 
 
 # ----------------------------------------------------------------------------- the Hub

@@ -51,6 +51,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from generator.catalog.contradictions import file_contradictions
+from generator.catalog.identity import identity_warnings
 from generator.catalog.models import HfLink, link_url
 from generator.catalog.snapshot import (
     DEAD,
@@ -318,6 +319,8 @@ def file_warnings(
         unread = problems.get(lora.id) or unreadable_of(snapshot, lora)
         messages += [unread] if unread else []
         warnings.extend(FileWarning(source, label, message) for message in messages)
+    for lora, message in identity_warnings(catalog, snapshot):  # a mirror of other bytes, a LoRA listed twice
+        warnings.append(FileWarning(catalog.sources[f"loras/{lora.id}"], lora.file.filename, message))
     return tuple(warnings)
 
 

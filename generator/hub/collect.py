@@ -32,9 +32,10 @@ class LinkRef:
 def catalog_links(catalog: Catalog, data: str = "data") -> Iterator[tuple[str, HfLink | str]]:
     """Every (data file, link) pair of the catalog: each Link field of each kind of entry."""
     for lora in catalog.loras:
-        yield catalog.sources[f"loras/{lora.id}"], lora.file.link
+        for file in lora.files:  # a mirror is checked like any file: its sha256 tells whether it is the same
+            yield catalog.sources[f"loras/{lora.id}"], file.link
     for model in catalog.models:
-        links = (model.source, *(download.link for download in model.downloads))
+        links = (model.source, *(download.link for download in model.downloads), model.workflow)
         yield from _pairs(catalog.sources[f"models/{model.id}"], links)
     for combo in catalog.combinations:
         yield from _pairs(catalog.sources[f"combinations/{combo.id}"], (d.link for d in combo.downloads))
@@ -42,6 +43,8 @@ def catalog_links(catalog: Catalog, data: str = "data") -> Iterator[tuple[str, H
         yield catalog.sources[f"special-use/{use.id}"], use.link
     yield from _pairs(f"{data}/notes/rcm.yaml", (named.link for named in catalog.rcm.links))
     yield from _pairs(f"{data}/notes/merging.yaml", (catalog.merging.quote.source,))
+    for release in catalog.releases:
+        yield from _pairs(catalog.sources[f"releases/{release.id}"], (release.source,))
 
 
 def _pairs(source: str, links: Iterator[Link | None] | tuple[Link | None, ...]) -> Iterator[tuple[str, Link]]:

@@ -1,8 +1,8 @@
 """Discovery, at no extra cost: files that appear next to the catalogued ones, "not in the catalog yet".
 
 The one ``model_info(files_metadata=True)`` per repo that the check makes anyway lists every file of the
-repos we follow. A *followed folder* is a folder that holds a catalogued LoRA (the repo's root only when a
-catalogued LoRA sits there). The first run records what each followed folder holds and proposes nothing;
+repos we follow. A *followed folder* is a folder that holds a catalogued LoRA file or mirror (the repo's root
+only when one sits there); a catalogued file, a known mirror included, is never proposed. The first run records what each followed folder holds and proposes nothing;
 later runs turn each ``.safetensors`` file that appeared there into a *candidate*, kept in the snapshot
 (so that rendering stays pure) until it is catalogued, dismissed (``data/dismissed.yaml``) or gone.
 Candidates are not "new": that is a word only a source may say.
@@ -45,10 +45,11 @@ Facts = tuple[int | None, str | None]
 
 
 def followed_folders(catalog: Catalog) -> dict[str, frozenset[str]]:
-    """Repo id -> the folders holding a catalogued LoRA ("" for the repo's root)."""
+    """Repo id -> the folders holding a catalogued LoRA file or mirror ("" for the repo's root)."""
     folders: dict[str, set[str]] = {}
     for lora in catalog.loras:
-        folders.setdefault(lora.file.repo, set()).add(lora.file.path.rpartition("/")[0])
+        for file in lora.files:
+            folders.setdefault(file.repo, set()).add(file.path.rpartition("/")[0])
     return {repo: frozenset(found) for repo, found in sorted(folders.items())}
 
 
@@ -62,7 +63,7 @@ def discover(
 ) -> tuple[Snapshot, tuple[DiscoveryNote, ...]]:
     """The snapshot with this run's followed folders and candidates (unchanged when nothing appeared), and
     what discovery could not do (a file name the catalog cannot hold, a file list it cannot trust)."""
-    skipped = {(lora.file.repo, lora.file.path) for lora in catalog.loras}
+    skipped = {(file.repo, file.path) for lora in catalog.loras for file in lora.files}  # mirrors too
     skipped |= {(dismissal.repo, dismissal.path) for dismissal in catalog.dismissed}
     followed: dict[str, tuple[str, ...]] = {}
     found = _Found(dict(snapshot.candidates), dict(snapshot.not_loras), now)

@@ -1,8 +1,12 @@
 """Stage `import-templates`: recipes from ComfyUI's official workflow templates (a maintainer tool).
 
 Reads the installed package ``comfyui-workflow-templates-json`` (pinned in constraints.txt) and writes
-data/recipes/<id>.yaml, one per Wan template that loads a LoRA, and data/loras/<id>.yaml for each LoRA file
-the templates download that the catalog lacks (source: official-templates), so the weekly check covers it.
+data/recipes/<id>.yaml, one per Wan template that loads a LoRA and one per *baseline* (a template that loads
+no LoRA and runs only catalogued base models' own files, named in their ``downloads``), and
+data/loras/<id>.yaml for each LoRA file the templates download that the catalog lacks, as a file or as a
+mirror (source: official-templates), so the weekly check covers it. A new LoRA entry's task is the one its
+file name states, else that of the catalogued model it runs on, else the one its template's name states;
+without any of them the import stops (no task is guessed).
 The templates are untrusted input: each is checked, and every fault of every template is reported at once
 as `path:line:col: message` (exit 1) before anything is written. A package with no Wan template (empty, or
 its templates moved) is refused, never read as "every recipe is gone". Each file is written by a YAML
@@ -32,9 +36,9 @@ from generator.catalog.recipes import Recipe
 from generator.catalog.validate import Catalog, load_catalog
 from generator.errors import DataError, ExitCode, Problem
 from generator.recipes.files import template_files
-from generator.recipes.graph import workflow
+from generator.recipes.graph import Workflow, workflow
 from generator.recipes.jsonfile import Fault, Faults, line_col, locate, parse
-from generator.recipes.recipe import Lookup, loads_lora, recipe_data
+from generator.recipes.recipe import BASELINE_LABEL, Lookup, loads_lora, recipe_data, stated_task
 from generator.recipes.write import WriteFailed, write_all
 
 PACKAGE = "comfyui-workflow-templates-json"
@@ -43,6 +47,11 @@ _HEADER = (
     "# yaml-language-server: $schema=../../schemas/{schema}.schema.json\n"
     "# Written by `python -m generator import-templates` from {package} {version}: "
     "re-run it instead of editing.\n"
+)
+_LORA_HEADER = (
+    "# yaml-language-server: $schema=../../schemas/{schema}.schema.json\n"
+    "# First written by `python -m generator import-templates` from {package} {version}; "
+    "edit it like any entry (the importer never rewrites it).\n"
 )
 Data = dict[str, Any]
 
@@ -163,7 +172,7 @@ def _plan(root: Path, today: dt.date, templates: Templates, catalog: Catalog) ->
         recipes[found["id"]] = found
     if problems:
         raise DataError(problems)
-    if not recipes:
+    if all(recipe["lora_path"]["label"] == BASELINE_LABEL for recipe in recipes.values()):
         raise ImportError_(
             f"none of the {len(files)} Wan templates in {templates.folder} loads a LoRA: "
             "the package is not the one the recipes come from; nothing was written"
@@ -172,12 +181,13 @@ def _plan(root: Path, today: dt.date, templates: Templates, catalog: Catalog) ->
 
 
 def _recipe(file: Path, templates: Templates, catalog: Catalog, new_loras: dict[str, Data]) -> Data | None:
-    """One template's recipe data (None when it loads no LoRA); Faults when it cannot be read."""
+    """One template's recipe data (None when it loads no LoRA and is no baseline); Faults when it cannot be
+    read, or when a LoRA it brings into the catalog has no task to take."""
     _, value = parse(file.read_bytes())
     graph, faults = workflow(value)
     if graph is None:
         raise Faults(faults)  # a Wan template that cannot be read might have held a recipe
-    if not loads_lora(graph):
+    if not loads_lora(graph) and not _baseline(graph, catalog):
         return None
     links = _lora_links(template_files(graph))
     lookup = Lookup(functools.partial(_lora_id, catalog, links, new=new_loras), _model_lookup(catalog))
@@ -186,12 +196,56 @@ def _recipe(file: Path, templates: Templates, catalog: Catalog, new_loras: dict[
     source = {"package": PACKAGE, "version": templates.version, "template": file.stem}
     if file.stem in templates.titles:
         source["title"] = templates.titles[file.stem]
-    for lora in new_loras.values():
-        lora.setdefault("generation", data["generation"])
-        lora.setdefault(
-            "task", data["task"] if data["task"] in ("T2V", "I2V", "TI2V", "VACE", "S2V") else "I2V"
-        )
+    _complete_new_loras(data, file.stem, catalog, new_loras)
     return {"id": recipe_id, **data, "source": source}
+
+
+def _baseline(graph: Workflow, catalog: Catalog) -> bool:
+    """A LoRA-free template whose diffusion models are all catalogued base models' own files (their downloads):
+    the model's own settings. Fun, Animate or ATI templates run models of their own, and are not taken."""
+    models = {
+        f["path"].rsplit("/", 1)[-1] for f in template_files(graph) if f["folder"] == "diffusion_models"
+    }
+    bases = _download_files(catalog, kinds=("base",))
+    return bool(models) and models <= set(bases)
+
+
+def _download_files(catalog: Catalog, kinds: tuple[str, ...]) -> dict[str, str]:
+    """File name -> id of the catalogued model (of those kinds) that lists it as a single-file download."""
+    return {
+        download.link.path.rsplit("/", 1)[-1]: model.id
+        for model in catalog.models
+        if model.kind in kinds
+        for download in model.downloads
+        if isinstance(download.link, m.HfLink) and download.link.kind == "file" and download.link.path
+    }
+
+
+def _complete_new_loras(data: Data, name: str, catalog: Catalog, new_loras: dict[str, Data]) -> None:
+    """Give each LoRA entry this template brings into the catalog its generation and task (when its file name
+    states neither): those of the catalogued model it runs on, else the template name's; else refuse."""
+    stages = [
+        stage for key in ("lora_path", "default_path") for stage in (data.get(key) or {}).get("stages", [])
+    ]
+    for stage in stages:
+        model = catalog.model(stage["model"]) if stage.get("model") else None
+        for use in stage["loras"]:
+            entry = new_loras.get(use.get("lora") or "")
+            if entry is None:
+                continue
+            entry.setdefault("generation", model.generation if model else data["generation"])
+            if "task" in entry:
+                continue
+            task = model.task if model else stated_task(name)
+            if task is None:
+                raise Faults([Fault(_NO_TASK.format(file=use["file"]))])
+            entry["task"] = task
+
+
+_NO_TASK = (
+    "the LoRA {file} would be catalogued without a task: its file name states none, the template runs no "
+    "catalogued model and its name states none; add the model to data/models/ or the LoRA with `generator add`"
+)
 
 
 def _texts(
@@ -207,7 +261,9 @@ def _texts(
     for lora_id, lora in sorted(new_loras.items()):
         target = data_dir / "loras" / f"{lora_id}.yaml"
         entry = in_field_order({**lora, "added": _added(target, today)})
-        plan[_shown(target, root)] = _text(target, entry, m.Lora, "lora", version, root, problems)
+        plan[_shown(target, root)] = _text(
+            target, entry, m.Lora, "lora", version, root, problems, _LORA_HEADER
+        )
     for recipe_id, recipe in sorted(recipes.items()):
         target = data_dir / "recipes" / f"{recipe_id}.yaml"
         entry = {**recipe, "added": _added(target, today)}
@@ -232,7 +288,7 @@ def _lora_id(
         return None
     repo, path = links[name]
     for lora in catalog.loras:
-        if (lora.file.repo, lora.file.path) == (repo, path):
+        if any((file.repo, file.path) == (repo, path) for file in lora.files):
             return lora.id
     for lora_id, entry in new.items():
         if entry["file"] == {"repo": repo, "path": path}:
@@ -245,11 +301,17 @@ def _lora_id(
 
 
 def _model_lookup(catalog: Catalog) -> Any:
+    """The catalogued model a stage runs: the one listing its file as a download, else the base model of its
+    architecture and noise expert (never a distilled checkpoint)."""
+    files = _download_files(catalog, kinds=("base", "variant"))
+
     def model_id(model_file: str | None, arch: str | None, noise: str | None) -> str | None:
+        if model_file in files:
+            return files[model_file]
         if arch is None:
             return None
         for model in catalog.models:
-            if model.architecture != arch or (model.description and "distill" in model.description):
+            if model.architecture != arch or model.kind != "base":
                 continue
             if (
                 model.expert == noise
@@ -280,10 +342,11 @@ def _text(
     version: str,
     root: Path,
     problems: list[Problem],
+    header: str = _HEADER,
 ) -> str:
     """The file's text: serialized, read back and validated (a problem when it does not validate)."""
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096)
-    text = _HEADER.format(schema=schema, package=PACKAGE, version=version) + body
+    text = header.format(schema=schema, package=PACKAGE, version=version) + body
     shown = _shown(target, root)
     if yaml.safe_load(text) != data:
         problems.append(Problem(shown, 1, 1, "the YAML does not read back as meant"))

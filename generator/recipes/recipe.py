@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from generator.lora.filename import model_architecture, named_expert
@@ -16,11 +16,13 @@ from generator.recipes.files import template_files
 from generator.recipes.graph import Workflow
 from generator.recipes.jsonfile import Fault, Faults
 from generator.recipes.notes import apply_settings, cited, guidance, settings
-from generator.recipes.paths import paths
+from generator.recipes.paths import NO_SAMPLER_NOTE, Paths, paths
 from generator.recipes.read import LORA_NODES, Reader, Stage
 
 Data = dict[str, Any]
 _PLAIN = re.compile(r"video_wan2_[12]_[\d.]+B_(t2v|i2v|ti2v)", re.IGNORECASE)
+BASELINE_LABEL = "as the template opens: no LoRA"
+"""The one path of a baseline: a template that loads no LoRA, read for the model's own settings."""
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,17 @@ def loads_lora(workflow: Workflow) -> bool:
 def recipe_data(name: str, title: str | None, workflow: Workflow, lookup: Lookup) -> Data:
     """The recipe's fields except id, source and added (which the importer adds).
 
-    Faults when a value the recipe needs has the wrong kind (text where a number belongs …).
+    A template that loads no LoRA is a *baseline* (the importer takes only those that run a catalogued base
+    model's own file): its one path, the model's own settings, is the recipe's ``lora_path``, labelled
+    :data:`BASELINE_LABEL`, and it is no variant. Faults when a value the recipe needs has the wrong kind
+    (text where a number belongs …).
     """
     readers = {switch: Reader(workflow, switch) for switch in (None, True, False)}
-    found = paths(workflow, readers)
+    baseline = not loads_lora(workflow)
+    found = _baseline(paths(workflow, readers)) if baseline else paths(workflow, readers)
     models = [stage.model_file for stage in (*found.lora, *found.default)]
     arch = next((found for found in map(model_architecture, models) if found), None)
-    plain = bool(_PLAIN.fullmatch(name)) and arch is not None
+    plain = (baseline or bool(_PLAIN.fullmatch(name))) and arch is not None
     data: Data = {
         "title": title or name,
         "generation": "2.2"
@@ -84,6 +90,13 @@ def recipe_data(name: str, title: str | None, workflow: Workflow, lookup: Lookup
     if faults:
         raise Faults(faults)
     return data
+
+
+def _baseline(found: Paths) -> Paths:
+    """A LoRA-free template's paths: the samplers it opens with are its one path (no switch, no other path)."""
+    stages = found.lora or found.default
+    notes = [note for note in found.notes if note != NO_SAMPLER_NOTE or not stages]
+    return replace(found, lora=stages, default=[], opens_with=None, labels=(BASELINE_LABEL, ""), notes=notes)
 
 
 def _path_data(label: str, stages: list[Stage], lookup: Lookup, group: str | None) -> Data:
@@ -155,7 +168,8 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _task(name: str, arch: str | None) -> str:
+def stated_task(name: str) -> str | None:
+    """The Wan task a template's name states ('t2v', 'vace' …), or None."""
     lowered = name.lower()
     for token, task in (
         ("vace", "VACE"),
@@ -167,9 +181,22 @@ def _task(name: str, arch: str | None) -> str:
     ):
         if token in lowered:
             return task
+    return None
+
+
+def _task(name: str, arch: str | None) -> str:
+    """The recipe's task: as its name states it, else its model's architecture's.
+
+    The remaining Wan templates (Animate, SCAIL, Dancer, Move …) animate a reference image: I2V, for the
+    recipe only. A LoRA entry never takes this fallback: the importer gives it the task of the catalogued
+    model it runs on, or a task its name or its template's name states, or refuses it.
+    """
+    found = stated_task(name)
+    if found:
+        return found
     if arch:
         return arch.split("-")[1].upper()
-    return "I2V"  # the remaining Wan templates (Animate, SCAIL, Dancer, Move …) animate a reference image
+    return "I2V"
 
 
 _FRAME_NODES = {

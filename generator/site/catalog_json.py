@@ -24,6 +24,7 @@ def catalog_json(ctx: Context) -> str:
         "models": [_dump(model) for model in catalog.models],
         "combinations": [_dump(combo) for combo in catalog.combinations],
         "special_use": [_dump(item) for item in catalog.special_use],
+        "releases": [_dump(release) for release in catalog.releases],
     }
     # compact: json's C encoder only runs without indent (10,000 LoRAs: 0.2 s instead of 2 s)
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"

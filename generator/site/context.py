@@ -16,7 +16,9 @@ from functools import cached_property
 from generator.catalog import models as m
 from generator.catalog.contradictions import file_contradictions
 from generator.catalog.fit import FitRules
+from generator.catalog.identity import entry_identity, mirror_identity, namesakes
 from generator.catalog.recipes import Recipe
+from generator.catalog.releases import files_of, other_versions
 from generator.catalog.snapshot import (
     LinkFact,
     Snapshot,
@@ -30,7 +32,14 @@ from generator.lora.comfyui_loader import COMFYUI_LABEL
 from generator.lora.facts import HeaderFacts
 from generator.lora.filename import sibling_stem
 from generator.site.commands import comfy_command, hf_command
-from generator.site.setups import BaseSetups, RecipeView, other_recipes, recipes_using, setups_by_base
+from generator.site.setups import (
+    BaseSetups,
+    RecipeView,
+    model_setups,
+    other_recipes,
+    recipes_using,
+    setups_by_base,
+)
 from generator.site.views import (
     Candidates,
     Change,
@@ -39,7 +48,9 @@ from generator.site.views import (
     Download,
     ExpertView,
     LoraView,
+    Mirror,
     ModelView,
+    ReleaseView,
     Shown,
     Unfetched,
 )
@@ -52,7 +63,10 @@ _EPOCH = dt.date(1970, 1, 1)
 
 
 def _sibling_key(lora: m.Lora) -> tuple[str, ...]:
-    """What two experts of one release share: family, generation, task, folder, name without expert/rank/precision."""
+    """What two experts of one release share: the release the entries name, else family, generation, task,
+    folder and the name without expert, rank and precision."""
+    if lora.release is not None:
+        return ("release", lora.release)
     folder = lora.file.path.rpartition("/")[0]
     stem = sibling_stem(lora.file.path).casefold()
     return (lora.family, lora.generation, lora.task, lora.file.repo, folder, stem)
@@ -100,7 +114,9 @@ class Context:
     def _dated(self) -> tuple[m.Lora | m.BaseModelEntry | m.Combination, ...]:
         return (*self.catalog.loras, *self.catalog.models, *self.catalog.combinations)
 
-    def recently_added(self, entry: m.Lora | m.Combination | m.BaseModelEntry | m.SpecialUse) -> bool:
+    def recently_added(
+        self, entry: m.Lora | m.Combination | m.BaseModelEntry | m.SpecialUse | m.Release
+    ) -> bool:
         """Added after the first day and within site.new_days of the latest change (computed, not said)."""
         age = (self.latest_change - entry.added).days
         return entry.added > self.first_day and age < self.catalog.site.new_days
@@ -192,7 +208,29 @@ class Context:
             ),
             combos=tuple(self._combos_by_lora.get(lora.id, ())),
             recipes=tuple(self._recipes_by_lora.get(lora.id, ())),
+            mirrors=tuple(
+                Mirror(mirror, self.fact(mirror.link), mirror_identity(self.snapshot, lora, mirror))
+                for mirror in lora.mirrors
+            ),
+            namesakes=tuple(
+                (other, entry_identity(self.snapshot, lora, other))
+                for other in self._namesakes.get(lora.id, ())
+            ),
+            release=self._release_view(lora),
         )
+
+    def _release_view(self, lora: m.Lora) -> ReleaseView | None:
+        """The LoRA's release with its other files and the catalog's other versions of it."""
+        if lora.release is None:
+            return None
+        release = self.catalog.release(lora.release)
+        others = tuple(other for other in files_of(self.catalog, release) if other.id != lora.id)
+        versions = tuple((v, files_of(self.catalog, v)) for v in other_versions(self.catalog, release))
+        return ReleaseView(release, others, versions)
+
+    @cached_property
+    def _namesakes(self) -> dict[str, tuple[m.Lora, ...]]:
+        return namesakes(self.catalog)
 
     def _compat_cell(self, lora: m.Lora, model: m.BaseModelEntry, facts: HeaderFacts | None) -> CompatCell:
         judged = facts is None or model.architecture in facts.fits
@@ -233,7 +271,9 @@ class Context:
         """What a base model's page shows."""
         return ModelView(
             model=model,
-            size_class=ARCHITECTURES[model.architecture].size_class,
+            size_class=ARCHITECTURES[model.architecture].size_class
+            if model.architecture
+            else "layout not known",
             commands=tuple(self._model_command(link) for link in _file_links(model)),
             loras=self.fit_rules.loras_made_for(model),
             combos=tuple(
@@ -241,7 +281,8 @@ class Context:
                 for combo in self.catalog.combinations
                 if any(setup is not None and setup.model == model.id for setup in (combo.high, combo.low))
             ),
-            setups=next((base for base in self.setups if base.architecture == model.architecture), None),
+            setups=model_setups(self.catalog, model),
+            downloads=tuple(sorted(model.downloads, key=lambda d: not _is_file(d.link))),
         )
 
     @cached_property
@@ -317,13 +358,26 @@ class Context:
         c = self.catalog
         found = [
             *(Change("LoRA", e, e.file.stem, f"loras/{e.id}.md") for e in c.loras),
-            *(Change("base model", e, e.name, f"models/{e.id}.md") for e in c.models),
+            *(Change(MODEL_KINDS[e.kind], e, e.name, f"models/{e.id}.md") for e in c.models),
+            *(
+                Change("release", e, e.title, f"loras/{files[0].id}.md#release")
+                for e in c.releases
+                if (files := files_of(c, e))
+            ),
             *(Change("combination", e, e.title, f"combinations.md#{e.id}") for e in c.combinations),
             *(Change("special use", e, e.label, "special-use.md", e.purpose) for e in c.special_use),
         ]
         found.sort(key=lambda ch: (ch.kind, ch.entry.id))
         found.sort(key=lambda ch: ch.entry.added, reverse=True)
         return found
+
+
+MODEL_KINDS = {"base": "base model", "distilled": "distilled model", "variant": "model of its own"}
+"""How the changes page names each kind of model entry."""
+
+
+def _is_file(link: m.HfLink | str) -> bool:
+    return isinstance(link, m.HfLink) and link.kind == "file"
 
 
 def _file_links(model: m.BaseModelEntry) -> list[m.HfLink]:

@@ -7,7 +7,7 @@ validated catalog (no snapshot, no clock). The base models' names are the archit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from generator.catalog import models as m
 from generator.catalog.recipes import Recipe, RecipeLora, RecipePath, RecipeStage
@@ -63,7 +63,9 @@ class RecipeView:
 
 @dataclass(frozen=True)
 class BaseSetups:
-    """What the catalog cites for one base model: official recipes, the seed's combinations, variants."""
+    """What the catalog cites for one base model (an architecture on the Setups page, or one model entry on its
+    page): the official baseline (the template without LoRAs), recipes with LoRAs, the seed's combinations, and
+    variants that run its weights; ``missing`` says why no setup runs it on its own, when none does."""
 
     architecture: str
     name: str
@@ -72,6 +74,13 @@ class BaseSetups:
     recipes: tuple[RecipeView, ...]
     combinations: tuple[m.Combination, ...]
     variants: tuple[RecipeView, ...]
+    baselines: tuple[RecipeView, ...] = ()
+    missing: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when no source cites any setup that loads the model."""
+        return not (self.baselines or self.recipes or self.combinations or self.variants)
 
 
 def stage_view(stage: RecipeStage) -> StageView:
@@ -109,17 +118,69 @@ def setups_by_base(catalog: Catalog) -> list[BaseSetups]:
     for arch in SETUP_ORDER:
         recipes = [r for r in catalog.recipes if r.architecture == arch]
         combos = tuple(c for c in catalog.combinations if arch in _combination_architectures(catalog, c))
-        found.append(
-            BaseSetups(
-                architecture=arch,
-                name=ARCHITECTURES[arch].label,
-                anchor=arch.replace(".", "-"),
-                recipes=tuple(recipe_view(r) for r in recipes if r.variant is None),
-                combinations=combos,
-                variants=tuple(recipe_view(r) for r in recipes if r.variant is not None),
-            )
-        )
+        models = {model.id for model in catalog.models if model.architecture == arch}
+        label, anchor = ARCHITECTURES[arch].label, arch.replace(".", "-")
+        found.append(_setups(catalog, arch, label, anchor, recipes, combos, models))
     return found
+
+
+def model_setups(catalog: Catalog, model: m.BaseModelEntry) -> BaseSetups:
+    """What the model's page shows: the recipes whose stages run this very model entry and the combinations
+    that name it, grouped as on the Setups page (where the same cards stand under its architecture)."""
+    recipes = [r for r in catalog.recipes if r.loads_model(model.id)]
+    combos = tuple(
+        c for c in catalog.combinations if any(s is not None and s.model == model.id for s in (c.high, c.low))
+    )
+    arch = model.architecture or ""
+    anchor = arch.replace(".", "-") if model.architecture in SETUP_ORDER else "models-of-their-own"
+    return _setups(catalog, arch, model.name, anchor, recipes, combos, {model.id})
+
+
+def _setups(
+    catalog: Catalog,
+    arch: str,
+    name: str,
+    anchor: str,
+    recipes: list[Recipe],
+    combos: tuple[m.Combination, ...],
+    models: set[str],
+) -> BaseSetups:
+    """The cards of one section; ``missing`` when no recipe path nor combination runs ``models`` without a
+    LoRA (a variant's recipes run its own setup, not the model's)."""
+    plain = [r for r in recipes if r.variant is None]
+    setups = BaseSetups(
+        architecture=arch,
+        name=name,
+        anchor=anchor,
+        recipes=tuple(recipe_view(r) for r in plain if not r.baseline),
+        combinations=combos,
+        variants=tuple(recipe_view(r) for r in recipes if r.variant is not None),
+        baselines=tuple(recipe_view(r) for r in plain if r.baseline),
+    )
+    lora_free = any(r.baseline or _lora_free(r.default_path) for r in plain) or any(
+        setup is not None and setup.model in models and setup.loras == ()
+        for combo in combos
+        for setup in (combo.high, combo.low)
+    )
+    if lora_free or not catalog.recipes:  # no template was read: the templates' contents are not known
+        return setups
+    return replace(setups, missing=_missing(catalog, name, setups))
+
+
+def _lora_free(path: RecipePath | None) -> bool:
+    """A path whose stages load no LoRA: the model's own setting."""
+    return path is not None and not any(stage.loras for stage in path.stages)
+
+
+def _missing(catalog: Catalog, name: str, setups: BaseSetups) -> str:
+    """Why no card runs the model on its own: the official templates hold none that does (when the catalog's
+    recipes were read from them), and whether other setups load it."""
+    versions = sorted({f"{r.source.package} {r.source.version}" for r in catalog.recipes})
+    source = f"The official templates ({', '.join(versions)})"
+    sentence = f"{source} hold no template that runs {name} on its own, without a LoRA"
+    return sentence + (
+        "; the setups below load it." if not setups.empty else "; no source cites a setup for it yet."
+    )
 
 
 def other_recipes(catalog: Catalog) -> list[RecipeView]:
@@ -129,7 +190,7 @@ def other_recipes(catalog: Catalog) -> list[RecipeView]:
 
 def _combination_architectures(catalog: Catalog, combo: m.Combination) -> set[str]:
     models = {setup.model for setup in (combo.high, combo.low) if setup is not None and setup.model}
-    return {catalog.model(model_id).architecture for model_id in models}
+    return {arch for model_id in models if (arch := catalog.model(model_id).architecture) is not None}
 
 
 def recipes_using(catalog: Catalog) -> dict[str, list[tuple[Recipe, str]]]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from generator.catalog import models as m
 from generator.catalog.fit import Fit
+from generator.catalog.identity import Identity
 from generator.catalog.recipes import Recipe
 from generator.catalog.snapshot import Candidate, LinkFact
 from generator.lora.facts import HeaderFacts
@@ -73,6 +74,11 @@ class LoraView:
     combos: tuple[m.Combination, ...]
     recipes: tuple[tuple[Recipe, str], ...]
     """The recipes that load the LoRA, each with where and at what strength."""
+    mirrors: tuple[Mirror, ...] = ()
+    """The other places publishing the file, each with whether the check found the same bytes there."""
+    namesakes: tuple[tuple[m.Lora, Identity], ...] = ()
+    """Other entries publishing a file of the same name, with whether their bytes are the same."""
+    release: ReleaseView | None = None
 
     @property
     def fits(self) -> str:
@@ -94,6 +100,26 @@ class LoraView:
     def size(self) -> int | None:
         """The file's size on the Hub, when known."""
         return self.fact.size if self.fact else None
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """A mirror of a LoRA's file: where, its Hub facts, and whether it holds the same bytes."""
+
+    file: m.LoraFile
+    fact: LinkFact | None
+    identity: Identity
+
+
+@dataclass(frozen=True)
+class ReleaseView:
+    """The release a LoRA's file belongs to: its other files and the catalog's other versions of it."""
+
+    release: m.Release
+    files: tuple[m.Lora, ...]
+    """The release's other files (the other expert, other repos' copies)."""
+    versions: tuple[tuple[m.Release, tuple[m.Lora, ...]], ...]
+    """The other versions of the same release, each with its files."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +175,8 @@ class ModelView:
     """The LoRAs made for this model (:meth:`generator.catalog.fit.FitRules.loras_made_for`)."""
     combos: tuple[m.Combination, ...]
     setups: BaseSetups | None
+    downloads: tuple[m.ModelDownload, ...] = ()
+    """The model's downloads, single files first (what ComfyUI's loader takes), then folders and pages."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +184,7 @@ class Change:
     """One entry of the changes page: what it is, its title and where its page is."""
 
     kind: str
-    entry: m.Lora | m.BaseModelEntry | m.Combination | m.SpecialUse
+    entry: m.Lora | m.BaseModelEntry | m.Combination | m.SpecialUse | m.Release
     title: str
     href: str
     purpose: str | None = None
