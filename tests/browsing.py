@@ -81,12 +81,16 @@ class Tab:
 
 
 @contextlib.contextmanager
-def open_tab(browser: Any, base_url: str, scheme: str, viewport: dict[str, int]) -> Iterator[Tab]:
+def open_tab(
+    browser: Any, base_url: str, scheme: str, viewport: dict[str, int], *, touch: bool = False
+) -> Iterator[Tab]:
     """A fresh context in a colour scheme and viewport, recording requests, console errors and page errors.
 
-    On leaving: the tab requested something (the recorder works), nothing left 127.0.0.1, nothing logged an error.
+    `touch` makes it a phone: a touch screen that cannot hover (Material drops the keyboard focus of scrolling
+    code blocks on such screens, so a phone must be tested as one). On leaving: the tab requested something
+    (the recorder works), nothing left 127.0.0.1, nothing logged an error.
     """
-    context = browser.new_context(color_scheme=scheme, viewport=viewport)
+    context = browser.new_context(color_scheme=scheme, viewport=viewport, has_touch=touch, is_mobile=touch)
     tab = Tab(context.new_page(), base_url)
     tab.page.on("request", lambda request: tab.requests.append(request.url))
     tab.page.on("console", lambda msg: tab.errors.append(msg.text) if msg.type == "error" else None)

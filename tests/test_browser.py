@@ -186,17 +186,28 @@ def test_fits_my_model_hides_what_does_not_fit_and_marks_unknown_fits(tab: Tab) 
         assert hint.is_visible() == (answers[lora] == "unknown"), lora
 
 
-def test_catalog_links_each_lora_page_with_download_and_command(tab: Tab) -> None:
-    """A row has a download link and copies the hf command; its name leads to its page with the command shown."""
-    tab.open("catalog/")
-    row = tab.page.locator('tr[id="wan22-a14b-t2v-high-lightning-4steps-250928"]')
-    assert "/resolve/main/" in (row.locator("a[download]").get_attribute("href") or "")
-    copy = row.locator("button.la-copy-cmd[data-clipboard-text]")
-    assert copy.inner_text() == "copy hf command"
-    command = copy.get_attribute("data-clipboard-text") or ""
-    assert command.startswith("hf download Kijai/WanVideo_comfy -- LoRAs/")
-    row.locator("a.la-lora-link").click()
-    tab.page.wait_for_url("**/loras/wan22-a14b-t2v-high-lightning-4steps-250928/")
+def test_catalog_links_each_lora_page_with_download_and_command(browser: Any, base_url: str) -> None:
+    """A row has a download link and its copy button puts the ComfyUI curl line on the clipboard (the line the
+    LoRA page shows for ComfyUI); its name leads to its page with the command shown."""
+    with open_tab(browser, base_url, "light", DESKTOP) as tab:
+        tab.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        tab.open("catalog/")
+        row = tab.page.locator('tr[id="wan22-a14b-t2v-high-lightning-4steps-250928"]')
+        assert "/resolve/main/" in (row.locator("a[download]").get_attribute("href") or "")
+        copy = row.locator("button.la-copy-cmd[data-clipboard-text]")
+        assert copy.inner_text() == "copy for ComfyUI"
+        copy.click()
+        copied = tab.page.evaluate("navigator.clipboard.readText()")
+        assert copied.startswith("curl -L -o ComfyUI/models/loras/Wan22_A14B_T2V_HIGH_Lightning_4steps_")
+        assert copied.endswith("?download=true'  # 1.25 GB")
+        row.locator("a.la-lora-link").click()
+        tab.page.wait_for_url("**/loras/wan22-a14b-t2v-high-lightning-4steps-250928/")
+        blocks = tab.page.locator("article pre code").all_inner_texts()
+        assert copied in [block.strip() for block in blocks]
+        _lora_page_shows_its_facts(tab)
+
+
+def _lora_page_shows_its_facts(tab: Tab) -> None:
     article = tab.page.locator("article")
     assert "1.25 GB (1,253,192,432 bytes)" in article.inner_text()
     assert "2026-12-01" in article.inner_text()
@@ -286,13 +297,17 @@ DESKTOP = {"width": 1440, "height": 900}
 AXE = ROOT / "tests" / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 
 
-def test_a_phone_never_pans_a_main_page_sideways(browser: Any, base_url: str) -> None:
-    """At 390 px the page is never wider than the screen: wide tables scroll inside or become cards."""
-    with open_tab(browser, base_url, "light", PHONE) as tab:
-        for name, path in MAIN_PAGES.items():
+def test_a_phone_never_pans_a_page_sideways(browser: Any, base_url: str, site: Path) -> None:
+    """At 390 px on a touch screen no page is wider than the screen, Setups included: wide tables scroll inside
+    their own box or become cards, long names and commands wrap."""
+    pages = [page.removeprefix("./") for page in _pages(site)]
+    assert "setups/" in pages
+    with open_tab(browser, base_url, "light", PHONE, touch=True) as tab:
+        for path in pages:
             tab.open(path)
-            width = tab.page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
-            assert width[0] <= width[1], (name, width)
+            # against the phone's width: a mobile browser widens its layout viewport to fit a page that overflows
+            width = tab.page.evaluate("document.scrollingElement.scrollWidth")
+            assert width <= PHONE["width"], (path, width)
 
 
 def _axe_violations(tab: Tab) -> list[str]:
@@ -322,6 +337,85 @@ def test_axe_finds_no_serious_violation_on_the_main_pages(browser: Any, base_url
                 if violations:
                     found[f"{name} {viewport['width']}"] = violations
     assert found == {}
+
+
+def test_recipe_tables_become_cards_on_a_phone(browser: Any, base_url: str) -> None:
+    """On the Setups page a phone shows each recipe stage as a card, every value under its column's name; a
+    desktop keeps the table with its header row."""
+    cards = """() => [...document.querySelectorAll("table.la-recipe")].map(table => ({
+        head: table.tHead.getBoundingClientRect().height,
+        rows: [...table.tBodies[0].rows].map(row => getComputedStyle(row).display),
+        labels: [...table.tBodies[0].rows[0].cells].map(c => getComputedStyle(c, "::before").content),
+        names: [...table.tHead.rows[0].cells].map(c => JSON.stringify(c.textContent)),
+        right: table.getBoundingClientRect().right}))"""
+    with open_tab(browser, base_url, "light", PHONE, touch=True) as tab:
+        tab.open("setups/")
+        tables = tab.page.evaluate(cards)
+        assert len(tables) >= 10
+        for table in tables:
+            assert set(table["rows"]) == {"block"}
+            assert table["labels"] == table["names"]  # each value under its column's name
+            assert table["head"] <= 1  # the header row is read by screen readers, not shown
+            assert table["right"] <= PHONE["width"]
+    with open_tab(browser, base_url, "light", DESKTOP) as tab:
+        tab.open("setups/")
+        for table in tab.page.evaluate(cards):
+            assert set(table["rows"]) == {"table-row"}
+            assert table["head"] > 10
+
+
+_MATRIX = """() => {
+    const box = document.querySelector(".la-matrix-wrap");
+    const table = box.querySelector("table.la-matrix");
+    const rect = e => e.getBoundingClientRect();
+    const head = table.tHead.rows[0].cells;
+    const row = table.tBodies[0].rows[table.tBodies[0].rows.length - 1];
+    return {box: [rect(box).left, rect(box).top, rect(box).right, box.scrollWidth, box.clientWidth],
+            lastHead: rect(head[head.length - 1]).right, firstHead: [rect(head[1]).top, rect(head[0]).left],
+            firstCell: rect(row.cells[0]).left, tabindex: box.tabIndex, label: box.getAttribute("aria-label")};
+}"""
+
+
+def test_compatibility_matrix_fits_a_desktop_and_keeps_its_header_row_and_first_column_in_view(
+    browser: Any, base_url: str
+) -> None:
+    """At 1440 px every column of the matrix is in view (none cut); on a phone the matrix scrolls inside its own
+    box, which the keyboard can reach, and its header row and LoRA column stay in view while it scrolls."""
+    with open_tab(browser, base_url, "light", DESKTOP) as tab:
+        tab.open("compatibility/")
+        m = tab.page.evaluate(_MATRIX)
+        left, _, right, scroll_width, client_width = m["box"]
+        assert scroll_width <= client_width
+        assert m["lastHead"] <= right
+        assert m["tabindex"] == 0
+        assert m["label"]
+    with open_tab(browser, base_url, "dark", PHONE, touch=True) as tab:
+        tab.open("compatibility/")
+        box = tab.page.locator(".la-matrix-wrap")
+        box.scroll_into_view_if_needed()
+        box.evaluate("b => { b.scrollTop = b.scrollHeight; b.scrollLeft = b.scrollWidth; }")
+        m = tab.page.evaluate(_MATRIX)
+        left, top, _, scroll_width, client_width = m["box"]
+        assert scroll_width > client_width  # it did scroll sideways, inside its box
+        assert abs(m["firstHead"][0] - top) <= 2  # the header row is still at the top of the box
+        assert abs(m["firstHead"][1] - left) <= 2
+        assert abs(m["firstCell"] - left) <= 2
+
+
+def test_catalog_download_and_copy_are_24px_targets_apart(browser: Any, base_url: str) -> None:
+    """In every catalog row, on a phone's cards and on a desktop, "download" and "copy for ComfyUI" are at least
+    24 × 24 px and do not touch (WCAG 2.5.8, which axe checks too)."""
+    targets = """() => [...document.querySelectorAll("table.la-catalog td.la-get")].map(cell =>
+        [...cell.querySelectorAll("a, button")].map(e => { const r = e.getBoundingClientRect();
+                                                         return [r.left, r.top, r.right, r.bottom]; }))"""
+    for viewport, touch in ((PHONE, True), (DESKTOP, False)):
+        with open_tab(browser, base_url, "light", viewport, touch=touch) as tab:
+            tab.open("catalog/")
+            rows = tab.page.evaluate(targets)
+            assert len(rows) == len(_visible_rows(tab))
+            for (l1, t1, r1, b1), (l2, t2, r2, b2) in rows:
+                assert min(r1 - l1, b1 - t1, r2 - l2, b2 - t2) >= 24
+                assert r1 <= l2 or b1 <= t2  # side by side or one under the other, never overlapping
 
 
 def test_screenshots_of_the_main_pages(browser: Any, base_url: str) -> None:
