@@ -311,11 +311,13 @@ def test_a_phone_never_pans_a_page_sideways(browser: Any, base_url: str, site: P
 
 
 def _axe_violations(tab: Tab) -> list[str]:
-    """Serious and critical axe-core violations of the page (Material's own search dialog left out)."""
+    """Serious and critical axe-core violations of the page (Material's own search dialog left out), with the
+    WCAG 2.2 target-size rule switched on (24 px targets, or room around them)."""
     tab.page.add_script_tag(path=str(AXE))
     result = tab.page.evaluate(
         """async () => {
-            const run = await axe.run({exclude: [[".md-search"]]}, {resultTypes: ["violations"]});
+            const run = await axe.run({exclude: [[".md-search"]]},
+                                      {resultTypes: ["violations"], rules: {"target-size": {enabled: true}}});
             return run.violations.filter(v => v.impact === "serious" || v.impact === "critical")
               .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
         }"""
@@ -324,18 +326,22 @@ def _axe_violations(tab: Tab) -> list[str]:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_no_serious_violation_on_the_main_pages(browser: Any, base_url: str, scheme: str) -> None:
-    """axe-core (vendored, offline) reports no serious or critical violation, light and dark, wide and narrow."""
+@pytest.mark.parametrize("width", [DESKTOP["width"], PHONE["width"]])
+def test_axe_finds_no_serious_violation_on_any_page(
+    browser: Any, base_url: str, site: Path, scheme: str, width: int
+) -> None:
+    """axe-core (vendored, offline) reports no serious or critical violation on any page, light and dark, on a
+    desktop and on a touch phone (where Material leaves scrolling code blocks without keyboard focus)."""
     expected = "slate" if scheme == "dark" else "default"
+    phone = width == PHONE["width"]
     found: dict[str, list[str]] = {}
-    for viewport in (DESKTOP, PHONE):
-        with open_tab(browser, base_url, scheme, viewport) as tab:
-            for name, path in MAIN_PAGES.items():
-                tab.open(path)
-                assert tab.page.get_attribute("body", "data-md-color-scheme") == expected
-                violations = _axe_violations(tab)
-                if violations:
-                    found[f"{name} {viewport['width']}"] = violations
+    with open_tab(browser, base_url, scheme, PHONE if phone else DESKTOP, touch=phone) as tab:
+        for path in (page.removeprefix("./") for page in _pages(site)):
+            tab.open(path)
+            assert tab.page.get_attribute("body", "data-md-color-scheme") == expected
+            violations = _axe_violations(tab)
+            if violations:
+                found[path] = violations
     assert found == {}
 
 
@@ -416,6 +422,91 @@ def test_catalog_download_and_copy_are_24px_targets_apart(browser: Any, base_url
             for (l1, t1, r1, b1), (l2, t2, r2, b2) in rows:
                 assert min(r1 - l1, b1 - t1, r2 - l2, b2 - t2) >= 24
                 assert r1 <= l2 or b1 <= t2  # side by side or one under the other, never overlapping
+
+
+def test_no_code_block_is_a_scrolling_region_out_of_keyboard_reach(
+    browser: Any, base_url: str, site: Path
+) -> None:
+    """On a touch phone, where Material gives scrolling code blocks no keyboard focus, commands wrap: no code
+    block of any page scrolls sideways unless it can take focus."""
+    unreachable = """() => [...document.querySelectorAll("pre > code")]
+        .filter(c => c.scrollWidth > c.clientWidth && c.tabIndex < 0).length"""
+    with open_tab(browser, base_url, "light", PHONE, touch=True) as tab:
+        blocks = 0
+        for path in (page.removeprefix("./") for page in _pages(site)):
+            tab.open(path)
+            blocks += tab.page.locator("pre > code").count()
+            assert tab.page.evaluate(unreachable) == 0, path
+        assert blocks > 20
+
+
+_SETTLED = """async () => { await Promise.race([Promise.all(document.getAnimations().map(a => a.finished)),
+                                                new Promise(r => setTimeout(r, 1000))]); }"""
+_FOCUSED = """async () => {
+    await Promise.race([Promise.all(document.getAnimations().map(a => a.finished)),  /* the skip link fades in */
+                        new Promise(r => setTimeout(r, 1000))]);
+    let e = document.activeElement;
+    if (!e || e === document.body) return null;
+    if (e.classList.contains("md-option")) e = e.nextElementSibling;  /* the palette: its label shows the focus */
+    const r = e.getBoundingClientRect();
+    const kind = e.tagName + [...e.classList].filter(c => c !== "focus-visible").sort().join(".");
+    return {name: e.tagName + " " + (e.textContent || e.getAttribute("aria-label") || "").trim().slice(0, 40),
+            kind, search: Boolean(e.closest(".md-search")), box: [r.left, r.top, r.width, r.height],
+            shown: e.checkVisibility({opacityProperty: true, visibilityProperty: true}) && r.width > 0 &&
+                   r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight};
+}"""
+
+
+def _focus_stops(tab: Tab) -> list[str]:
+    """Tab through the page: the focus stops outside Material's search dialog that are not on screen, and those
+    of a kind (tag and classes) whose first stop looks the same focused and blurred (a screenshot of each)."""
+    invisible: list[str] = []
+    seen: set[str] = set()
+    kinds: set[str] = set()
+    for _ in range(400):
+        tab.page.keyboard.press("Tab")
+        stop = tab.page.evaluate(_FOCUSED)
+        if stop is None or f"{stop['name']} {stop['box']}" in seen:  # back at the start
+            return invisible
+        seen.add(f"{stop['name']} {stop['box']}")
+        if stop["search"] or (stop["shown"] and stop["kind"] in kinds):
+            continue
+        if not stop["shown"]:
+            invisible.append(stop["name"])
+            continue
+        kinds.add(stop["kind"])
+        left, top, width, height = stop["box"]
+        screen = tab.page.viewport_size
+        x, y = max(0, left - 3), max(0, top - 3)
+        right, bottom = min(screen["width"], left + width + 3), min(screen["height"], top + height + 3)
+        if right <= x or bottom <= y:  # off the screen (a mobile browser's viewport widened by an overflow)
+            invisible.append(stop["name"])
+            continue
+        clip = {"x": x, "y": y, "width": right - x, "height": bottom - y}
+        focused = tab.page.screenshot(clip=clip)
+        tab.page.evaluate("() => { window.laFocused = document.activeElement; laFocused.blur(); }")
+        tab.page.evaluate(_SETTLED)
+        blurred = tab.page.screenshot(clip=clip)
+        tab.page.evaluate("() => laFocused.focus({focusVisible: true})")
+        if focused == blurred:
+            invisible.append(stop["name"] + " (no focus indicator)")
+    return invisible
+
+
+@pytest.mark.parametrize("width", [DESKTOP["width"], PHONE["width"]])
+def test_no_focus_stop_is_invisible(browser: Any, base_url: str, width: int) -> None:
+    """Every stop of the Tab key on the main pages is on screen and shows its focus; on a phone the closed
+    navigation drawer (slid off screen) and the closed search take no focus."""
+    phone = width == PHONE["width"]
+    viewport = PHONE if phone else DESKTOP
+    found: dict[str, list[str]] = {}
+    with open_tab(browser, base_url, "light", viewport, touch=phone) as tab:
+        for name, path in {**MAIN_PAGES, "changes": "changes/"}.items():
+            tab.open(path)
+            invisible = _focus_stops(tab)
+            if invisible:
+                found[name] = invisible
+    assert found == {}
 
 
 def test_screenshots_of_the_main_pages(browser: Any, base_url: str) -> None:
