@@ -274,7 +274,8 @@ def test_the_changes_page_lists_the_newest_candidates_and_stays_small_whatever_t
     assert len(rows) == CANDIDATES_SHOWN == 50
     newest = sorted((n for n in range(5000) if n % 28 == 27), key=lambda n: f"{n:04d}")[:50]
     assert [f"lora_{n:04d}_rank64" in row for n, row in zip(newest, rows, strict=True)] == [True] * 50
-    assert "rank 64, bf16 (file 27)" in html.unescape(page)  # the stored header line, not "header not read yet"
+    # the stored header line, not "header not read yet"
+    assert "rank 64, bf16 (file 27)" in html.unescape(page)
     assert "The 50 newest of 5,000 files are shown" in page
     assert len(page.encode()) < 60_000
 
