@@ -68,13 +68,15 @@ test: lint typecheck pytest  ## everything CI runs
 test-fast: $(STAMP)  ## the inner loop: no server, no site build, no browser, no coverage (under a minute)
 	$(PY) -m pytest -n auto -m "not slow and not browser"
 
-bench: $(STAMP)  ## print the benchmarks' figures (build vs mkdocs, render scale, check, header inspection, catalog page)
+bench: $(STAMP)  ## print the benchmarks' figures (build vs mkdocs, render scale, check, header inspection, catalog page, templates import, snapshot size)
 	$(PY) -m bench.bench_build
 	$(PY) -m bench.bench_render
 	$(PY) -m bench.bench_check
 	$(PY) -m bench.bench_header
 	$(PY) -m bench.bench_hostile
 	$(PY) -m bench.bench_catalog_page
+	$(PY) -m bench.bench_import
+	$(PY) -m bench.bench_snapshot
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf site $(SITE_TMP) site-screenshots .coverage .coverage.*
