@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -358,11 +359,45 @@ def test_zensical_builds_the_same_pages_and_catalog_rows(tmp_path: Path) -> None
     project = make_project(tmp_path)
     assert render(project) == 0
     zensical_pages, zensical_rows = _built(project, "zensical")
+    _links_the_feed_and_dates_its_data(project / "site", "search.json", "items")
     mkdocs_pages, mkdocs_rows = _built(project, "mkdocs")
     assert zensical_pages == mkdocs_pages
     assert "loras/fusionx-t2v-14b/index.html" in mkdocs_pages
     assert zensical_rows == mkdocs_rows
     assert sorted(mkdocs_rows) == sorted(p.stem for p in (project / "data" / "loras").glob("*.yaml"))
+
+
+def _links_the_feed_and_dates_its_data(site: Path, index: str, docs: str) -> None:
+    """Every page's head links the site's Atom feed, every page says when its data is from, and that line (the
+    same on every page) is left out of the search index, whose file and list name differ between the tools."""
+    feed = site / "feed.xml"
+    assert ET.fromstring(feed.read_bytes()).tag == "{http://www.w3.org/2005/Atom}feed"  # noqa: S314 - our own file
+    for page in sorted(site.rglob("index.html")):
+        html = page.read_text(encoding="utf-8")
+        link = re.search(r'<link rel="alternate" type="application/atom\+xml" [^>]*href="([^"]+)"', html)
+        assert link, page
+        assert (page.parent / link.group(1)).resolve() == feed.resolve(), page
+        assert re.search(r'<p class="la-as-of"[^>]*>Data as of <strong>\d{4}-\d\d-\d\d</strong>', html), page
+    entries = json.loads((site / index).read_text(encoding="utf-8"))[docs]
+    assert len(entries) > 50
+    assert not [entry["location"] for entry in entries if "Data as of" in entry["text"]]
+
+
+def test_every_page_links_the_feed_and_says_when_its_data_is_from(site: Path) -> None:
+    """The Atom feed is found from any page's head (feed readers look there); "data as of" ends every page."""
+    _links_the_feed_and_dates_its_data(site, "search/search_index.json", "docs")
+
+
+def test_two_builds_of_one_commit_give_the_same_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built twice from the same commit (its date in SOURCE_DATE_EPOCH, as CI passes it), in two folders, the
+    site is the same byte for byte: pages, feed, search index, sitemap (MkDocs dates it by that variable too)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1780000000")
+    digests = []
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        digests.append(_digest(build_site(make_project(tmp_path / name))))
+    assert digests[0] == digests[1]
+    assert "feed.xml" in digests[0]
 
 
 def test_mkdocs_yml_is_portable() -> None:

@@ -32,6 +32,16 @@ from generator.lora.comfyui_loader import COMFYUI_LABEL
 from generator.lora.facts import HeaderFacts
 from generator.lora.filename import sibling_stem
 from generator.site.commands import comfy_command, hf_command
+from generator.site.freshness import (
+    AsOf,
+    Edition,
+    TemplatesImport,
+    Week,
+    as_of,
+    newest_fact,
+    templates_imports,
+    weeks,
+)
 from generator.site.setups import (
     BaseSetups,
     RecipeView,
@@ -87,9 +97,11 @@ def rank_text(facts: HeaderFacts) -> str:
 class Context:
     """The catalog, the snapshot, and every view the templates place (see the module's docstring)."""
 
-    def __init__(self, catalog: Catalog, snapshot: Snapshot) -> None:
+    def __init__(self, catalog: Catalog, snapshot: Snapshot, edition: Edition | None = None) -> None:
         self.catalog = catalog
         self.snapshot = snapshot
+        self.edition = edition or Edition()
+        """The commit's date and the site's address, when the build gives them (freshness.Edition)."""
         self.snapshot_date = snapshot.checked_at[:10] if snapshot.checked_at else None
         """Date of the last check (from the snapshot), or None if never checked."""
         self._views: dict[str, LoraView] = {}
@@ -114,8 +126,22 @@ class Context:
     def _dated(self) -> tuple[m.Lora | m.BaseModelEntry | m.Combination, ...]:
         return (*self.catalog.loras, *self.catalog.models, *self.catalog.combinations)
 
+    @cached_property
+    def as_of(self) -> AsOf:
+        """The date every page states its data as of (freshness.as_of)."""
+        return as_of(newest_fact(self.catalog, self.snapshot), self.edition.commit_date)
+
+    def weeks(self) -> list[Week]:
+        """The changes, week by week, newest first."""
+        return weeks(self.changes())
+
+    @cached_property
+    def templates_imports(self) -> list[TemplatesImport]:
+        """The templates package versions the setups were read from, and when."""
+        return templates_imports(self.catalog.recipes)
+
     def recently_added(
-        self, entry: m.Lora | m.Combination | m.BaseModelEntry | m.SpecialUse | m.Release
+        self, entry: m.Lora | m.Combination | m.BaseModelEntry | m.SpecialUse | m.Release | Recipe
     ) -> bool:
         """Added after the first day and within site.new_days of the latest change (computed, not said)."""
         age = (self.latest_change - entry.added).days
@@ -366,6 +392,7 @@ class Context:
             ),
             *(Change("combination", e, e.title, f"combinations.md#{e.id}") for e in c.combinations),
             *(Change("special use", e, e.label, "special-use.md", e.purpose) for e in c.special_use),
+            *(Change("setup", e, e.title, f"setups.md#{e.id}") for e in c.recipes),
         ]
         found.sort(key=lambda ch: (ch.kind, ch.entry.id))
         found.sort(key=lambda ch: ch.entry.added, reverse=True)

@@ -23,7 +23,9 @@ from generator.catalog.snapshot import Snapshot
 from generator.catalog.validate import Catalog
 from generator.site.catalog_json import catalog_json
 from generator.site.context import Context
+from generator.site.feed import FEED_PATH, feed_xml
 from generator.site.filters import FILTERS, a
+from generator.site.freshness import Edition
 
 PAGES = {
     "index.md": "index.md.j2",
@@ -38,6 +40,7 @@ PAGES = {
     "setups.md": "setups.md.j2",
 }
 LORA_PAGE = "lora.md.j2"
+AS_OF = "_as_of.j2"
 MODEL_PAGE = "model.md.j2"
 CATALOG_JSON = "catalog.json"
 
@@ -90,10 +93,17 @@ _WORKER_CONTEXT: list[Context] = []  # handed to forked workers (fork copies it;
 
 
 def render_pages(
-    catalog: Catalog, snapshot: Snapshot, *, parallel_from: int = PARALLEL_FROM
+    catalog: Catalog,
+    snapshot: Snapshot,
+    *,
+    parallel_from: int = PARALLEL_FROM,
+    edition: Edition | None = None,
 ) -> dict[str, str]:
-    """Every generated file under docs/ (relative path -> text); the same text however it is computed."""
-    ctx = Context(catalog, snapshot)
+    """Every generated file under docs/ (relative path -> text); the same text however it is computed.
+
+    `edition` is what the build adds (the commit's date, the site's address): see generator.site.freshness.
+    """
+    ctx = Context(catalog, snapshot, edition)
     pages: dict[str, str] = dict(ctx.workflows.files)  # built before any worker forks: they share it
     for rendered in _render_jobs(ctx, _jobs(ctx), parallel=len(catalog.loras) >= parallel_from):
         pages.update(rendered)
@@ -104,7 +114,7 @@ def _jobs(ctx: Context) -> list[list[str]]:
     """The paths to render, grouped into jobs, the longest first (the catalog table grows with every LoRA)."""
     lora_paths = [f"loras/{lora.id}.md" for lora in ctx.catalog.loras]
     model_paths = [f"models/{model.id}.md" for model in ctx.catalog.models]
-    rest = [path for path in [*PAGES, CATALOG_JSON, *model_paths] if path != "catalog.md"]
+    rest = [path for path in [*PAGES, CATALOG_JSON, FEED_PATH, *model_paths] if path != "catalog.md"]
     size = -(-len(lora_paths) // _LORA_CHUNKS)
     chunks = [lora_paths[i : i + size] for i in range(0, len(lora_paths), size)] if lora_paths else []
     return [["catalog.md"], rest, *chunks]
@@ -137,9 +147,17 @@ def _render(ctx: Context, paths: list[str]) -> dict[str, str]:
 
 
 def _render_one(env: Environment, ctx: Context, path: str) -> str:
-    catalog = ctx.catalog
     if path == CATALOG_JSON:
         return catalog_json(ctx)
+    if path == FEED_PATH:
+        return feed_xml(ctx)
+    # every page ends saying when its data is from (Markdown links are relative to the page's folder)
+    footer = env.get_template(AS_OF).render(ctx=ctx, root="../" * path.count("/"))
+    return _render_page(env, ctx, path) + footer
+
+
+def _render_page(env: Environment, ctx: Context, path: str) -> str:
+    catalog = ctx.catalog
     if path in PAGES:
         return env.get_template(PAGES[path]).render(ctx=ctx, c=catalog)
     if path.startswith("models/"):

@@ -184,7 +184,7 @@ class Change:
     """One entry of the changes page: what it is, its title and where its page is."""
 
     kind: str
-    entry: m.Lora | m.BaseModelEntry | m.Combination | m.SpecialUse | m.Release
+    entry: m.Lora | m.BaseModelEntry | m.Combination | m.SpecialUse | m.Release | Recipe
     title: str
     href: str
     purpose: str | None = None
