@@ -555,6 +555,45 @@ def test_search_keeps_a_model_size_whole(tab: Tab) -> None:
     assert all(m.startswith("1.3b") for m in marks), marks
 
 
+def _results(tab: Tab) -> list[tuple[str, str, str]]:
+    """(address, title, shown text) of each search result, best first."""
+    tab.page.wait_for_timeout(300)  # results arrive as the query is typed: let the last one settle
+    return [
+        (
+            item.locator("a").first.get_attribute("href") or "",
+            item.locator("article h1").first.inner_text(),
+            item.locator("article").first.inner_text(),
+        )
+        for item in tab.page.locator(".md-search-result__item").all()
+    ]
+
+
+def test_a_number_in_a_query_is_a_whole_number(tab: Tab) -> None:
+    """ "i2v 4 steps" ranks the Wan 2.2 I2V 4-step LoRAs first: "4" no longer matches "480p" (so the Wan 2.1
+    480p LoRAs, which match "step" by their step distillation, come after them), and "4 steps" finds "4steps"."""
+    _search(tab, "i2v 4 steps")
+    results = _results(tab)
+    assert len(results) >= 4
+    wanted = [
+        i for i, (_, title, _) in enumerate(results) if {"i2v", "4steps"} <= set(title.casefold().split("_"))
+    ]
+    resolution = [i for i, (_, title, _) in enumerate(results) if "480p" in title.casefold()]
+    assert wanted[:2] == [0, 1]
+    assert resolution
+    assert max(wanted) < min(resolution)
+
+
+def test_search_results_show_sentences_not_fact_tables(tab: Tab) -> None:
+    """A LoRA found by name shows its sentence (generation, task, expert, family, repo), not a dump of its facts."""
+    _search(tab, "Lightning_4steps")
+    href, title, text = _results(tab)[0]
+    assert "/loras/wan22-a14b-t2v-high-lightning-4steps-250928/" in href
+    assert title == "Wan22_A14B_T2V_HIGH_Lightning_4steps_lora_250928_rank128_fp16"
+    assert "A LoRA for Wan 2.2 T2V, for the high-noise expert, of the Lightning family" in text
+    for cell in ("Fact", "SHA-256", "Repo", "hf download", "curl"):
+        assert cell not in text, cell
+
+
 def test_filters_live_in_the_address_survive_reload_and_back(tab: Tab) -> None:
     """A filter choice is in the URL, restored on reload and on a shared link; the back button undoes it."""
     tab.open("catalog/")

@@ -381,6 +381,32 @@ def _links_the_feed_and_dates_its_data(site: Path, index: str, docs: str) -> Non
     entries = json.loads((site / index).read_text(encoding="utf-8"))[docs]
     assert len(entries) > 50
     assert not [entry["location"] for entry in entries if "Data as of" in entry["text"]]
+    _search_index_holds_prose_names_and_headings(entries)
+
+
+# what only tables of facts and download commands hold: the search leaves them out (issue 25 point 3)
+TABLE_TEXT = (
+    "Fact Value",
+    "curl -L -o",
+    "hf download ",
+    "Stage Model LoRAs",
+    "Added Kind Entry",
+    "Base model Architecture",
+)
+
+
+def _search_index_holds_prose_names_and_headings(entries: list[dict[str, str]]) -> None:
+    """No entry holds a fact table's or a command's text, so a query's number does not match every cell; each
+    LoRA page's first entry (the one a result shows) is its sentence, under the file name as title."""
+    assert [entry["location"] for entry in entries if any(t in entry["text"] for t in TABLE_TEXT)] == []
+    pages = {
+        entry["location"]: entry for entry in entries if re.fullmatch(r"loras/[^/#]+/", entry["location"])
+    }
+    stems = {lora.id: lora.file.stem for lora in load_catalog(ROOT / "data", ROOT).loras}
+    assert sorted(location.split("/")[1] for location in pages) == sorted(stems)
+    for location, entry in pages.items():
+        assert entry["text"].startswith("<p>A LoRA for Wan "), location
+        assert entry["title"] == stems[location.split("/")[1]]
 
 
 def test_every_page_links_the_feed_and_says_when_its_data_is_from(site: Path) -> None:

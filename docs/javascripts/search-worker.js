@@ -5,7 +5,10 @@
    word, and a wildcard word is never stemmed, so a stemmed index would miss "lightning*"). This worker
    loads the theme's own worker (its address comes from overrides/main.html, same origin only) and rewrites
    each query word w into its stem s, which the theme then searches as s*: "merged" -> "merg*" finds
-   "merging" and "merged"; when s is not a prefix of w ("happy" -> "happi") both are searched. */
+   "merging" and "merged"; when s is not a prefix of w ("happy" -> "happi") both are searched.
+   A number on its own is searched whole ("4^1": the theme adds no wildcard to a boosted word), so "4" no
+   longer finds "480p" or "4096"; a number followed by a word is also searched joined, as file names write it:
+   "4 steps" finds "4steps", "1.3 B" finds "1.3B". */
 (function () {
   "use strict";
   var named = new URL(self.location.href).searchParams.get("worker");
@@ -29,9 +32,18 @@
     }).join(" ");
   }
 
+  var NUMBER = /^\d+(?:\.\d+)?$/;
+
   function rewrite(query) {
     if (!self.lunr || !self.lunr.stemmer || !self.lunr.tokenizer || !self.lunr.tokenizer.separator) return query;
-    return query.split(/\s+/).map(withWordForms).join(" ").trim() || query;
+    var parts = query.split(/\s+/);
+    var words = parts.map(function (part, i) {
+      if (!NUMBER.test(part)) return withWordForms(part);
+      var next = parts[i + 1];
+      var joined = next && /^[a-z]+$/i.test(next) ? " " + withWordForms(part + next) : "";
+      return part + "^1" + joined;
+    });
+    return words.join(" ").trim() || query;
   }
 
   /* The theme's worker answers {type: 2, data: query}; every other message passes unchanged. */

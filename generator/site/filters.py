@@ -122,6 +122,19 @@ def fenced(lines: str | Iterable[str], language: str = "sh") -> Markup:
     return Markup(f"{fence} {language}\n" + "\n".join(commands) + f"\n{fence}")  # noqa: S704 - literal code
 
 
+def unindexed(block: Markup) -> Markup:
+    """A Markdown block the site search leaves out (data-search-exclude, which the indexers of MkDocs Material
+    and Zensical honour): a table of facts or a download command, whose every cell would match a number or a
+    name in a query ("4" in "480p"). The page shows it as before; the search keeps prose, names and headings.
+
+    The block must not hold a div of its own besides one code block (Material's indexer stops skipping at the
+    first closing div).
+    """
+    if not isinstance(block, Markup):
+        raise TypeError("unindexed takes rendered Markup")
+    return Markup("<div data-search-exclude markdown>\n\n{}\n\n</div>\n").format(Markup(block.strip()))
+
+
 FILTERS: dict[str, Callable[..., object]] = {
     "md": md,
     "text": text,
@@ -133,5 +146,6 @@ FILTERS: dict[str, Callable[..., object]] = {
     "number": number,
     "strength_text": strength_text,
     "fenced": fenced,
+    "unindexed": unindexed,
 }
 """The filters the templates use, by name."""

@@ -212,7 +212,9 @@ def _uses_text(uses: list[tuple[RecipeStage, RecipeLora]]) -> str:
     for stage, use in uses:
         where = f"the {stage.expert}-noise expert" if stage.expert in ("high", "low") else "the model"
         bypassed = " (bypassed in the template)" if use.bypassed else ""
-        parts.append(f"on {where} at {strength_text(use.strength)}{bypassed}")
+        steps = stage.steps or stage.steps_text
+        with_steps = f" with {steps} steps" if steps else ""
+        parts.append(f"on {where} at {strength_text(use.strength)}{with_steps}{bypassed}")
     if len(parts) == 2 and parts[0].split(" at ")[1] == parts[1].split(" at ")[1] and "expert" in parts[0]:
         return f"at {parts[0].split(' at ')[1]} on both experts"
     return "; ".join(dict.fromkeys(parts))
