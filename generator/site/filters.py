@@ -132,7 +132,7 @@ def unindexed(block: Markup) -> Markup:
     """
     if not isinstance(block, Markup):
         raise TypeError("unindexed takes rendered Markup")
-    return Markup("<div data-search-exclude markdown>\n\n{}\n\n</div>\n").format(Markup(block.strip()))
+    return Markup("<div data-search-exclude markdown>\n\n{}\n\n</div>\n").format(block.strip())
 
 
 FILTERS: dict[str, Callable[..., object]] = {
