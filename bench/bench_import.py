@@ -24,12 +24,11 @@ from pathlib import Path
 from generator.recipes.graph import workflow
 from generator.recipes.importer import import_templates, templates_at
 from generator.recipes.jsonfile import parse
-from generator.recipes.recipe import Lookup, recipe_data
+from generator.recipes.recipe import NO_CATALOG, recipe_data
 from tests.fixtures.templates import factory
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 11, 30)
-LOOKUP = Lookup(lambda name: None, lambda *parts: None)
 
 
 def _median_s(action: Callable[[], object], runs: int) -> float:
@@ -46,7 +45,7 @@ def _read(raw: bytes) -> tuple[int, int]:
     _, value = parse(raw)
     graph, faults = workflow(value)
     assert graph is not None, faults
-    recipe_data("video_wan_nested", None, graph, LOOKUP)
+    recipe_data("video_wan_nested", None, graph, NO_CATALOG)
     return len(graph.scopes), graph.visits
 
 

@@ -39,7 +39,7 @@ def _loras(root: Path) -> set[str]:
     return {path.name for path in (root / "data" / "loras").iterdir()}
 
 
-def _refusal(root: Path, url: str, capsys: pytest.CaptureFixture[str], emu: HubEmulator, *extra: str) -> str:
+def _refusal(root: Path, url: str, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
     """Run `add` expecting a refusal: exit 2, one `add: ` line on stderr, nothing written; its message."""
     before = _loras(root)
     code = main(["--root", str(root), "add", url, "--date", "2026-11-27", *extra])
@@ -276,7 +276,7 @@ def test_add_refuses_a_malformed_hub_answer(
 ) -> None:
     """An item the client cannot read (LFS info without its sha256) is a refusal, not a traceback."""
     _answer_paths_info(emu, lfs={"size": 1234})
-    message = _refusal(catalog_root, f"{emu.endpoint}/{REPO}/blob/main/{NEW}", capsys, emu)
+    message = _refusal(catalog_root, f"{emu.endpoint}/{REPO}/blob/main/{NEW}", capsys)
     assert message == f"the Hub's answer about {REPO} is malformed (KeyError)"
 
 
@@ -286,7 +286,7 @@ def test_add_prints_hub_error_text_as_one_escaped_line(
     """A server's error message with escapes and line breaks is shown escaped, on the one line."""
 
     emu.inject("paths_info", Fault("answer", status=418, body={"error": "down\x1b[2J\n::error::forged"}))
-    message = _refusal(catalog_root, f"{emu.endpoint}/{REPO}/blob/main/{NEW}", capsys, emu)
+    message = _refusal(catalog_root, f"{emu.endpoint}/{REPO}/blob/main/{NEW}", capsys)
     assert message == f"the Hub did not answer for {REPO} (HTTP 418): down\\x1b[2J\\n::error::forged"
 
 
@@ -323,7 +323,7 @@ def test_add_refuses_a_file_name_without_an_id(
     path = f"LoRAs/{name}"
     emu.add_lfs_file(REPO, path, size=1234)
     url = f"{emu.endpoint}/{REPO}/blob/main/{quote(path)}"
-    message = _refusal(catalog_root, url, capsys, emu)
+    message = _refusal(catalog_root, url, capsys)
     assert message == (
         f"cannot make an id from the file name '{name}' (no ASCII letter or digit); choose one with --id"
     )
@@ -337,7 +337,7 @@ def test_add_refuses_an_id_longer_than_100_characters(
 ) -> None:
     """--id follows the id rules, length included."""
     url = f"{emu.endpoint}/{REPO}/blob/main/{NEW}"
-    message = _refusal(catalog_root, url, capsys, emu, "--id", "a" * 101)
+    message = _refusal(catalog_root, url, capsys, "--id", "a" * 101)
     assert message.endswith("at most 100 characters")
 
 
@@ -387,7 +387,7 @@ def test_add_refuses_tricky_urls_before_any_request(
 ) -> None:
     """No host, user info, another port or scheme, queries, control characters, non-ASCII repo ids,
     '..' or empty segments: one `add: ` line naming the problem, exit 2, no request, nothing written."""
-    assert message in _refusal(catalog_root, url.replace("{hub}", emu.endpoint), capsys, emu)
+    assert message in _refusal(catalog_root, url.replace("{hub}", emu.endpoint), capsys)
     assert sum(emu.counts.values()) == 0
 
 

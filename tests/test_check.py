@@ -151,8 +151,9 @@ def test_unverified_keeps_previous_facts(served: HubEmulator, root: Path) -> Non
     assert "503" in (row.finding.error or "")
 
 
+@pytest.mark.usefixtures("served")
 def test_an_unreachable_hub_leaves_the_snapshot_byte_identical(
-    served: HubEmulator, root: Path, monkeypatch: pytest.MonkeyPatch
+    root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 12: with a healthy snapshot, an outage exits 3 and rewrites nothing (no junk PR)."""
     run_check(root)
@@ -176,7 +177,8 @@ def test_exit_3_through_main(served: HubEmulator, root: Path) -> None:
     assert main(["--root", str(root), "check", "--attempts", "1", "--dry-run"]) == 3
 
 
-def test_dry_run_writes_nothing(served: HubEmulator, root: Path) -> None:
+@pytest.mark.usefixtures("served")
+def test_dry_run_writes_nothing(root: Path) -> None:
     """--dry-run reports but leaves data/ alone."""
     assert main(["--root", str(root), "check", "--dry-run"]) == 0
     assert not (root / "data" / "hub-snapshot.json").exists()
@@ -247,7 +249,7 @@ def test_atomic_write_survives_failure(tmp_path: Path, monkeypatch: pytest.Monke
     path = tmp_path / "hub-snapshot.json"
     save_snapshot(path, Snapshot(checked_at=T1))
 
-    def broken_fsync(fd: int) -> None:
+    def broken_fsync(_fd: int) -> None:
         raise OSError("disk gone")
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
@@ -341,8 +343,9 @@ write_atomic(Path(sys.argv[1]), "x" * 50_000_000)
 """
 
 
+@pytest.mark.usefixtures("served")
 def test_a_killed_runs_temporary_file_is_ignored_by_git_and_removed_by_the_next_check(
-    served: HubEmulator, root: Path, capsys: pytest.CaptureFixture[str]
+    root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A run killed mid-write left data/.hub-snapshot.json.*.tmp, which git did not ignore and nothing removed."""
     path = root / "data" / "hub-snapshot.json"
@@ -396,9 +399,8 @@ def _read_only(folder: Path, command: list[str]) -> list[str] | None:
     return None
 
 
-def test_a_full_disk_names_the_file_and_keeps_the_report(
-    served: HubEmulator, root: Path, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("served")
+def test_a_full_disk_names_the_file_and_keeps_the_report(root: Path, tmp_path: Path) -> None:
     """A write that the disk refuses ended in 'internal error; please report it' and lost the --report file.
     Now the report is printed and written, the message names the snapshot and the cause, and the exit status
     is 4; nothing half-written is left behind."""
@@ -413,9 +415,8 @@ def test_a_full_disk_names_the_file_and_keeps_the_report(
     assert not (root / "data" / "hub-snapshot.json").exists()
 
 
-def test_a_read_only_data_folder_names_the_file_and_keeps_the_report(
-    served: HubEmulator, root: Path, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("served")
+def test_a_read_only_data_folder_names_the_file_and_keeps_the_report(root: Path, tmp_path: Path) -> None:
     """A data/ the check may not write into: exit 4 naming data/hub-snapshot.json and the cause; the report is
     written where it can be."""
     reports = tmp_path / "reports"

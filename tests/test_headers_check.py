@@ -74,7 +74,8 @@ def test_every_lora_header_is_read_once_and_never_again(served: HubEmulator, roo
     assert (root / "data" / "hub-snapshot.json").read_bytes() == before
 
 
-def test_header_facts_and_compatibility_of_a_wan21_i2v_lora(served: HubEmulator, root: Path) -> None:
+@pytest.mark.usefixtures("served")
+def test_header_facts_and_compatibility_of_a_wan21_i2v_lora(root: Path) -> None:
     """The Kijai rank-256 I2V extraction: uniform rank 256, 290 image keys ignored on Wan 2.2 bases."""
     _check(root)
     catalog = load_catalog(root / "data", root)
@@ -102,9 +103,8 @@ def test_header_facts_and_compatibility_of_a_wan21_i2v_lora(served: HubEmulator,
     assert found["wan22-i2v-a14b-low"].comfyui == COMFYUI_LABEL
 
 
-def test_contradictions_are_reported(
-    served: HubEmulator, root: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.usefixtures("served")
+def test_contradictions_are_reported(root: Path) -> None:
     """A header that is rank 64 bf16 under a name that says rank128 fp16 is flagged, once per claim; the real
     layout of the MoE distill file (rank 64, bf16, a 14B expert), as its name says, is not."""
     code, warnings = _check(root)

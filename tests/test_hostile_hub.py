@@ -133,7 +133,7 @@ def _first(siblings: list[dict[str, Any]], **values: Any) -> list[dict[str, Any]
 
 SIBLING_TRICKS: dict[str, Hostility] = {
     "no siblings": Hostility(info=lambda info: {k: v for k, v in info.items() if k != "siblings"}),
-    "siblings null": _rewrite_siblings(lambda siblings: None),
+    "siblings null": _rewrite_siblings(lambda _siblings: None),
     "a size that is a string": _rewrite_siblings(lambda siblings: _first(siblings, size="1234")),
     "a sha256 with a newline": _rewrite_siblings(
         lambda siblings: _first(siblings, lfs={**siblings[0]["lfs"], "sha256": "ab\n" * 21 + "a"})
@@ -141,7 +141,7 @@ SIBLING_TRICKS: dict[str, Hostility] = {
     "a path leaving the repo": _rewrite_siblings(
         lambda siblings: _first(siblings, rfilename=f"../../other/{siblings[0]['rfilename']}")
     ),
-    "siblings that are strings": _rewrite_siblings(lambda siblings: ["x.safetensors"]),
+    "siblings that are strings": _rewrite_siblings(lambda _siblings: ["x.safetensors"]),
     "a path that is a number": _rewrite_siblings(
         lambda siblings: [{**s, "rfilename": 12345} for s in siblings]
     ),
@@ -544,7 +544,7 @@ def test_a_redirect_body_is_never_read(redirect_bomb: tuple[str, list[int]]) -> 
     assert sent[0] < 20_000_000, sent  # what socket buffers took in, not the 200 MB body
 
 
-def test_a_url_cannot_rewrite_the_report(tmp_path: Path) -> None:
+def test_a_url_cannot_rewrite_the_report() -> None:
     """A URL holding '>)' and Markdown cannot close the report's link and add its own."""
     url = "https://unreachable.invalid/>)**All_links_fine**[Get_it](https://phish.example/x)![](https://t.example/t.png)@octocat"
     finding = Finding("unverified", error="timeout")

@@ -183,7 +183,7 @@ def test_a_snapshot_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> Non
     assert "not a regular file" in caught.value.problems[0].message
 
 
-def test_the_real_snapshot_format_round_trips(tmp_path: Path) -> None:
+def test_the_real_snapshot_format_round_trips() -> None:
     """What `check` writes is what `validate` accepts, byte for byte."""
     snapshot = load_snapshot(FIXTURE)
     assert dump_snapshot(snapshot) == FIXTURE.read_text(encoding="utf-8")

@@ -20,6 +20,7 @@ from generator.hub.pacing import Pacer, Timer, observing
 from generator.hub.repos import HubChecker, RepoQuery
 from generator.hub.retry import Retrier, RetryPolicy
 from generator.hub.urls import UrlChecker
+from generator.settings import Settings
 from tests.hub_emulator import Fault, FaultKind, HubEmulator
 
 REPO = "Kijai/WanVideo_comfy"
@@ -61,8 +62,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 @pytest.fixture
 def checker(hub: HubEmulator, clock: FakeClock) -> Iterator[HubChecker]:
-    """A HubChecker on the emulator with fast retries, a fake clock and a pacer fed by RateLimit headers."""
-    api = make_api()
+    """A HubChecker on the emulator (emptied for the test) with fast retries, a fake clock and a pacer fed by
+    RateLimit headers."""
+    api = make_api(Settings(HF_ENDPOINT=hub.endpoint))
     pacer = Pacer(api.endpoint, timer=clock.timer)
     with observing(pacer):
         yield HubChecker(api, Retrier(FAST, pacer=pacer))
@@ -89,7 +91,8 @@ def check_one(checker: HubChecker, link: HfLink, **query: Any) -> Finding:
 class TestVerdicts:
     """Each status class, from one model_info call."""
 
-    def test_ok_file_has_size_sha256_and_commit(self, kijai: HubEmulator, checker: HubChecker) -> None:
+    @pytest.mark.usefixtures("kijai")
+    def test_ok_file_has_size_sha256_and_commit(self, checker: HubChecker) -> None:
         """An existing LFS file: exact size, sha256 and the repo commit."""
         found = check_one(checker, file_link())
         assert found == Finding(
@@ -152,11 +155,12 @@ class TestVerdicts:
         found = check_one(checker, file_link("a.safetensors", "Wan-AI/Gated"))
         assert (found.status, found.gated, found.sha256) == ("gated", mode, digest)
 
-    def test_missing_repo(self, hub: HubEmulator, checker: HubChecker) -> None:
+    def test_missing_repo(self, checker: HubChecker) -> None:
         """An unknown repo (401 RepoNotFound for anonymous callers) is missing_repo."""
         assert check_one(checker, HfLink(kind="repo", repo="nobody/nothing")).status == "missing_repo"
 
-    def test_missing_revision(self, kijai: HubEmulator, checker: HubChecker) -> None:
+    @pytest.mark.usefixtures("kijai")
+    def test_missing_revision(self, checker: HubChecker) -> None:
         """RevisionNotFoundError maps to missing_revision."""
         assert check_one(checker, file_link(), revision="v9").status == "missing_revision"
 
@@ -173,7 +177,7 @@ class TestVerdicts:
         hub.add_user(name, org=org)
         assert checker.check_user(name).status == status
 
-    def test_missing_user(self, hub: HubEmulator, checker: HubChecker) -> None:
+    def test_missing_user(self, checker: HubChecker) -> None:
         """Neither user nor org: missing_repo (the namespace is gone)."""
         assert checker.check_user("ghost").status == "missing_repo"
 
@@ -183,7 +187,7 @@ class TestTransientFaults:
 
     @pytest.mark.parametrize("kind", ["429", "500", "503", "reset", "slow", "truncated_json"])
     def test_persistent_fault_is_unverified(
-        self, kijai: HubEmulator, checker: HubChecker, clock: FakeClock, kind: FaultKind
+        self, kijai: HubEmulator, checker: HubChecker, kind: FaultKind
     ) -> None:
         """A fault on every attempt yields unverified with the reason, after exactly `attempts` calls."""
         kijai.inject("model_info", *[Fault(kind, seconds=1.0)] * FAST.attempts)
@@ -308,7 +312,8 @@ def web() -> Iterator[str]:
         ([(302, 302)], "unverified"),
     ],
 )
-def test_url_checks(web: str, clock: FakeClock, steps: list[tuple[int, int]], status: str) -> None:
+@pytest.mark.usefixtures("clock")
+def test_url_checks(web: str, steps: list[tuple[int, int]], status: str) -> None:
     """HEAD, GET fallback on 403/405/501, 404/410 dead, 429/5xx retried then unverified, others (401, a
     redirect loop) unverified."""
     path = f"/case{len(_Scripted.script)}"
@@ -317,7 +322,8 @@ def test_url_checks(web: str, clock: FakeClock, steps: list[tuple[int, int]], st
     assert checker.check(web + path).status == status
 
 
-def test_url_connection_refused_is_unverified(clock: FakeClock) -> None:
+@pytest.mark.usefixtures("clock")
+def test_url_connection_refused_is_unverified() -> None:
     """Nobody listening: unverified, never dead."""
     checker = UrlChecker(FAST)
     found = checker.check("http://127.0.0.1:9/nothing")

@@ -77,7 +77,7 @@ def _url(emu: HubEmulator, path: str, repo_id: str = REPO, revision: str | None 
 # ---------------------------------------------------------------------------- API JSON
 
 
-def test_model_info_with_files_metadata(emu: HubEmulator, api: HfApi) -> None:
+def test_model_info_with_files_metadata(api: HfApi) -> None:
     info = api.model_info(REPO, files_metadata=True)
     assert info.id == REPO
     assert info.sha is not None
@@ -97,7 +97,7 @@ def test_model_info_with_files_metadata(emu: HubEmulator, api: HfApi) -> None:
     assert siblings["README.md"].lfs is None
 
 
-def test_model_info_without_files_metadata_has_no_sizes(emu: HubEmulator, api: HfApi) -> None:
+def test_model_info_without_files_metadata_has_no_sizes(api: HfApi) -> None:
     plain = api.model_info(REPO)
     assert plain.siblings is not None
     assert [(s.rfilename, s.size, s.lfs) for s in plain.siblings] == [
@@ -117,7 +117,7 @@ def test_same_scenario_gives_identical_json(emu: HubEmulator) -> None:
     assert json.loads(first)["siblings"][0]["lfs"]["sha256"] == LORA_SHA256
 
 
-def test_paths_info_omits_unknown_paths(emu: HubEmulator, api: HfApi) -> None:
+def test_paths_info_omits_unknown_paths(api: HfApi) -> None:
     items = api.get_paths_info(REPO, [LORA, "README.md", "nope.bin"])
     by_path = {item.path: item for item in items}
     assert sorted(by_path) == [LORA, "README.md"]
@@ -159,7 +159,7 @@ def test_gated_repo(emu: HubEmulator, api: HfApi, gated: str) -> None:
     assert emu.counts["cdn"] == 0
 
 
-def test_missing_repo(emu: HubEmulator, api: HfApi) -> None:
+def test_missing_repo(api: HfApi) -> None:
     with pytest.raises(RepositoryNotFoundError) as caught:
         api.model_info("org/missing")
     assert not isinstance(caught.value, GatedRepoError)

@@ -207,9 +207,7 @@ def test_every_broken_template_is_reported_at_once(root: Path, tmp_path: Path) -
     assert not (root / "data" / "recipes" / "wan-good.yaml").exists()
 
 
-def test_a_failure_half_way_restores_every_file(
-    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failure_half_way_restores_every_file(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """All or nothing: the 16th of 20 writes fails; the 15 files written before it get their old text."""
     for path in (root / "data" / "recipes").glob("*.yaml"):
         path.write_text(path.read_text(encoding="utf-8") + "# edited by hand\n", encoding="utf-8")

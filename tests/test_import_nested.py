@@ -13,17 +13,15 @@ import json
 from typing import Any
 
 from generator.recipes.graph import MAX_SCOPES, workflow
-from generator.recipes.recipe import Lookup, recipe_data
+from generator.recipes.recipe import NO_CATALOG, recipe_data
 from tests.fixtures.templates import factory as f
-
-LOOKUP = Lookup(lambda name: None, lambda *parts: None)
 
 
 def _read(template: f.Json) -> tuple[int, int, dict[str, Any]]:
     """(scopes, node visits, the recipe's first stage) of a template read from its JSON text."""
     graph, faults = workflow(json.loads(json.dumps(template)))
     assert graph is not None, faults
-    data = recipe_data("video_wan_nested", None, graph, LOOKUP)
+    data = recipe_data("video_wan_nested", None, graph, NO_CATALOG)
     return len(graph.scopes), graph.visits, data["lora_path"]["stages"][0]
 
 
@@ -62,7 +60,7 @@ def test_uses_that_differ_are_read_apart_up_to_a_limit() -> None:
     graph, faults = workflow(_distinct(f.nested(3, filler=0, fanout=2)))
     assert graph is not None, faults
     assert len(graph.scopes) == 1 + 1 + 2 + 2  # the two uses of level 3 inside each level 2 are alike
-    data = recipe_data("video_wan_nested", None, graph, LOOKUP)
+    data = recipe_data("video_wan_nested", None, graph, NO_CATALOG)
     assert sorted(stage["loras"][0]["strength"] for stage in data["lora_path"]["stages"]) == [0.1, 0.2]
     wide = f.nested(1, filler=0)
     wide["nodes"] += [

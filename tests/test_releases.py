@@ -323,7 +323,7 @@ def test_the_dyno_folder_files_are_data_the_weekly_check_verifies(catalog: Catal
     assert link_key(HfLink(kind="file", repo=COMFY[0], path=COMFY[1])) in keys  # a mirror is checked too
 
 
-def test_made_for_is_fixed_in_the_data(catalog: Catalog, pages: dict[str, str]) -> None:
+def test_made_for_is_fixed_in_the_data(pages: dict[str, str]) -> None:
     """SCAIL-2's LoRA is for the SCAIL-2 model; the dyno checkpoint has none; the changes page names kinds."""
     assert "- [wan2\\.1\\_SCAIL\\_2\\_DPO\\_lora\\_bf16]" in _section(pages["models/scail-2.md"], "LoRAs")
     assert "No LoRA of the catalog says it was made for this model." in pages[f"models/{DYNO}.md"]

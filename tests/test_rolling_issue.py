@@ -321,7 +321,7 @@ class TestSharedHelper:
         assert gh.source(None, command, execute)() == "out"
         assert ran == [command]
 
-    def test_subprocess_executor_runs_and_raises(self, tmp_path: Path) -> None:
+    def test_subprocess_executor_runs_and_raises(self) -> None:
         """The real executor feeds stdin, returns stdout, and a failure names the command and its stderr."""
         assert gh.subprocess_executor(Command(("cat",), "body")) == "body"
         with pytest.raises(subprocess.CalledProcessError) as caught:

@@ -333,7 +333,7 @@ def _refs(remote: Remote) -> set[str]:
     return set(_git(remote.origin, "for-each-ref", "--format=%(refname)").split())
 
 
-def _open(remote: Remote, fake: FakeGit, pulls: str = "[]", branches: str = "") -> Decision:
+def _open(fake: FakeGit, pulls: str = "[]", branches: str = "") -> Decision:
     """`carry_out` for a run whose check changed the snapshot, with this run's fresh branch."""
     return sp.carry_out(
         changed=True,
@@ -384,7 +384,7 @@ def test_the_branch_is_cut_from_the_base_branch_tip(tmp_path: Path, moved: dict[
     (remote.run / SNAPSHOT).write_text(new, encoding="utf-8")
     fake = FakeGit(remote.run, remote.origin)
     pulls = json.dumps([{"number": 3, "headRefName": LEGACY, "isCrossRepository": False}])
-    decision = _open(remote, fake, pulls, f"refs/heads/{LEGACY}\n")
+    decision = _open(fake, pulls, f"refs/heads/{LEGACY}\n")
     assert decision == Decision(Kind.OPEN, RUN, close=(3,), delete=(LEGACY,))
     assert _git(remote.origin, "rev-parse", "main", f"{RUN}~1").split() == [tip, tip]
     assert _git(remote.origin, "diff", "--name-only", "main", RUN) == SNAPSHOT
@@ -401,7 +401,7 @@ def test_facts_already_on_the_base_tip_open_nothing(tmp_path: Path) -> None:
     remote.commit({SNAPSHOT: '{"new": true}\n'}, "Refresh the Hub snapshot (#41)")
     (remote.run / SNAPSHOT).write_text('{"new": true}\n', encoding="utf-8")
     fake = FakeGit(remote.run, remote.origin)
-    assert _open(remote, fake) == Decision(Kind.NOTHING)
+    assert _open(fake) == Decision(Kind.NOTHING)
     assert fake.gh == []
     assert _refs(remote) == {"refs/heads/main"}
 
@@ -415,7 +415,7 @@ def test_a_refused_pull_request_leaves_no_branch_behind(tmp_path: Path) -> None:
     fake = FakeGit(remote.run, remote.origin, refuse=("pr", "create"))
     pulls = json.dumps([{"number": 3, "headRefName": LEGACY, "isCrossRepository": False}])
     with pytest.raises(subprocess.CalledProcessError):
-        _open(remote, fake, pulls)
+        _open(fake, pulls)
     assert _refs(remote) == {"refs/heads/main"}
     assert [c.argv[1:4] for c in fake.gh] == [("pr", "create", "--repo"), ("api", "--method", "DELETE")]
     assert fake.gh[1].argv[-1] == f"repos/o/r/git/refs/heads/{RUN}"

@@ -34,13 +34,6 @@ def other_versions(catalog: Catalog, release: m.Release) -> tuple[m.Release, ...
     )
 
 
-def same_version(catalog: Catalog, a: m.Lora, b: m.Lora) -> bool | None:
-    """Whether two LoRAs are files of the same version (None when either names no release)."""
-    if a.release is None or b.release is None:
-        return None
-    return a.release == b.release
-
-
 def version_label(catalog: Catalog, cited: m.Lora, shown: m.Lora) -> str | None:
     """How a setting cited for ``cited`` is labelled on ``shown``'s page: None when it is the same version
     (or no release is known), else 'cited for V1.1 of lightx2v Wan2.2-Lightning, not this file's 250928'."""

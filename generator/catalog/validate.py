@@ -105,9 +105,11 @@ def load_catalog(data_dir: Path, root: Path | None = None) -> Catalog:
         item = _parse_file(data_dir / rel, _join_display(under, rel), model, problems)
         if item is not None:
             parsed.setdefault(_group(rel), []).append(item)
-    for name in SINGLE_FILES:
-        if not (data_dir / name).is_file():
-            problems.append(Problem(_display(data_dir / name, root), 1, 1, "required file is missing"))
+    problems.extend(
+        Problem(_display(data_dir / name, root), 1, 1, "required file is missing")
+        for name in SINGLE_FILES
+        if not (data_dir / name).is_file()
+    )
     problems.extend(_cross_checks(parsed, _ids_on_disk(data_dir)))
     problems.extend(_snapshot_problems(data_dir, root))
     if problems:
@@ -174,8 +176,9 @@ def _expected_files(
 ) -> Iterator[tuple[str, type[BaseModel]]]:
     refused: list[str] = []
     files = _files_under(data_dir, refused)
-    for rel in refused:
-        problems.append(not_regular(_join_display(under, rel), symlink=(data_dir / rel).is_symlink()))
+    problems.extend(
+        not_regular(_join_display(under, rel), symlink=(data_dir / rel).is_symlink()) for rel in refused
+    )
     for rel in files:
         folder, _, name = rel.rpartition("/")
         top = rel.split("/", 1)[0]
@@ -395,6 +398,8 @@ def _recipe_refs(item: _Parsed, ids: dict[str, set[str]]) -> Iterator[Problem]:
             for number in range(len(stage.get("loras") or [])):
                 loc = (path, "stages", index, "loras", number, "lora")
                 yield from _refs(item, loc, ids["loras"], "LoRA", "loras")
+    for index in range(len(_get(item.doc.data, ("files",)) or [])):  # the download block links each LoRA's page
+        yield from _refs(item, ("files", index, "lora"), ids["loras"], "LoRA", "loras")
 
 
 def _refs(item: _Parsed, loc: Loc, known: set[str], what: str, folder: str) -> Iterator[Problem]:

@@ -128,7 +128,7 @@ def write_entry(
         raise AddError(f"data/loras/{entry_id}.yaml already exists; choose another --id")
     facts = hub_facts(fetch(file, settings))
     known = _known_sha256(root, catalog)
-    same = _mirror_target(catalog, known, file, facts, mirror_of)
+    same = _mirror_target(catalog, known, facts, mirror_of)
     if same is not None:
         return _write_mirror(root, catalog, same, file, facts, known)
     claims = claims_from_filename(file.path)
@@ -293,7 +293,7 @@ def _known_sha256(root: Path, catalog: Catalog) -> dict[tuple[str, str], str]:
 
 
 def _mirror_target(
-    catalog: Catalog, known: dict[tuple[str, str], str], file: HubFile, facts: HubFacts, mirror_of: str | None
+    catalog: Catalog, known: dict[tuple[str, str], str], facts: HubFacts, mirror_of: str | None
 ) -> m.Lora | None:
     """The entry the file is a mirror of: the one ``--mirror-of`` names (refused when the bytes are known to
     differ), else the one whose file or mirror has the same sha256; None for a new entry."""

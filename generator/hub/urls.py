@@ -50,8 +50,11 @@ class _ProbeRetry(Retry):
 
     policy: RetryPolicy = RetryPolicy()
 
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        """Retry transient answers of idempotent probes, while attempts last."""
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:  # noqa: ARG002
+        """Retry transient answers of idempotent probes, while attempts last.
+
+        urllib3's signature: whether the server named a wait does not matter here, the check's own rules read it.
+        """
         if not self._is_method_retryable(method):
             return False
         if method.upper() == "HEAD" and status_code in HEAD_REFUSED:

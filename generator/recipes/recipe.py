@@ -33,6 +33,14 @@ class Lookup:
     model_id: Callable[[str | None, str | None, str | None], str | None]
 
 
+def _unknown(*_names: str | None) -> None:
+    """No catalog entry for anything a template names."""
+
+
+NO_CATALOG = Lookup(_unknown, _unknown)
+"""A lookup for a template read on its own (benchmarks, tests of the reader): the catalog knows nothing."""
+
+
 def loads_lora(workflow: Workflow) -> bool:
     """Whether the workflow has at least one LoRA node."""
     return any(node["type"] in LORA_NODES for _, node in workflow.nodes())
