@@ -82,6 +82,20 @@ def _sibling_key(lora: m.Lora) -> tuple[str, ...]:
     return (lora.family, lora.generation, lora.task, lora.file.repo, folder, stem)
 
 
+BADGE_WORDS = {"recommended": "recommended", "worth-trying": "worth a try", "deprecated": "deprecated"}
+"""The one word (or two) of each recommendation badge."""
+
+
+def badge_qualifier(lora: m.Lora) -> str:
+    """The comment's words a recommendation badge would leave out: its comma-separated parts but 'new' and the
+    badge's own word ('very good for 2.1' stays with 'recommended'; 'new, recommended' adds nothing)."""
+    word = BADGE_WORDS.get(lora.recommendation)
+    if word is None or not lora.comment:
+        return ""
+    parts = [part.strip() for part in lora.comment.split(",")]
+    return ", ".join(part for part in parts if part and part.casefold() not in {"new", word})
+
+
 def rank_text(facts: HeaderFacts) -> str:
     """The rank the header shows: '64', 'adaptive 100–196 (mean 148)' or 'no LoRA pairs'."""
     rank = facts.rank
@@ -243,6 +257,7 @@ class Context:
                 for other in self._namesakes.get(lora.id, ())
             ),
             release=self._release_view(lora),
+            qualifier=badge_qualifier(lora),
         )
 
     def _release_view(self, lora: m.Lora) -> ReleaseView | None:

@@ -122,6 +122,13 @@ def fenced(lines: str | Iterable[str], language: str = "sh") -> Markup:
     return Markup(f"{fence} {language}\n" + "\n".join(commands) + f"\n{fence}")  # noqa: S704 - literal code
 
 
+def quoted(value: object) -> Markup:
+    """A Markdown blockquote of a text, verbatim: each line escaped as prose and opened with '>', blank lines
+    kept inside the quote (a template's note may hold headings, lists and links: shown as written, not run)."""
+    lines = str(value).splitlines() or [""]
+    return Markup("\n".join(f"> {md(line)}" if line.strip() else ">" for line in lines))  # noqa: S704 - md escaped
+
+
 def unindexed(block: Markup) -> Markup:
     """A Markdown block the site search leaves out (data-search-exclude, which the indexers of MkDocs Material
     and Zensical honour): a table of facts or a download command, whose every cell would match a number or a
@@ -147,5 +154,6 @@ FILTERS: dict[str, Callable[..., object]] = {
     "strength_text": strength_text,
     "fenced": fenced,
     "unindexed": unindexed,
+    "quoted": quoted,
 }
 """The filters the templates use, by name."""

@@ -7,10 +7,11 @@ validated catalog (no snapshot, no clock). The base models' names are the archit
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from generator.catalog import models as m
-from generator.catalog.recipes import Recipe, RecipeLora, RecipePath, RecipeStage
+from generator.catalog.recipes import Recipe, RecipeLora, RecipePath, RecipeQuote, RecipeStage
 from generator.catalog.validate import Catalog
 from generator.lora.architectures import ARCHITECTURES
 from generator.site.commands import recipe_commands
@@ -28,6 +29,10 @@ SETUP_ORDER: tuple[ArchitectureId, ...] = (
 """The base models of the Setups page, in its order: Wan 2.2 first, the large models before the small."""
 
 
+NOT_GIVEN = "not given"
+DEFAULT_SHIFT = "the model's default shift"
+
+
 @dataclass(frozen=True)
 class StageView:
     """One stage of a recipe path, with what the pages write of it."""
@@ -41,14 +46,56 @@ class StageView:
     """'all', or the steps this stage runs: '0–2', '2–end'."""
     settings: str
     """', 4 steps, CFG 1, shift 5': what the model pages write after the stage's LoRAs (given values only)."""
+    steps: str = NOT_GIVEN
+    """'4', or the range a template's note gives ('2–4'), or 'not given'."""
+    cfg: str = NOT_GIVEN
+    shift: str = NOT_GIVEN
+    """'5', or "the model's default shift" when no shift node is on the chain, or 'not given'."""
+    from_note: tuple[str, ...] = ()
+    """The settings ('steps', 'cfg') taken from the template's note rather than read from its nodes."""
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A template author's words, with where they are: the note, its node, the template and its package."""
+
+    quote: RecipeQuote
+    recipe: Recipe
+
+    @property
+    def cite(self) -> str:
+        """'note ‘About CausVid LoRA’ (node 117) of the template video_wan_vace_14B_t2v, <package> <version>'."""
+        source = self.recipe.source
+        return (
+            f"note ‘{self.quote.note}’ (node {self.quote.node}) of the template {source.template}, "
+            f"{source.package} {source.version}"
+        )
+
+    @property
+    def short_cite(self) -> str:
+        """'the template's note ‘About CausVid LoRA’ (node 117)': the cite inside the template's own card."""
+        return f"the template's note ‘{self.quote.note}’ (node {self.quote.node})"
 
 
 @dataclass(frozen=True)
 class PathView:
-    """A recipe path (the one with the LoRAs, or the template's default) as its stages."""
+    """A recipe path (the one with the LoRAs, or the one without) as its stages, and how the template keeps it:
+    whether it opens with it, the bypassed group that holds it, the note that gives its settings."""
 
     label: str
     stages: tuple[StageView, ...]
+    opens: bool = False
+    """True when the template, as saved, opens with this path (never said of a path it does not open with)."""
+    group: str | None = None
+    """The bypassed group the template ships this path as: enabled as a whole (Ctrl+B), the other bypassed."""
+    group_how: Quote | None = None
+    """The template's note that says how to switch groups, when one does."""
+    source: Quote | None = None
+    """The template's note that gives this path's settings."""
+    from_note: str = ""
+    """'steps and CFG': the settings taken from that note rather than read from the nodes."""
+    loads_loras: bool = False
+    """True when a stage of the path loads a LoRA."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +106,10 @@ class RecipeView:
     lora_path: PathView
     default_path: PathView | None
     commands: tuple[str, ...]
+    quotes: tuple[Quote, ...] = ()
+    """The template's own words, each once: the notes that give a path's settings, then its guidance."""
+    loras: tuple[tuple[str, str], ...] = ()
+    """(LoRA id, file name) of each LoRA file the download block fetches that the catalog lists."""
 
 
 @dataclass(frozen=True)
@@ -83,33 +134,88 @@ class BaseSetups:
         return not (self.baselines or self.recipes or self.combinations or self.variants)
 
 
-def stage_view(stage: RecipeStage) -> StageView:
-    """What the pages write of one stage."""
-    sampler = (stage.sampler or "not given") + (f" / {stage.scheduler}" if stage.scheduler else "")
+def steps_text(stage: RecipeStage) -> str | None:
+    """The stage's steps: the count, or the range a template's note gives ('2–4'), or None."""
+    if stage.steps is not None:
+        return str(stage.steps)
+    if stage.steps_text is not None:
+        return re.sub(r"(?<=\d)\s*-\s*(?=\d)", "–", stage.steps_text)
+    return None
+
+
+def shift_text(stage: RecipeStage) -> str | None:
+    """The stage's shift, "the model's default shift" when no shift node is on its chain, or None."""
+    if stage.shift is not None:
+        return number(stage.shift)
+    return DEFAULT_SHIFT if stage.default_shift else None
+
+
+def stage_view(stage: RecipeStage, from_note: tuple[str, ...] = ()) -> StageView:
+    """What the pages write of one stage (``from_note``: the settings its path's note gives)."""
+    sampler = (stage.sampler or NOT_GIVEN) + (f" / {stage.scheduler}" if stage.scheduler else "")
     if stage.start_step is None and stage.end_step is None:
         steps_run = "all"
     else:
         steps_run = f"{stage.start_step or 0}–{stage.end_step if stage.end_step is not None else 'end'}"
+    steps, shift = steps_text(stage), shift_text(stage)
     settings = "".join(
         (
-            f", {stage.steps} steps" if stage.steps else "",
+            f", {steps} steps" if steps else "",
             f", CFG {number(stage.cfg)}" if stage.cfg is not None else "",
-            f", shift {number(stage.shift)}" if stage.shift is not None else "",
+            f", shift {shift}" if stage.shift is not None else f", {shift}" if shift else "",
         )
     )
     where = f"{stage.expert} expert" if stage.expert else "model"
-    return StageView(stage, where, sampler, steps_run, settings)
+    cfg = number(stage.cfg)
+    return StageView(
+        stage, where, sampler, steps_run, settings, steps or NOT_GIVEN, cfg, shift or NOT_GIVEN, from_note
+    )
 
 
-def _path_view(path: RecipePath) -> PathView:
-    return PathView(path.label, tuple(stage_view(stage) for stage in path.stages))
+def _path_view(recipe: Recipe, path: RecipePath, opens: bool) -> PathView:
+    noted = tuple(name for name in ("steps", "cfg") if name in path.from_note)
+    return PathView(
+        label=path.label,
+        stages=tuple(stage_view(stage, noted) for stage in path.stages),
+        opens=opens,
+        group=path.group,
+        group_how=_group_how(recipe) if path.group else None,
+        source=Quote(path.source, recipe) if path.source else None,
+        from_note=" and ".join("CFG" if name == "cfg" else name for name in noted),
+        loads_loras=any(stage.loras for stage in path.stages),
+    )
+
+
+def _group_how(recipe: Recipe) -> Quote | None:
+    """The template's note that says how to enable a bypassed group (the one that names Ctrl+B), if any."""
+    return next((Quote(q, recipe) for q in recipe.quotes if "ctrl" in q.text.casefold()), None)
+
+
+def _quotes(recipe: Recipe) -> tuple[Quote, ...]:
+    """The notes that give a path's settings, then the template's guidance, each note once."""
+    sources = [path.source for path in (recipe.lora_path, recipe.default_path) if path and path.source]
+    found: dict[int, RecipeQuote] = {}
+    for quote in (*sources, *recipe.quotes):
+        found.setdefault(quote.node, quote)
+    return tuple(Quote(quote, recipe) for quote in found.values())
 
 
 def recipe_view(recipe: Recipe) -> RecipeView:
-    """A recipe as the pages show it."""
-    default = _path_view(recipe.default_path) if recipe.default_path else None
+    """A recipe as the pages show it (validation made sure each file's ``lora`` has a page)."""
+    opens = recipe.opens_with
+    default = (
+        _path_view(recipe, recipe.default_path, opens == "default_path") if recipe.default_path else None
+    )
     commands = tuple(recipe_commands(recipe)) if recipe.files else ()
-    return RecipeView(recipe, _path_view(recipe.lora_path), default, commands)
+    loras = tuple((file.lora, file.path.rpartition("/")[2]) for file in recipe.files if file.lora)
+    return RecipeView(
+        recipe,
+        _path_view(recipe, recipe.lora_path, opens == "lora_path"),
+        default,
+        commands,
+        _quotes(recipe),
+        loras,
+    )
 
 
 def setups_by_base(catalog: Catalog) -> list[BaseSetups]:
@@ -198,12 +304,16 @@ def recipes_using(catalog: Catalog) -> dict[str, list[tuple[Recipe, str]]]:
     found: dict[str, list[tuple[Recipe, str]]] = {}
     for recipe in catalog.recipes:
         uses: dict[str, list[tuple[RecipeStage, RecipeLora]]] = {}
-        for stage in recipe.lora_path.stages:
-            for use in stage.loras:
-                if use.lora is not None:
-                    uses.setdefault(use.lora, []).append((stage, use))
+        for path in (recipe.lora_path, recipe.default_path):
+            for stage in path.stages if path else ():
+                for use in stage.loras:
+                    if use.lora is not None:
+                        uses.setdefault(use.lora, []).append((stage, use))
         for lora_id, lora_uses in uses.items():
             found.setdefault(lora_id, []).append((recipe, _uses_text(lora_uses)))
+        for file in recipe.files:
+            if file.lora is not None and file.lora not in uses:
+                found.setdefault(file.lora, []).append((recipe, "in its download block, on no stage"))
     return found
 
 

@@ -79,6 +79,8 @@ class LoraView:
     namesakes: tuple[tuple[m.Lora, Identity], ...] = ()
     """Other entries publishing a file of the same name, with whether their bytes are the same."""
     release: ReleaseView | None = None
+    qualifier: str = ""
+    """The comment's words that qualify its recommendation badge ('very good for 2.1'), shown in the badge."""
 
     @property
     def fits(self) -> str:
