@@ -281,6 +281,10 @@ def test_every_generated_file_is_ignored_by_git() -> None:
     generated = sorted(f"docs/{path}" for path in pages)
     assert {"docs/feed.xml", "docs/catalog.json", "docs/index.md"} <= set(generated)
     done = subprocess.run(
-        ["git", "check-ignore", "--no-index", *generated], cwd=ROOT, capture_output=True, text=True, check=False
+        ["git", "check-ignore", "--no-index", *generated],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert sorted(done.stdout.split()) == generated
