@@ -173,6 +173,8 @@ def test_the_error_points_at_the_node(root: Path, tmp_path: Path) -> None:
     assert error.split(": ", 1)[0].endswith(f".json:{line}:{lines[line - 1].index('{') + 1}")
 
 
+DEEP = b'{"nodes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+"""100,000 levels of [[[…]]]: json's recursive decoder used to raise RecursionError (a traceback, exit 2)."""
 RAW = {
     "nan": (
         b'{"nodes": [{"id": 1, "type": "LoraLoaderModelOnly", "widgets_values": ["a", NaN]}]}',
@@ -182,6 +184,10 @@ RAW = {
     "not utf-8": (b'{"nodes": [],\n "title": "caf\xe9"}', ":2:15: byte 0xe9 is not UTF-8"),
     "not json": (b'{"nodes": [}', ":1:12: not JSON: Expecting value"),
     "not an object": (b"[1, 2]", ":1:1: the template is not a JSON object"),
+    "nested 100,000 deep": (
+        DEEP,
+        ":1:110: arrays and objects nest more than 100 deep (the package's own files: about 10)",
+    ),
 }
 
 
@@ -290,6 +296,27 @@ def test_the_command_reports_every_fault_and_exits_1(root: Path, tmp_path: Path)
     lines = result.stdout.splitlines()
     assert lines[-1] == "2 errors"
     assert all(re.match(r".+/video_wan_(cycle|nan)\.json:\d+:\d+: ", line) for line in lines[:-1]), lines
+    assert "Traceback" not in result.stderr + result.stdout
+    assert _files(root) == before
+
+
+@pytest.mark.parametrize("where", ["template", "index"])
+def test_the_command_names_a_file_nested_too_deep(root: Path, tmp_path: Path, where: str) -> None:
+    """End to end: a template's nodes or the package's index.json nested 100,000 deep is one error at the
+    bracket that goes too deep, naming the file, exit 1 (it was 'internal error; please report it', exit 2)."""
+    before = _files(root)
+    site = _stand_in(tmp_path, {f.NAME: DEEP if where == "template" else f.plain()})
+    index = site / MODULE / "templates" / "index.json"
+    if where == "index":
+        index.write_bytes(b"[" + DEEP + b"]")
+    result = _run(root, site)
+    assert result.returncode == 1, result.stderr
+    file = f"{f.NAME}.json:1:110" if where == "template" else "index.json:1:110"
+    assert result.stdout.splitlines() == [
+        f"{index.parent.as_posix()}/{file}: arrays and objects nest more than 100 deep "
+        "(the package's own files: about 10)",
+        "1 error",
+    ]
     assert "Traceback" not in result.stderr + result.stdout
     assert _files(root) == before
 

@@ -1,7 +1,9 @@
 """Read one template file as strict JSON, and find where an object of it starts (for error messages).
 
-A template is untrusted input: its bytes must be UTF-8 and its numbers finite (Python's json module
-accepts NaN and Infinity, which JSON does not). Errors name the file's line and column; the place of an
+A template is untrusted input: its bytes must be UTF-8, its numbers finite (Python's json module
+accepts NaN and Infinity, which JSON does not) and its arrays and objects nested no deeper than
+:data:`MAX_NESTING` (the json module decodes by recursion: 100,000 levels of ``[[[…]]]`` would end in a
+RecursionError, a traceback instead of an error naming the file). Errors name the file's line and column; the place of an
 object is looked up in the text only when a problem has to be reported.
 """
 
@@ -14,6 +16,9 @@ from typing import Any
 
 JsonPath = tuple[str | int, ...]
 _CONSTANT = re.compile(r'"(?:\\.|[^"\\])*"|(-?Infinity|NaN)')
+_BRACKET = re.compile(r'"(?:\\.|[^"\\])*"|([\[{])|([\]}])')
+MAX_NESTING = 100
+"""Arrays and objects inside each other a file may hold (the real templates and index hold at most 10)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,10 @@ def parse(raw: bytes) -> tuple[str, Any]:
         text = raw[: err.start].decode("utf-8")
         message = f"byte 0x{raw[err.start]:02x} is not UTF-8: the file must be UTF-8 text"
         raise Faults([Fault(message, offset=len(text))]) from err
+    too_deep = _too_deep(text)
+    if too_deep is not None:
+        message = f"arrays and objects nest more than {MAX_NESTING} deep (the package's own files: about 10)"
+        raise Faults([Fault(message, offset=too_deep)])
     found: list[str] = []
 
     def constant(name: str) -> None:
@@ -55,6 +64,22 @@ def parse(raw: bytes) -> tuple[str, Any]:
         message = f"{match.group(1)} is not a JSON number: write a finite number"
         raise Faults([Fault(message, offset=match.start(1))])
     return text, value
+
+
+def _too_deep(text: str) -> int | None:
+    """The offset of the first bracket that opens level MAX_NESTING + 1 (None when none does).
+
+    One pass over the brackets outside strings, before the recursive decoder sees the text.
+    """
+    depth = 0
+    for match in _BRACKET.finditer(text):
+        if match.group(1):
+            depth += 1
+            if depth > MAX_NESTING:
+                return match.start()
+        elif match.group(2):
+            depth -= 1
+    return None
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:
