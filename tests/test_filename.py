@@ -101,6 +101,26 @@ def test_size_a_name_implies(name: str, size: str | None) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Wan2.1-I2V14B-480P_x.safetensors", ("2.1", "I2V", "14B")),
+        ("wan2.1_t2v1.3b_style.safetensors", ("2.1", "T2V", "1.3B")),
+        ("wan2.1_T2V1_3B_style.safetensors", ("2.1", "T2V", "1.3B")),
+        ("Wan2.2_TI2V5B_style.safetensors", ("2.2", "TI2V", "5B")),
+        ("Wan2.2-I2VA14B-high.safetensors", ("2.2", "I2V", "14B")),
+        ("wan2.2_i2v_5b_lora.safetensors", ("2.2", "I2V", "5B")),
+        # a size word must end the glued token: "I2V14Bx" and "t2v5bit" state no size, nor a task
+        ("wan2.1_I2V14Bx.safetensors", ("2.1", None, None)),
+        ("wan2.1_t2v5bit.safetensors", ("2.1", None, None)),
+    ],
+)
+def test_a_task_glued_to_its_size_states_both(name: str, expected: tuple[str | None, ...]) -> None:
+    """``I2V14B`` is the task I2V and the size 14B, as ``I2V_14B`` is."""
+    claims = claims_from_filename(name)
+    assert (claims.generation, claims.task, claims.size_class) == expected
+
+
+@pytest.mark.parametrize(
     ("name", "generation", "task", "expected"),
     [
         ("wan_alpha_2.1_rgba_lora.safetensors", "2.1", "T2V", ("2.1", "T2V", None)),
@@ -159,6 +179,7 @@ def test_a_name_stating_both_experts_gives_both_levels() -> None:
         ("wan2.1_t2v_14B_fp8_scaled.safetensors", "wan2.1-t2v-14b"),
         ("wan2.1_t2v_1.3B_fp16.safetensors", "wan2.1-t2v-1.3b"),
         ("Wan2_1-I2V-14B-480p_fp8_e4m3fn_scaled_KJ.safetensors", "wan2.1-i2v-14b"),
+        ("Wan2.1-I2V14B-480P_fp16.safetensors", "wan2.1-i2v-14b"),
         ("wan2.1_flf2v_720p_14B_fp16.safetensors", None),
         ("wan2.2_fun_control_high_noise_14B_fp8_scaled.safetensors", None),
         ("wan2.1_vace_14B_fp16.safetensors", None),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.catalog import models as m
 from generator.catalog.fit import FitRules
 from generator.catalog.validate import Catalog, load_catalog
 from generator.lora.analyse import analyse_header
@@ -244,3 +245,56 @@ def test_a_read_header_gives_the_verified_fit_with_its_counts() -> None:
     assert partial.token == "wan22-i2v-a14b-low:partial:verified"  # noqa: S105 (a data-fit token, no secret)
     assert fits["wan21-i2v-14b-480p"].answer == "fits"
     assert rules.loads_on(lora, facts) == rules.loads_on(lora, None)
+
+
+def _named_lora(name: str, generation: str, task: str) -> m.Lora:
+    """A LoRA entry of the catalog's shape with another file name, generation and task (an id no recipe cites)."""
+    base = _catalog().lora("wan-alpha-2.1-rgba-lora")
+    update = {"id": f"probe-{name.lower()}", "generation": generation, "task": task, "expert": None}
+    return base.model_copy(update={**update, "file": base.file.model_copy(update={"path": name})})
+
+
+NONE_BUT_5B = "unknown no no no no no no no no fits"
+"""A 5B LoRA: only Wan 2.2 TI2V 5B has its shapes."""
+NONE_BUT_1_3B = "unknown no fits no no no no no no no"
+
+
+@pytest.mark.parametrize(
+    ("name", "generation", "task", "expected"),
+    [
+        # generation + task + size name no architecture (Wan 2.2 has I2V only as A14B): the stated size decides.
+        ("wan2.2_i2v_5b_lora.safetensors", "2.2", "I2V", NONE_BUT_5B),
+        ("wan2.1_t2v_5B_style.safetensors", "2.1", "T2V", NONE_BUT_5B),
+        ("wan2.2_t2v_1.3b_style.safetensors", "2.2", "T2V", NONE_BUT_1_3B),
+        ("wan2.1_i2v_1.3B_style.safetensors", "2.1", "I2V", NONE_BUT_1_3B),
+        # a task glued to its size ("I2V14B") is both words; the entry's R2V has no architecture of its own.
+        ("Wan2.1-I2V14B-480P_x.safetensors", "2.1", "R2V", I2V_21),
+        ("Wan2.1_T2V14B_style.safetensors", "2.1", "R2V", T2V_14B),
+        ("wan2.1_t2v1.3b_style.safetensors", "2.1", "R2V", NONE_BUT_1_3B),
+        ("Wan2.2_TI2V5B_style.safetensors", "2.2", "R2V", NONE_BUT_5B),
+        # unchanged: the issue's rules where the name places the LoRA.
+        ("wan2.2_i2v_style.safetensors", "2.2", "I2V", T2V_14B),
+        ("wan2.2_ti2v_style.safetensors", "2.2", "TI2V", NONE_BUT_5B),
+        ("wan2.1_i2v_style.safetensors", "2.1", "I2V", I2V_21),
+    ],
+)
+def test_claimed_fit_of_names_the_rules_cannot_place(
+    name: str, generation: str, task: str, expected: str
+) -> None:
+    """Issue 19's "``5B`` names mean the 5B size" holds when the rest of the name places the LoRA nowhere."""
+    lora = _named_lora(name, generation, task)
+    assert " ".join(_rules().claimed_fit(lora, model).answer for model in _catalog().models) == expected
+
+
+def test_a_fit_by_size_alone_says_so() -> None:
+    """The reason names the combination no architecture has, and that the size decided."""
+    catalog = _catalog()
+    lora = _named_lora("wan2.2_i2v_5b_lora.safetensors", "2.2", "I2V")
+    assert _rules().claimed_fit(lora, catalog.model("wan22-ti2v-5b")).reason == (
+        "a 5B LoRA on a 5B model: the sizes match (by its size alone: no Wan architecture is Wan 2.2 I2V 5B)"
+    )
+    assert _rules().claimed_fit(lora, catalog.model("wan22-i2v-a14b-high")).reason == (
+        "a 5B LoRA on a 14B model: its weights fail at merge (by its size alone: no Wan architecture is "
+        "Wan 2.2 I2V 5B)"
+    )
+    assert _rules().made_for(lora) == ()

@@ -10,7 +10,9 @@ Issue 19 owns both answers; pages, filters and catalog.json read them here and n
   ``5B`` the 5B model). A LoRA of another size class fails at merge (*no*); a Wan 2.1 I2V 14B LoRA on a model
   built without the CLIP branch (Wan 2.1 T2V 14B, either Wan 2.2 A14B expert) loses its image branch
   (*partial*); otherwise it *fits*. Where the claims leave several architectures whose answers differ (a Wan
-  2.1 T2V name without a size), the answer is *unknown* and the reason says what the name does not say.
+  2.1 T2V name without a size), the answer is *unknown* and the reason says what the name does not say. Where
+  generation, task and size together name no architecture (``wan2.2_i2v_5b``: Wan 2.2 has I2V only as A14B),
+  the size class alone decides (issue 19: ``5B`` names mean the 5B size) and the reason says so.
 * **Made for**: the base models the file name or its citing source names: generation, task, size class and
   expert together (never generation and task alone: Wan 2.1 T2V is 1.3B or 14B), or the model a citing recipe
   (``data/recipes/``) loads it on. A distilled checkpoint (``kind: distilled``) has no LoRAs made for it; a variant
@@ -130,8 +132,9 @@ def _undecided(candidates: tuple[Architecture, ...], model: Architecture) -> str
     )
 
 
-def claimed_fit_of(model: m.BaseModelEntry, candidates: tuple[Architecture, ...]) -> Fit:
-    """The claimed answer on ``model`` when the LoRA is one of ``candidates``: theirs when they agree."""
+def claimed_fit_of(model: m.BaseModelEntry, candidates: tuple[Architecture, ...], unplaced: str = "") -> Fit:
+    """The claimed answer on ``model`` when the LoRA is one of ``candidates``: theirs when they agree.
+    ``unplaced`` is the name's combination that no architecture has, when the candidates are its size's."""
     if model.architecture is None:
         return _no_layout(model, "claimed")
     arch = ARCHITECTURES[model.architecture]
@@ -139,7 +142,22 @@ def claimed_fit_of(model: m.BaseModelEntry, candidates: tuple[Architecture, ...]
     if len(answers) != 1:
         return Fit(model.id, "unknown", "claimed", _undecided(candidates, arch))
     answer = answers.pop()
-    return Fit(model.id, answer, "claimed", _claimed_reason(answer, candidates, arch))
+    reason = _claimed_reason(answer, candidates, arch)
+    if unplaced:
+        reason += f" (by its size alone: no Wan architecture is {unplaced})"
+    return Fit(model.id, answer, "claimed", reason)
+
+
+def placed_architectures(claims: Claims) -> tuple[tuple[Architecture, ...], str]:
+    """The architectures the claims allow, and ``""``; when generation, task and size together match none, those
+    of the size class alone and the combination (``Wan 2.2 I2V 5B``): a stated size still says which shapes the
+    file has, and so where its weights load and where they fail at merge."""
+    found = tuple(ARCHITECTURES[a] for a in claimed_architectures(claims))
+    if found or claims.size_class is None:
+        return found, ""
+    stated = (f"Wan {claims.generation}" if claims.generation else "", claims.task or "", claims.size_class)
+    by_size = tuple(a for a in ARCHITECTURES.values() if a.size_class == claims.size_class)
+    return by_size, " ".join(word for word in stated if word)
 
 
 def named_expert_matches(expert: str | None, model: m.BaseModelEntry) -> bool:
@@ -172,9 +190,9 @@ class FitRules:
         return lora.expert or self.claims(lora).noise_level
 
     def candidates(self, lora: m.Lora) -> tuple[Architecture, ...]:
-        """The architectures the LoRA may be for: those its claims allow; when they leave the size class open,
-        those of the models its citing recipes load it on."""
-        found = tuple(ARCHITECTURES[a] for a in claimed_architectures(self.claims(lora)))
+        """The architectures the LoRA may be for: those its claims allow (:func:`placed_architectures`); when
+        they leave the size class open, those of the models its citing recipes load it on."""
+        found = placed_architectures(self.claims(lora))[0]
         if len({a.size_class for a in found}) < 2:
             return found
         cited = {self.catalog.model(model_id).architecture for model_id in self._cited.get(lora.id, ())} - {
@@ -184,7 +202,7 @@ class FitRules:
 
     def claimed_fit(self, lora: m.Lora, model: m.BaseModelEntry) -> Fit:
         """The fit the name (and its citing sources) claim, before a header is read."""
-        return claimed_fit_of(model, self.candidates(lora))
+        return claimed_fit_of(model, self.candidates(lora), placed_architectures(self.claims(lora))[1])
 
     def fit(self, lora: m.Lora, model: m.BaseModelEntry, facts: HeaderFacts | None) -> Fit:
         """The verified fit when the header was read, else the claimed one."""

@@ -27,8 +27,12 @@ _GEN = {
     "2.2": re.compile(rf"wan[-_. ]?2[-_.]?2(?!\d)|{_B}a14b{_E}", re.IGNORECASE),
     "2.1": re.compile(r"wan[-_. ]?2[-_.]?1(?!\d)", re.IGNORECASE),
 }
-_TASK = re.compile(rf"{_B}(ti2v|i2v|t2v|flf2v){_E}", re.IGNORECASE)
-_SIZE = re.compile(rf"(?<![a-z0-9.])(1[._]3b|a?14b|5b){_E}", re.IGNORECASE)
+_TASK_WORD = r"(ti2v|i2v|t2v|flf2v)"
+_TASK = re.compile(rf"{_B}{_TASK_WORD}{_E}", re.IGNORECASE)
+_SIZE_WORD = r"(?:1[._]3b|a?14b|5b)"
+_SIZE = re.compile(rf"(?<![a-z0-9.])({_SIZE_WORD}){_E}", re.IGNORECASE)
+_GLUED = re.compile(rf"{_B}{_TASK_WORD}(?={_SIZE_WORD}{_E})", re.IGNORECASE)
+"""A task word glued to a size word (``Wan2.1-I2V14B-480P``): two claims, read apart."""
 _NOISE_WORDS: dict[str, NoiseLevel] = {"high": "high", "low": "low"}
 _NOISE_CAPS: dict[str, NoiseLevel] = {
     "HIGH": "high",
@@ -88,8 +92,9 @@ def claims_from_text(text: str, source: str = "name") -> Claims:
     rank, average, adaptive = _rank_tokens(text)
     precision = _only(_PRECISION_ALIASES.get(p.lower(), p.lower()) for p in _PRECISION.findall(text))
     generations = [g for g, pattern in _GEN.items() if pattern.search(text)]
-    task = _only(_TASKS[t.lower()] for t in _TASK.findall(text))
-    sizes = {_SIZES[s.lower()] for s in _SIZE.findall(text)}
+    apart = _GLUED.sub(r"\1_", text)
+    task = _only(_TASKS[t.lower()] for t in _TASK.findall(apart))
+    sizes = {_SIZES[s.lower()] for s in _SIZE.findall(apart)}
     generation = generations[0] if len(generations) == 1 else None
     noise = sorted(noise_levels(text))
     return Claims.model_validate(
