@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.catalog.recipes import Recipe, RecipePath
+from generator.catalog.recipes import Recipe, RecipePath, RecipeStage
 from generator.catalog.snapshot import SNAPSHOT_FILE, load_snapshot
 from generator.catalog.validate import Catalog, load_catalog
 from generator.cli import main
@@ -245,3 +245,200 @@ def test_the_seeds_words_stay_beside_the_templates(catalog: Catalog, pages: dict
             )
             assert badge is not None, lora.id
             assert plain(badge.group(1)) == "recommended: “very good for 2.1”", lora.id
+
+
+# --- issue 22: how to run it ------------------------------------------------------------------------------
+
+
+def how_section(page: str) -> str:
+    """The "How to run it" section of a page: from its heading to the next section."""
+    start = page.index("## How to run it")
+    return page[start : page.index("<div data-search-exclude markdown>", start)]
+
+
+def tables(section: str) -> list[list[dict[str, str]]]:
+    """Each table of a section as its rows, each row its cells by data-label (raw HTML of the cell)."""
+    found = []
+    for table in section.split("<table")[1:]:
+        rows = re.findall(r"<tr><td.*?</tr>", table)
+        found.append([dict(re.findall(r'<td data-label="([^"]+)">(.*?)</td>', row)) for row in rows])
+    return found
+
+
+def stage_of(catalog: Catalog, recipe: Recipe, detail: str, runs_on: str) -> tuple[RecipePath, RecipeStage]:
+    """The recipe's path a row's detail names (its label first) and the stage it runs on ('high expert: <the
+    model's name or file>')."""
+    path = next(p for _, p in paths(recipe) if detail.startswith(p.label))
+    where, model = runs_on.split(": ", 1)
+    (stage,) = [
+        s
+        for s in path.stages
+        if (f"{s.expert} expert" if s.expert else "model") == where
+        and model == (catalog.model(s.model).name if s.model else s.model_file)
+    ]
+    return path, stage
+
+
+def setup_target(row: dict[str, str]) -> tuple[str, str]:
+    """The recipe id a row links to and its path label (the detail up to its first comma or semicolon)."""
+    found = re.search(r'setups/#([^"]+)"', row["Setup"])
+    assert found is not None
+    return found.group(1), re.split("[,;]", plain(row["Setup"].split("<br>")[1]))[0]
+
+
+def strength(value: float) -> str:
+    """A strength as the data holds it, with its decimal point: 1.0, 0.8, 1.03."""
+    shown = repr(value)
+    return shown if "." in shown else f"{shown}.0"
+
+
+def expected_cells(path: RecipePath, stage: RecipeStage) -> dict[str, str]:
+    """What the data of a recipe's stage gives, cell by cell, in the words the pages use."""
+    split = stage.end_step if stage.end_step is not None and not stage.start_step else stage.start_step
+    steps = str(stage.steps) + (f", split at {split}" if split else "")
+    noted = " (from the template's note)"
+    return {
+        "Steps": steps + (noted if "steps" in path.from_note else ""),
+        "CFG": f"{stage.cfg:g}" + (noted if "cfg" in path.from_note else ""),
+        "Shift": f"{stage.shift:g}" if stage.shift is not None else "the model's default shift",
+        "Sampler": f"{stage.sampler} / {stage.scheduler}",
+    }
+
+
+def test_every_lora_page_answers_how_to_run_first_each_value_from_its_source(
+    catalog: Catalog, pages: dict[str, str]
+) -> None:
+    """The first section of every LoRA page is "How to run it": a row per recipe stage that loads the file (or
+    another version of its release) and per combination expert that uses it, each value the source's own, or
+    "no cited value"; a page without a row says no source cites a value."""
+    recipes = {recipe.id: recipe for recipe in catalog.recipes}
+    combos = {combo.id: combo for combo in catalog.combinations}
+    checked = 0
+    for lora in catalog.loras:
+        page = pages[f"loras/{lora.id}.md"]
+        assert re.findall(r"(?m)^## .*$", page)[0] == "## How to run it", lora.id
+        section = how_section(page)
+        own = tables(section)[0] if "Runs on</th>" in section else []
+        loads = [
+            (r.id, s.expert)
+            for r in catalog.recipes
+            for _, p in paths(r)
+            for s in p.stages
+            if any(u.lora == lora.id for u in s.loras)
+        ]
+        mine = [row for row in own if "<em>cited for" not in row["Setup"]]
+        assert len([row for row in mine if "setups/#" in row["Setup"]]) == len(loads), lora.id
+        if not own:
+            assert (
+                "No source cites a setting for this file: strength, steps, CFG, shift and sampler have no"
+                in section
+            )
+        for row in own:
+            target = re.search(r'href="../../(setups|combinations)/#([^"]+)"', row["Setup"])
+            assert target is not None
+            cells = {name: plain(row[name]) for name in ("Strength", "Steps", "CFG", "Shift", "Sampler")}
+            if target.group(1) == "combinations":
+                combo = combos[target.group(2)]
+                setup = combo.high if row["Runs on"].startswith("high") else combo.low
+                assert setup is not None
+                use = next(u for u in setup.loras or () if u.lora == lora.id)
+                given = strength(use.strength) if use.strength is not None else "no cited value"
+                assert cells.pop("Strength") == given
+                assert set(cells.values()) == {"no cited value"}, lora.id
+                if combo.notes:
+                    assert f"its words: “{combo.notes}”" in plain(row["Setup"])
+            else:
+                recipe = recipes[target.group(2)]
+                detail = plain(row["Setup"].split("<br>")[1])
+                path, stage = stage_of(catalog, recipe, detail, plain(row["Runs on"].replace("<wbr>", "")))
+                cited = re.search(r'<em>.*?</em>: <a href="../../loras/([^/]+)/"', row["Setup"])
+                file_id = cited.group(1) if cited else lora.id
+                uses = [u for u in stage.loras if u.lora == file_id]
+                given = ", ".join(strength(u.strength) for u in uses if u.strength is not None)
+                assert cells.pop("Strength") == (given or "no cited value"), lora.id
+                assert cells == expected_cells(path, stage), (lora.id, recipe.id)
+            checked += 1
+    assert checked >= 30
+
+
+def test_the_kijai_250928_high_page_shows_the_lightning_release_settings_labelled(
+    catalog: Catalog, pages: dict[str, str]
+) -> None:
+    """The official T2V template loads V1.1 of the release: its strength, steps and split, CFG and shift are on
+    the 250928 HIGH page, labelled as cited for V1.1, not this file's version."""
+    lora = catalog.lora("wan22-a14b-t2v-high-lightning-4steps-250928")
+    assert lora.release is not None
+    ours = catalog.release(lora.release)
+    v11 = catalog.lora("wan2.2-t2v-lightx2v-4steps-lora-v1.1-high-noise")
+    assert v11.release is not None
+    theirs = catalog.release(v11.release)
+    rows = tables(how_section(pages[f"loras/{lora.id}.md"]))[0]
+    row = next(row for row in rows if "setups/#wan2-2-14b-t2v" in row["Setup"])
+    label = f"cited for version {theirs.version} of {theirs.publisher} {theirs.name}, not this file's {ours.version}"
+    assert label in plain(row["Setup"])
+    assert f'href="../../loras/{v11.id}/"' in row["Setup"]
+    cells = [plain(row[name]) for name in ("Strength", "Steps", "CFG", "Shift")]
+    assert cells == ["1.0", "4, split at 2", "1", "5"]
+    assert plain(row["Runs on"]) == "high expert: Wan 2.2 T2V A14B, high-noise expert"
+
+
+def test_the_moe_distill_high_page_says_what_the_seed_says_of_the_low_expert(
+    catalog: Catalog, pages: dict[str, str]
+) -> None:
+    """No source cites a setting for the MoE-distill HIGH; the seed's words are quoted, it names nothing for
+    the low expert, and the low expert's cited setups (another file on Wan 2.2 I2V A14B low) are shown."""
+    lora = catalog.lora("wan22-i2v-a14b-high-lightx2v-moe-distill")
+    section = how_section(pages[f"loras/{lora.id}.md"])
+    text = plain(section)
+    assert "No source cites a setting for this file" in text
+    assert f"The original page says of this file: “{lora.comment}”" in text
+    assert "only high worthy of attention" in text
+    assert "The original page says nothing of the low expert for this file" in text
+    low = catalog.model("wan22-i2v-a14b-low")
+    expected = sorted(
+        (recipe.id, path.label)
+        for recipe in catalog.recipes
+        for _, path in paths(recipe)
+        if any(stage.model == low.id for stage in path.stages)
+    )
+    (rows,) = tables(section)
+    assert expected == sorted(setup_target(row) for row in rows)
+    assert {plain(row["Stage"]) for row in rows} == {"low expert"}
+    assert "the loss of video dynamics" in text  # the FLF2V template's caveat, cited
+
+
+def test_every_base_model_page_has_a_setup_for_each_expert(catalog: Catalog, pages: dict[str, str]) -> None:
+    """Each base model page opens with "How to run it": rows for each expert of Wan 2.2's two-expert models
+    (the high and the low stage of each setup), a row for the one model of the others."""
+    for model in catalog.models:
+        page = pages[f"models/{model.id}.md"]
+        assert re.findall(r"(?m)^## .*$", page)[0] == "## How to run it", model.id
+        (rows,) = tables(how_section(page))
+        stages = {plain(row["Stage"]) for row in rows}
+        if model.expert in ("high", "low"):
+            assert stages == {"high expert", "low expert"}, model.id
+            assert any(model.name in plain(row["Model"]) for row in rows), model.id
+        else:
+            assert stages == {"model"}, model.id
+
+
+def test_the_home_page_leads_with_a_line_per_base_model_linking_its_setups(
+    catalog: Catalog, pages: dict[str, str]
+) -> None:
+    """The home page's first section is one line per base model of the Setups page, linking each of its recipe
+    cards and combinations; the verified section stays."""
+    from generator.site.setups import setups_by_base
+
+    page = pages["index.md"]
+    headings = re.findall(r"(?m)^## .*$", page)
+    assert headings[:2] == ["## How to run each base model", "## What is verified, and when"]
+    section = page[page.index(headings[0]) : page.index(headings[1])]
+    lines = [line for line in section.splitlines() if line.startswith("- **")]
+    bases = setups_by_base(catalog)
+    assert len(lines) == len(bases) + 1  # and the models of their own
+    for line, base in zip(lines, bases, strict=False):
+        assert plain(line).startswith(f"- [{base.name}](setups.md#{base.anchor}):")
+        cards = [c.recipe.id for c in (*base.baselines, *base.recipes, *base.variants)]
+        expected = {f"setups.md#{i}" for i in cards} | {f"combinations.md#{c.id}" for c in base.combinations}
+        assert links(line) - {f"setups.md#{base.anchor}"} == expected
+    assert "setups.md" in links(page)

@@ -42,6 +42,7 @@ from generator.site.freshness import (
     templates_imports,
     weeks,
 )
+from generator.site.howto import HowTo, HowToRun
 from generator.site.setups import (
     BaseSetups,
     RecipeView,
@@ -196,6 +197,14 @@ class Context:
             view = self._views[lora.id] = self._lora_view(lora)
         return view
 
+    @cached_property
+    def _how(self) -> HowToRun:
+        return HowToRun(self.catalog, self.fit_rules)
+
+    def how_to_run(self, lora: m.Lora) -> HowTo:
+        """What the LoRA page answers first: how to run it, each value with its source (generator.site.howto)."""
+        return self._how.lora(lora, self.lora(lora).siblings)
+
     def fit_options(self) -> list[m.BaseModelEntry]:
         """The base models a reader can filter LoRAs by: every model but distilled checkpoints."""
         return [model for model in self.catalog.models if model.kind == "base"]
@@ -323,6 +332,7 @@ class Context:
                 if any(setup is not None and setup.model == model.id for setup in (combo.high, combo.low))
             ),
             setups=model_setups(self.catalog, model),
+            how=self._how.model(model),
             downloads=tuple(sorted(model.downloads, key=lambda d: not _is_file(d.link))),
         )
 

@@ -83,7 +83,7 @@ def _stop_on_signals() -> Iterator[_StopRequest]:
     """
     request = _StopRequest()
 
-    def handler(signum: int, frame: FrameType | None) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:  # the signature signal.signal imposes
         request.signal = signal.Signals(signum).name
 
     wanted = [sig for sig in STOP_SIGNALS if signal.getsignal(sig) is not signal.SIG_IGN]  # nohup stays nohup

@@ -12,6 +12,7 @@ from generator.catalog.identity import Identity
 from generator.catalog.recipes import Recipe
 from generator.catalog.snapshot import Candidate, LinkFact
 from generator.lora.facts import HeaderFacts
+from generator.site.howto import ModelHowTo
 from generator.site.setups import BaseSetups
 
 
@@ -179,6 +180,8 @@ class ModelView:
     setups: BaseSetups | None
     downloads: tuple[m.ModelDownload, ...] = ()
     """The model's downloads, single files first (what ComfyUI's loader takes), then folders and pages."""
+    how: ModelHowTo | None = None
+    """How to run it: every cited setup that runs the model, each expert's stage a row (generator.site.howto)."""
 
 
 @dataclass(frozen=True)
