@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 import generator.recipes.write as write_module
+from generator.catalog.validate import load_catalog
 from generator.errors import DataError
 from generator.files import write_atomic
 from generator.recipes.importer import (
@@ -30,7 +31,7 @@ from generator.recipes.importer import (
     installed,
     templates_at,
 )
-from generator.recipes.write import WriteFailed
+from generator.recipes.write import Changes, WriteFailed
 from tests.fixtures.templates import factory as f
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,8 +53,8 @@ def _files(root: Path) -> dict[str, bytes]:
     }
 
 
-def _import(root: Path, folder: Path) -> list[Path]:
-    return import_templates(root, DAY, templates_at(folder, "0.0.1"))
+def _import(root: Path, folder: Path, *, allow_removals: bool = False) -> Changes:
+    return import_templates(root, DAY, templates_at(folder, "0.0.1"), allow_removals=allow_removals)
 
 
 def _errors(root: Path, folder: Path) -> list[str]:
@@ -68,16 +69,16 @@ def _errors(root: Path, folder: Path) -> list[str]:
 def test_the_real_package_reimports_to_the_same_bytes(root: Path) -> None:
     """Re-running the import on the repository's data writes nothing."""
     before = _files(root)
-    assert import_templates(root, DAY + dt.timedelta(days=9)) == []
+    assert import_templates(root, DAY + dt.timedelta(days=9)) == Changes()
     assert _files(root) == before
 
 
 def test_a_crafted_template_imports(root: Path, tmp_path: Path) -> None:
     """The valid crafted template gives a recipe (the baseline every broken copy departs from)."""
     folder = f.write_package(tmp_path / "templates", {f.NAME: f.plain()})
-    written = _import(root, folder)
+    changes = _import(root, folder, allow_removals=True)
     recipe = (root / "data" / "recipes" / "wan-crafted.yaml").read_text(encoding="utf-8")
-    assert root / "data" / "recipes" / "wan-crafted.yaml" in written
+    assert root / "data" / "recipes" / "wan-crafted.yaml" in changes.written
     assert "steps: 4\n" in recipe
     assert "cfg: 1.0\n" in recipe
     assert "strength: 1.0\n" in recipe
@@ -109,6 +110,68 @@ def test_an_empty_or_moved_package_is_refused(root: Path, tmp_path: Path, layout
         _import(root, folder)
     assert _files(root) == before
     assert len([p for p in before if p.startswith("data/recipes/")]) == 23  # 20 with LoRAs, 3 baselines
+
+
+def _cited(root: Path) -> dict[str, str]:
+    """Each recipe file of root's data -> the template it was read from."""
+    catalog = load_catalog(root / "data", root)
+    return {f"data/recipes/{recipe.id}.yaml": recipe.source.template for recipe in catalog.recipes}
+
+
+def _versions(root: Path) -> set[str]:
+    return {recipe.source.version for recipe in load_catalog(root / "data", root).recipes}
+
+
+def test_a_package_lacking_the_templates_of_recipes_is_refused(root: Path, tmp_path: Path) -> None:
+    """A package holding one crafted template used to delete the 23 recipes whose templates it lacks, printed
+    as 'wrote', exit 0: refused, each recipe named with its template, nothing written."""
+    cited = _cited(root)
+    dropped = f.plain()
+    dropped["nodes"][1]["type"] = "ModelSamplingSD3"  # no LoRA node, and its model is no catalogued base:
+    dropped["nodes"][0]["widgets_values"][0] = "unknown_model.safetensors"  # it gives no recipe
+    folder = f.write_package(tmp_path / "templates", {f.NAME: f.plain(), "video_wan2_2_14B_t2v": dropped})
+    before = _files(root)
+    with pytest.raises(ImportError_) as caught:
+        _import(root, folder)
+    assert _files(root) == before
+    head, *listed, hint = str(caught.value).split("\n")
+    assert head == f"{PACKAGE} 0.0.1 would remove 23 recipes; nothing was written:"
+    assert listed == [
+        f"  {path}: its template {template} "
+        + ("gives no recipe now" if template == "video_wan2_2_14B_t2v" else "is not in the package")
+        for path, template in sorted(cited.items())
+    ]
+    (version,) = _versions(root)
+    assert hint == (
+        f"they were read from {version}; if 0.0.1 dropped these templates, run again with --allow-removals "
+        "to remove these recipes"
+    )
+
+
+def test_removals_a_new_version_is_allowed_are_made_and_told_apart(root: Path, tmp_path: Path) -> None:
+    """With --allow-removals and a version other than the recipes', the recipes are removed and returned as
+    removed, never as written."""
+    cited = _cited(root)
+    folder = f.write_package(tmp_path / "templates", {f.NAME: f.plain()})
+    changes = _import(root, folder, allow_removals=True)
+    assert changes.written == (root / "data" / "recipes" / "wan-crafted.yaml",)
+    assert [path.relative_to(root).as_posix() for path in changes.removed] == sorted(cited)
+    assert not any(path.exists() for path in changes.removed)
+
+
+def test_the_same_version_lacking_templates_is_refused_even_when_allowed(root: Path, tmp_path: Path) -> None:
+    """The version the recipes were read from cannot have dropped their templates: a damaged or stand-in
+    package, refused whatever the flag says."""
+    (version,) = _versions(root)
+    folder = f.write_package(tmp_path / "templates", {f.NAME: f.plain()})
+    before = _files(root)
+    with pytest.raises(ImportError_) as caught:
+        import_templates(root, DAY, templates_at(folder, version), allow_removals=True)
+    assert _files(root) == before
+    assert str(caught.value).endswith(
+        "they were read from this same version: the package is damaged or not the one installed "
+        "(pip install -r requirements/dev.txt -c constraints.txt); --allow-removals is only for a new version"
+    )
 
 
 def _broken(change: str) -> Any:
@@ -261,10 +324,11 @@ def _stand_in(tmp_path: Path, templates: dict[str, Any] | None) -> Path:
     return site
 
 
-def _run(root: Path, site: Path) -> subprocess.CompletedProcess[str]:
+def _run(root: Path, site: Path, *options: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])}
+    command = ["--root", str(root), "import-templates", "--date", "2026-11-30", *options]
     return subprocess.run(
-        [sys.executable, "-m", "generator", "--root", str(root), "import-templates", "--date", "2026-11-30"],
+        [sys.executable, "-m", "generator", *command],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -298,6 +362,30 @@ def test_the_command_reports_every_fault_and_exits_1(root: Path, tmp_path: Path)
     assert all(re.match(r".+/video_wan_(cycle|nan)\.json:\d+:\d+: ", line) for line in lines[:-1]), lines
     assert "Traceback" not in result.stderr + result.stdout
     assert _files(root) == before
+
+
+def test_the_command_refuses_removals_and_prints_allowed_ones_as_removed(root: Path, tmp_path: Path) -> None:
+    """End to end, the stand-in holding one crafted template: exit 2 and nothing written; with --allow-removals
+    one 'wrote' line for the new recipe, one 'removed' line per recipe removed, and the counts."""
+    cited = _cited(root)
+    before = _files(root)
+    site = _stand_in(tmp_path, {f.NAME: f.plain()})
+    refused = _run(root, site)
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stdout == ""
+    assert (
+        f"import-templates: {PACKAGE} 0.0.1 would remove 23 recipes; nothing was written:" in refused.stderr
+    )
+    assert "run again with --allow-removals" in refused.stderr
+    assert _files(root) == before
+    allowed = _run(root, site, "--allow-removals")
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.stdout.splitlines() == [
+        "wrote data/recipes/wan-crafted.yaml",
+        *(f"removed {path}" for path in sorted(cited)),
+        "import-templates: 1 written, 23 removed",
+    ]
+    assert sorted(set(before) - set(_files(root))) == sorted(cited)
 
 
 @pytest.mark.parametrize("where", ["template", "index"])

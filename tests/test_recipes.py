@@ -18,6 +18,7 @@ from generator.catalog.validate import load_catalog
 from generator.errors import DataError
 from generator.recipes.importer import PACKAGE, import_templates, installed
 from generator.recipes.recipe import rounded
+from generator.recipes.write import Changes
 from generator.site.render import render_pages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +150,7 @@ def test_no_float_noise_in_data_or_pages(imported: Path) -> None:
 
 def test_a_second_run_writes_nothing(imported: Path) -> None:
     """Re-running the importer on the same package version changes no file."""
-    assert import_templates(imported, DAY + dt.timedelta(days=3)) == []
+    assert import_templates(imported, DAY + dt.timedelta(days=3)) == Changes()
 
 
 def test_committed_recipes_name_the_pinned_version() -> None:

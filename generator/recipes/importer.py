@@ -9,7 +9,9 @@ file name states, else that of the catalogued model it runs on, else the one its
 without any of them the import stops (no task is guessed).
 The templates are untrusted input: each is checked, and every fault of every template is reported at once
 as `path:line:col: message` (exit 1) before anything is written. A package with no Wan template (empty, or
-its templates moved) is refused, never read as "every recipe is gone". Each file is written by a YAML
+its templates moved) is refused, never read as "every recipe is gone"; so is one that lacks templates
+existing recipes were read from, unless it is a new version and the maintainer passes --allow-removals
+(then those recipes are removed, and printed as removed). Each file is written by a YAML
 serializer, read back and validated first; then all files are written or none (see write.py). A file
 whose text would not change is left alone, and an entry keeps its `added` date, so a second run writes
 nothing.
@@ -39,7 +41,7 @@ from generator.recipes.files import template_files
 from generator.recipes.graph import Workflow, workflow
 from generator.recipes.jsonfile import Fault, Faults, line_col, locate, parse
 from generator.recipes.recipe import BASELINE_LABEL, Lookup, loads_lora, recipe_data, stated_task
-from generator.recipes.write import WriteFailed, write_all
+from generator.recipes.write import Changes, WriteFailed, write_all
 
 PACKAGE = "comfyui-workflow-templates-json"
 MODULE = "comfyui_workflow_templates_json"
@@ -117,32 +119,89 @@ def _titles(index: Path) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the recipes and LoRA entries; print what changed."""
+    """Write the recipes and LoRA entries; print what was written and what was removed."""
     try:
-        written = import_templates(args.root, args.date or dt.date.today())
+        changes = import_templates(
+            args.root, args.date or dt.date.today(), allow_removals=args.allow_removals
+        )
     except (ImportError_, WriteFailed) as err:
         print(f"import-templates: {err}", file=sys.stderr)
         return ExitCode.USAGE
-    for path in written:
-        print(f"wrote {path.relative_to(args.root).as_posix()}")
-    print(
-        f"import-templates: {len(written)} files written"
-        if written
-        else "import-templates: data is up to date"
-    )
+    for verb, paths in (("wrote", changes.written), ("removed", changes.removed)):
+        for path in paths:
+            print(f"{verb} {path.relative_to(args.root).as_posix()}")
+    if not changes.written and not changes.removed:
+        print("import-templates: data is up to date")
+    else:
+        removed = f", {len(changes.removed)} removed" if changes.removed else ""
+        print(f"import-templates: {len(changes.written)} written{removed}")
     return ExitCode.OK
 
 
-def import_templates(root: Path, today: dt.date, templates: Templates | None = None) -> list[Path]:
-    """Import every Wan LoRA template; return the files written (none when nothing changed).
+def import_templates(
+    root: Path, today: dt.date, templates: Templates | None = None, *, allow_removals: bool = False
+) -> Changes:
+    """Import every Wan LoRA template; return the files written and removed (none when nothing changed).
 
     DataError with every fault of every template (nothing written); ImportError_ when the package holds
-    no Wan LoRA template; WriteFailed when a write failed (what was written before it is restored).
+    no Wan LoRA template, or lacks templates that recipes were read from (see :func:`_removals`);
+    WriteFailed when a write failed (what was written before it is restored).
     """
     templates = templates or installed()
     catalog = load_catalog(root / "data", root)
     plan = _plan(root, today, templates, catalog)
+    for recipe in _removals(catalog, plan, templates, allow_removals):
+        plan[_recipe_file(recipe.id)] = None
     return write_all(root, plan)
+
+
+def _removals(
+    catalog: Catalog, plan: dict[str, str | None], templates: Templates, allow: bool
+) -> list[Recipe]:
+    """The recipes read from the package that this import no longer writes: refused (ImportError_, naming
+    each) unless the maintainer allows removals and the package is another version than theirs.
+
+    A package that lacks most templates is far more often a damaged or stand-in install than a release
+    that dropped them; the same version dropping templates is never a release.
+    """
+    stale = sorted(
+        (
+            recipe
+            for recipe in catalog.recipes
+            if recipe.source.package == PACKAGE and _recipe_file(recipe.id) not in plan
+        ),
+        key=lambda recipe: _recipe_file(recipe.id),  # the order of the files
+    )
+    versions = sorted({recipe.source.version for recipe in stale})
+    if not stale or (allow and templates.version not in versions):
+        return stale
+    listed = "".join(f"\n  {_recipe_file(recipe.id)}: {_why_stale(recipe, templates)}" for recipe in stale)
+    if templates.version in versions:
+        hint = (
+            "they were read from this same version: the package is damaged or not the one installed "
+            "(pip install -r requirements/dev.txt -c constraints.txt); --allow-removals is only for a new version"
+        )
+    else:
+        hint = (
+            f"they were read from {', '.join(versions)}; if {templates.version} dropped these templates, run "
+            "again with --allow-removals to remove these recipes"
+        )
+    raise ImportError_(
+        f"{PACKAGE} {templates.version} would remove {len(stale)} recipe{'s' if len(stale) > 1 else ''}; "
+        f"nothing was written:{listed}\n{hint}"
+    )
+
+
+def _recipe_file(recipe_id: str) -> str:
+    """A recipe's file, as the plan names it (relative to the project folder)."""
+    return f"data/recipes/{recipe_id}.yaml"
+
+
+def _why_stale(recipe: Recipe, templates: Templates) -> str:
+    template = recipe.source.template
+    if (templates.folder / f"{template}.json").is_file():
+        return f"its template {template} gives no recipe now"
+    return f"its template {template} is not in the package"
 
 
 def _plan(root: Path, today: dt.date, templates: Templates, catalog: Catalog) -> dict[str, str | None]:
@@ -268,9 +327,6 @@ def _texts(
         target = data_dir / "recipes" / f"{recipe_id}.yaml"
         entry = {**recipe, "added": _added(target, today)}
         plan[_shown(target, root)] = _text(target, entry, Recipe, "recipe", version, root, problems)
-    for stale in sorted((data_dir / "recipes").glob("*.yaml")):
-        if stale.stem not in recipes and f"from {PACKAGE} " in _read(stale):
-            plan[_shown(stale, root)] = None
     if problems:
         raise DataError(problems)
     return plan
@@ -357,13 +413,6 @@ def _text(
             where = ".".join(str(part) for part in error["loc"])
             problems.append(Problem(shown, 1, 1, f"would not validate: {where}: {error['msg']}"))
     return text
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""
 
 
 def _problems(file: Path, raw: bytes, faults: list[Fault], root: Path | None = None) -> list[Problem]:

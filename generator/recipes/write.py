@@ -8,6 +8,7 @@ text back (or are removed again), so a failed import leaves data/ as it found it
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import DataError, Problem
@@ -18,8 +19,18 @@ class WriteFailed(Exception):
     """A write failed; what was written before it has been restored (the message says if not)."""
 
 
-def write_all(base: Path, plan: dict[str, str | None]) -> list[Path]:
-    """Apply plan (path under base -> new text, None to delete); return the paths that changed, sorted.
+@dataclass(frozen=True)
+class Changes:
+    """The files an import changed, each sorted: written (new, or with new text) and removed.
+
+    Kept apart so that a deletion is never reported as a write."""
+
+    written: tuple[Path, ...] = ()
+    removed: tuple[Path, ...] = ()
+
+
+def write_all(base: Path, plan: dict[str, str | None]) -> Changes:
+    """Apply plan (path under base -> new text, None to delete); return the files written and removed.
 
     DataError when a target is blocked (a symbolic link, a folder) or is not UTF-8 text: nothing written.
     """
@@ -52,7 +63,10 @@ def write_all(base: Path, plan: dict[str, str | None]) -> list[Path]:
                 else f"the {len(done)} files changed before it were restored"
             )
         ) from err
-    return [base / rel for rel in changes]
+    return Changes(
+        tuple(base / rel for rel in changes if plan[rel] is not None),
+        tuple(base / rel for rel in changes if plan[rel] is None),
+    )
 
 
 def _current(base: Path, rel: str) -> str | bool | None:
