@@ -69,7 +69,9 @@ def main() -> None:
         folder = factory.write_package(Path(tmp) / "templates", {"video_wan_nested": factory.nested(6, 3, 7)})
         project = Path(tmp) / "project"
         shutil.copytree(ROOT / "data", project / "data")
-        fixture = _median_s(lambda: import_templates(project, DAY, templates_at(folder, "0.0.0")), runs)
+        fixture = _median_s(
+            lambda: import_templates(project, DAY, templates_at(folder, "0.0.0"), allow_removals=True), runs
+        )
         shutil.rmtree(project)
         shutil.copytree(ROOT / "data", project / "data")
         real = _median_s(lambda: import_templates(project, DAY), runs)

@@ -101,6 +101,11 @@ def _import_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the 'added' date of new entries (default: today)",
     )
+    parser.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="remove the recipes whose templates a new package version dropped (refused otherwise)",
+    )
 
 
 def _link_issue_arguments(parser: argparse.ArgumentParser) -> None:

@@ -370,7 +370,7 @@ def test_a_new_lora_takes_the_task_of_the_catalogued_model_it_runs_on(root: Path
     folder = f.write_package(
         tmp_path / "templates", {f.NAME: _mystery("wan2.1_14B_SCAIL_2_fp16.safetensors")}
     )
-    import_templates(root, dt.date(2026, 12, 6), templates_at(folder, "0.0.1"))
+    import_templates(root, dt.date(2026, 12, 6), templates_at(folder, "0.0.1"), allow_removals=True)
     catalog = load_catalog(root / "data", root)
     lora = catalog.lora("mystery-style")
     assert (lora.task, lora.generation) == (catalog.model("scail-2").task, "2.1")
