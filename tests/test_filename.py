@@ -6,9 +6,12 @@ the copies of the noise-word rule (``cinematic_high_quality``, ``low_light``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from generator.catalog.new_lora import claimed_fields, file_slug, in_field_order, lora_fields
+from generator.catalog.validate import load_catalog
 from generator.lora.facts import Claims
 from generator.lora.filename import (
     claims_from_filename,
@@ -21,6 +24,8 @@ from generator.lora.filename import (
 )
 from generator.lora.measure import dtype_name
 from generator.vocabulary import CATALOG_PRECISION, HEADER_PRECISION
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # (path, generation, task, size class, expert, rank, precision, family), each as the name states it; a Wan 2.2 T2V or
 # I2V name states A14B without the word (Wan 2.2 has those tasks only as A14B: issue 19)
@@ -163,6 +168,61 @@ def test_completed_claims_take_the_entry_where_the_name_is_silent(
 def test_the_noise_expert_is_read_from_whole_tokens_only(name: str | None, expert: str | None) -> None:
     """``high_quality`` and ``low_light`` claim no expert; HIGH, high_noise, HighNoise, HN do; both is none."""
     assert named_expert(name) == expert
+
+
+@pytest.mark.parametrize(
+    ("name", "expert"),
+    [
+        # a lone letter is no claim: hand_L is a hand, not the low-noise expert
+        ("hand_L.safetensors", None),
+        ("style_H.safetensors", None),
+        ("Wan22_A14B_T2V_H_lora.safetensors", None),
+        ("wan22_L_motion.safetensors", None),
+        # a high/low next to a property it qualifies is that property's level
+        ("wan22_A14B_t2v_lora_quality_high.safetensors", None),
+        ("wan22_A14B_t2v_lora_QUALITY_HIGH.safetensors", None),
+        ("wan22_A14B_t2v_lora_res_low.safetensors", None),
+        ("Wan2.2_T2V_High_Quality.safetensors", None),
+        ("WAN22_HIGH_DETAIL.safetensors", None),
+        ("wan22_A14B_quality_high_noise.safetensors", "high"),  # but "noise" names the expert
+        # a title-case High/Low inside a Wan 2.2 name is the expert
+        ("wan2.2_t2v_High_Lightning.safetensors", "high"),
+        ("Wan22_A14B_I2V_Low_Lightning_4steps.safetensors", "low"),
+        ("LoRAs/Wan22-Lightning/T2V_High_Lightning.safetensors", "high"),  # Wan 2.2 in a folder's name
+        ("Cinematic_High_Contrast_Wan22.safetensors", None),
+        ("Wan21_T2V_High_Lightning.safetensors", None),  # no experts in Wan 2.1: a word of the name
+        ("Lightning_High_4steps.safetensors", None),  # nor in a name of no generation
+        ("wan2.2_t2v_high_lightning.safetensors", None),  # lower case inside a name: a word, as high_quality
+        # the forms that always count
+        ("Wan22_HIGH_Lightning.safetensors", "high"),
+        ("wan22_high_noise.safetensors", "high"),
+        ("wan22_HighNoise_lora.safetensors", "high"),
+        ("wan22_HN_lora.safetensors", "high"),
+        ("Wan22_LN_lora.safetensors", "low"),
+        ("lora_high.safetensors", "high"),
+        ("Lora_Low.safetensors", "low"),
+    ],
+)
+def test_which_forms_name_a_noise_expert(name: str, expert: str | None) -> None:
+    """HIGH, high_noise, HighNoise, HN, a segment's last word high, and title-case High inside a Wan 2.2 name
+    name the expert; a bare H/L, and a high/low next to quality, res, detail … (either side) do not."""
+    assert named_expert(name) == expert
+
+
+def test_every_catalogued_file_name_states_its_entrys_expert() -> None:
+    """The file names of data/loras/ (files and mirrors) state the expert their entries give, and no other."""
+    catalog = load_catalog(ROOT / "data", ROOT)
+    found = {(lora.id, file.path): named_expert(file.path) for lora in catalog.loras for file in lora.files}
+    assert found == {(lora.id, file.path): lora.expert for lora in catalog.loras for file in lora.files}
+    assert sorted(e for e in found.values() if e) == ["high"] * 4 + ["low"] * 3
+
+
+def test_a_stem_drops_only_the_expert_words() -> None:
+    """A title-case expert inside a Wan 2.2 name goes from the stem; a quality level stays."""
+    assert sibling_stem("wan2.2_t2v_High_Lightning_r64.safetensors") == "wan2.2_t2v_Lightning"
+    assert sibling_stem("wan2.2_t2v_Low_Lightning_r32.safetensors") == "wan2.2_t2v_Lightning"
+    assert sibling_stem("wan22_lora_quality_high.safetensors") == "wan22_lora_quality_high"
+    assert sibling_stem("hand_L.safetensors") == "hand_L"
 
 
 def test_a_name_stating_both_experts_gives_both_levels() -> None:

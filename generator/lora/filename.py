@@ -34,14 +34,10 @@ _SIZE = re.compile(rf"(?<![a-z0-9.])({_SIZE_WORD}){_E}", re.IGNORECASE)
 _GLUED = re.compile(rf"{_B}{_TASK_WORD}(?={_SIZE_WORD}{_E})", re.IGNORECASE)
 """A task word glued to a size word (``Wan2.1-I2V14B-480P``): two claims, read apart."""
 _NOISE_WORDS: dict[str, NoiseLevel] = {"high": "high", "low": "low"}
-_NOISE_CAPS: dict[str, NoiseLevel] = {
-    "HIGH": "high",
-    "HN": "high",
-    "H": "high",
-    "LOW": "low",
-    "LN": "low",
-    "L": "low",
-}
+_NOISE_SHORT: dict[str, NoiseLevel] = {"HN": "high", "LN": "low"}
+_QUALIFIED = frozenset({"quality", "res", "resolution", "detail", "details", "contrast", "light", "key"})
+"""Properties a ``high``/``low`` next to them (either side) is the level of: ``high_quality``, ``quality_high``,
+``low_light``, ``High_Contrast`` claim no expert (``…_quality_high_noise`` does: ``noise`` names it)."""
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _EXTENSION = re.compile(r"\.(?:safetensors|ckpt|pt|pth|bin)$", re.IGNORECASE)
 _PRECISION_ALIASES = {"float16": "fp16", "float32": "fp32"}
@@ -136,26 +132,48 @@ def claims_from_filename(filename: str) -> Claims:
     return claims_from_text(filename, source="name")
 
 
-def _noise_tokens(segment: str) -> Iterator[tuple[int, int, NoiseLevel]]:
-    """``(start, end, level)`` of each noise word in one path segment; a ``noise`` token after it is included."""
+def _noise_tokens(segment: str, wan22: bool = False) -> Iterator[tuple[int, int, NoiseLevel]]:
+    """``(start, end, level)`` of each noise word in one path segment; a ``noise`` token after it is included.
+    ``wan22``: the name is a Wan 2.2 name, the only generation with experts (see :func:`noise_levels`)."""
     tokens = list(_TOKEN.finditer(segment))
+    words = [token.group() for token in tokens]
     for index, token in enumerate(tokens):
         text = token.group()
-        word = _NOISE_WORDS.get(text.lower().removesuffix("noise"))
-        following = tokens[index + 1] if index + 1 < len(tokens) else None
-        noise = following if following is not None and following.group().lower() == "noise" else None
-        end = noise.end() if noise is not None else token.end()
-        if text in _NOISE_CAPS:
-            yield token.start(), end, _NOISE_CAPS[text]
-        elif word is not None and (text.lower().endswith("noise") or following is None or noise is not None):
-            yield token.start(), end, word
+        level = _NOISE_SHORT.get(text) or _NOISE_WORDS.get(text.lower().removesuffix("noise"))
+        if level is None:
+            continue
+        previous = words[index - 1] if index else None
+        following = words[index + 1] if index + 1 < len(words) else None
+        noise = following is not None and following.lower() == "noise"
+        if _names_expert(text, previous, following, noise=noise, wan22=wan22):
+            yield token.start(), tokens[index + 1].end() if noise else token.end(), level
+
+
+def _names_expert(
+    text: str, previous: str | None, following: str | None, *, noise: bool, wan22: bool
+) -> bool:
+    """Whether one ``high``/``low`` token (``text``, between ``previous`` and ``following``) names the expert."""
+    if noise or text.lower().endswith("noise") or text in _NOISE_SHORT:
+        return True
+    if {(previous or "").lower(), (following or "").lower()} & _QUALIFIED:
+        return False
+    return text.isupper() or following is None or (wan22 and text.istitle())
 
 
 def noise_levels(text: str) -> set[NoiseLevel]:
-    """Expert levels a name states as whole tokens: ``high_noise``/``low-noise``/``HighNoise``, ``HIGH``/``LOW``
-    (also ``HN``/``LN``, and ``H``/``L`` after a separator) in capitals, or ``high``/``low`` as the last word of a
-    path segment (``…/high_noise_model``, ``lora_low.safetensors``); ``high_quality`` or ``low_light`` say nothing."""
-    return {level for segment in _EXTENSION.sub("", text).split("/") for *_, level in _noise_tokens(segment)}
+    """Expert levels a name states as whole tokens.
+
+    Always: ``high_noise``/``low-noise``/``HighNoise`` (``noise`` glued or next), and ``HN``/``LN``. Unless the
+    word next to it (either side) is a property it is the level of (:data:`_QUALIFIED`: ``high_quality``,
+    ``quality_high``, ``low_light``): ``HIGH``/``LOW`` in capitals, ``high``/``low`` in any case as the last word
+    of a path segment (``…/high_noise_model``, ``lora_low.safetensors``), and ``High``/``Low`` in title case
+    anywhere in a Wan 2.2 name (``wan2.2_t2v_High_Lightning``; only Wan 2.2 has experts, so in another name it is
+    a word). A lone ``H``/``L`` is never a claim (``hand_L`` is a hand), nor a lower-case ``high`` inside a
+    segment (``cinematic_high_quality``, ``wan22_high_speed``).
+    """
+    wan22 = _GEN["2.2"].search(text) is not None
+    segments = _EXTENSION.sub("", text).split("/")
+    return {level for segment in segments for *_, level in _noise_tokens(segment, wan22)}
 
 
 def named_expert(name: str | None) -> NoiseLevel | None:
@@ -202,7 +220,7 @@ def sibling_stem(name: str) -> str:
     the same stem; ``cinematic_high_quality`` keeps its ``high``.
     """
     stem = _EXTENSION.sub("", name.rsplit("/", 1)[-1])
-    spans = sorted(span[:2] for span in _noise_tokens(stem))
+    spans = sorted(span[:2] for span in _noise_tokens(stem, _GEN["2.2"].search(name) is not None))
     for start, end in reversed(spans):
         stem = stem[:start] + "_" + stem[end:]
     for pattern in (_AVERAGE, _RANK, _PRECISION):
