@@ -195,6 +195,12 @@ def _broken(change: str) -> Any:
         nodes[2]["widgets_values"][1] = "1.0"
     elif change == "lora number":
         nodes[2]["widgets_values"][0] = 5
+    elif change == "lora widgets object":
+        nodes[2]["widgets_values"] = {"lora_name": f.LORA, "strength_model": 1.0}
+    elif change == "lora empty":
+        nodes[2]["widgets_values"][0] = ""
+    elif change == "lora not given":
+        nodes[2]["widgets_values"] = []
     elif change == "self subgraph":
         template["definitions"] = {
             "subgraphs": [{"id": "loop", "name": "Loop", "nodes": [f.node(1, "loop")]}]
@@ -211,6 +217,9 @@ BROKEN = {
     "cfg boolean": "node 4 (KSampler): 'cfg' is the boolean true, where a number belongs",
     "strength text": "node 2 (LoraLoaderModelOnly): 'strength_model' is the text '1.0', where a number belongs",
     "lora number": "node 2 (LoraLoaderModelOnly): 'lora_name' is a number, where text belongs",
+    "lora widgets object": "node 2 (LoraLoaderModelOnly): its widgets_values are a JSON object, where a list belongs",
+    "lora empty": "node 2 (LoraLoaderModelOnly): 'lora_name' is empty, where a file name belongs",
+    "lora not given": "node 2 (LoraLoaderModelOnly): 'lora_name' is not given, where a file name belongs",
     "self subgraph": "subgraph 'Loop' contains itself through its subgraph nodes",
 }
 

@@ -99,8 +99,17 @@ class Reader:
                 if found is not None or "widget" not in item:
                     return found
                 break  # a promoted widget the instance holds no value for: the node keeps its own
+        return self.stored(scope, node, index)
+
+    def stored(self, scope: Scope, node: Json, index: int | None) -> Any:
+        """The node's own widget value at index (None when it has none); a fault when its widget values are
+        an object, which holds no value by position (a loader's file and strength would be silently lost)."""
         values = node.get("widgets_values")
-        if index is not None and isinstance(values, list) and index < len(values):
+        if index is None:
+            return None
+        if isinstance(values, dict):
+            self.fault(scope, node, "its widgets_values are a JSON object, where a list belongs")
+        if isinstance(values, list) and index < len(values):
             return values[index]
         return None
 
@@ -180,21 +189,26 @@ class Reader:
             return None
         return found if isinstance(found, int | float) else None
 
-    def text(self, scope: Scope, node: Json, name: str, index: int, *, stored: bool = False) -> str | None:
+    def text(
+        self, scope: Scope, node: Json, name: str, index: int, *, stored: bool = False, required: bool = False
+    ) -> str | None:
         """A text input (a file name, a sampler's name): a fault when it holds a number or a list.
 
         With `stored`, a link that gives no text falls back to the name the node itself stores (a loader
-        whose file name comes from a node the reader does not evaluate still names its file).
+        whose file name comes from a node the reader does not evaluate still names its file). With
+        `required`, an empty or missing value is a fault too (a LoRA loader that names no file).
         """
         found = self.value(scope, node, name, index)
         if stored and (found is None or isinstance(found, Output)):
-            values = node.get("widgets_values")
-            found = values[index] if isinstance(values, list) and index < len(values) else None
+            found = self.stored(scope, node, index)
         if isinstance(found, Output):
             return None
         if found is not None and not isinstance(found, str):
             self.fault(scope, node, f"'{name}' is {_shown(found)}, where text belongs")
             return None
+        if required and not (found or "").strip() and not isinstance(node.get("widgets_values"), dict):
+            state = "not given" if found is None else "empty"
+            self.fault(scope, node, f"'{name}' is {state}, where a file name belongs")
         return found or None
 
     def model_chain(self, scope: Scope, node: Json) -> tuple[str | None, tuple[LoraUse, ...], float | None]:
@@ -219,7 +233,7 @@ class Reader:
                 name = self.text(scope, node, "unet_name", MODEL_LOADERS[kind], stored=True)
                 return name, tuple(reversed(loras)), shift
             if kind in LORA_NODES:
-                file = self.text(scope, node, "lora_name", 0, stored=True) or "unknown file"
+                file = self.text(scope, node, "lora_name", 0, stored=True, required=True) or "unknown file"
                 strength = self.number(scope, node, "strength_model", 1)
                 loras.append(LoraUse(file, strength, node.get("mode", 0) == BYPASSED))
             elif (
