@@ -291,3 +291,62 @@ def test_header_reads_rotate_fairly_past_a_gated_repo(hub: HubEmulator, catalog_
     assert tried[3] != tried[2]
     assert tried[4] != tried[3]
     assert outcome.written is False  # failing again is no news
+
+
+def _adapter_header(suffixes: dict[str, tuple[str, tuple[int, ...]]], modules: tuple[str, ...]) -> bytes:
+    """Two blocks of ``diffusion_model.`` keys, each module holding the given adapter suffixes."""
+    tensors = {
+        f"diffusion_model.blocks.{block}.{module}{suffix}": spec
+        for block in range(2)
+        for module in modules
+        for suffix, spec in suffixes.items()
+    }
+    return serialize_header(tensors)
+
+
+ATTENTION = tuple(f"self_attn.{p}" for p in "qkvo")
+ADAPTERS = {
+    # OFT: oft_blocks of 3 dimensions (comfy/weight_adapter/oft.py:167-186 at ComfyUI a8c44f9b; 4 are BOFT's).
+    "Wan21_T2V_14B_oft.safetensors": _adapter_header({".oft_blocks": ("F32", (32, 160, 160))}, ATTENTION),
+    # GLoRA: a1 triggers it, a2/b1/b2 are read with it (comfy/weight_adapter/glora.py:28-45).
+    "Wan21_T2V_14B_glora.safetensors": _adapter_header(
+        {
+            ".a1.weight": ("BF16", (16, 5120)),
+            ".a2.weight": ("BF16", (5120, 16)),
+            ".b1.weight": ("BF16", (16, 5120)),
+            ".b2.weight": ("BF16", (5120, 16)),
+        },
+        ATTENTION,
+    ),
+    # norm deltas w_norm/b_norm and replacement weights set_weight (comfy/lora.py:60-70, 84-88).
+    "Wan21_T2V_14B_norms.safetensors": _adapter_header(
+        {".w_norm": ("F32", (5120,)), ".b_norm": ("F32", (5120,))}, ("norm3",)
+    ),
+    "Wan21_T2V_14B_set.safetensors": _adapter_header(
+        {".set_weight": ("F32", (5120,))}, ("self_attn.norm_q",)
+    ),
+}
+
+
+def test_adapters_comfyui_loads_are_candidates(hub: HubEmulator, catalog_root: Path) -> None:
+    """OFT, GLoRA, norm-delta and replacement-weight files are adapters ComfyUI's load_lora reads (comfy/lora.py:
+    53-88): candidates with their header line, never moved to not_loras as "a full model, VAE or encoder"."""
+    root = catalog_root
+    populate(hub, load_catalog(root / "data", root))
+    run_check(root, T1, hub_only=True)
+    for path, header in ADAPTERS.items():
+        hub.add_lfs_file(KIJAI, path, size=file_size(header), header=header)
+    lines = {c.path: c.header for c in run_check(root, T2, hub_only=True).candidates}
+    assert load_snapshot(root / "data" / "hub-snapshot.json").not_loras == {}
+    assert (
+        lines
+        == {
+            "Wan21_T2V_14B_glora.safetensors": "rank none, bf16, fits no architecture",  # merge not modelled: unknown
+            "Wan21_T2V_14B_norms.safetensors": "rank none, fp32, fits " + FITS_14B,
+            "Wan21_T2V_14B_oft.safetensors": "rank none, fp32, fits no architecture",  # merge not modelled: unknown
+            "Wan21_T2V_14B_set.safetensors": "rank none, fp32, fits " + FITS_14B,
+        }
+    )
+
+
+FITS_14B = "wan2.1-t2v-14b, wan2.1-i2v-14b, wan2.2-t2v-a14b, wan2.2-i2v-a14b"

@@ -8,8 +8,9 @@ later runs turn each ``.safetensors`` file that appeared there into a *candidate
 Candidates are not "new": that is a word only a source may say.
 
 What is kept per candidate is bounded: its size, sha256 and one line on its header (never the header's
-full facts, which only a catalogued file needs). A candidate whose header holds no LoRA key at all (a full
-model, a VAE, a text encoder: a repo root holds them) leaves the candidates for ``not_loras``, where its
+full facts, which only a catalogued file needs). A candidate whose header holds no adapter key at all (a full
+model, a VAE, a text encoder: a repo root holds them; an OFT, GLoRA, ``w_norm`` or ``set_weight`` file is an
+adapter ComfyUI loads, :func:`generator.lora.keys.is_adapter_key`) leaves the candidates for ``not_loras``, where its
 sha256 keeps it from being read again; a new sha256 makes it a candidate once more.
 
 Pure: the listings come from :class:`generator.hub.repos.HubChecker`, the header results from

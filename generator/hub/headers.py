@@ -32,7 +32,7 @@ from generator.hub.retry import HttpFailure, Retrier, Unverified
 from generator.lora.analyse import analyse_header
 from generator.lora.facts import ANALYSER_VERSION, HeaderFacts
 from generator.lora.filename import claims_from_filename
-from generator.lora.keys import split_key
+from generator.lora.keys import is_adapter_key
 from generator.lora.parse import HeaderError, declared_length, header_from_bytes
 from generator.text import one_line
 
@@ -125,7 +125,8 @@ class Unread:
 
 @dataclass(frozen=True)
 class NoLora:
-    """A candidate whose header holds no LoRA key at all: a full model, a VAE, a text encoder."""
+    """A candidate whose header holds no adapter key at all (:func:`generator.lora.keys.is_adapter_key`): a full
+    model, a VAE, a text encoder."""
 
     message: str
 
@@ -138,7 +139,7 @@ def read_header(api: HfApi, retrier: Retrier, target: HeaderTarget) -> Result:
     try:
         data = header_bytes(api, retrier, target)
         tensors, metadata = header_from_bytes(data)
-        if target.candidate and not any(split_key(name) for name in tensors):
+        if target.candidate and not any(is_adapter_key(name) for name in tensors):
             return NoLora(f"no LoRA key among its {len(tensors):,} tensors: a full model, VAE or encoder")
         return analyse_header(tensors, metadata, target.path)
     except HeaderError as err:

@@ -59,6 +59,20 @@ def split_key(name: str) -> tuple[str, Role, SuffixFamily | None] | None:
     return None
 
 
+_UNMEASURED = re.compile(r"\.(?:oft_blocks|a1\.weight|w_norm|set_weight)$")
+"""Keys that make ComfyUI's ``load_lora`` build a patch though this analysis measures nothing from them (ComfyUI
+a8c44f9b): OFT and BOFT ``oft_blocks`` (``comfy/weight_adapter/oft.py:167-186``, ``boft.py:27-46``), GLoRA's
+``a1.weight``, which brings ``a2``/``b1``/``b2`` (``glora.py:28-45``), a norm delta ``w_norm`` (with its ``b_norm``)
+and a replacement weight ``set_weight`` (``comfy/lora.py:60-70, 84-88``)."""
+
+
+def is_adapter_key(name: str) -> bool:
+    """True when the key is an adapter's weight: one :func:`split_key` splits, or one ComfyUI loads as OFT, BOFT,
+    GLoRA, a norm delta or a replacement weight (:data:`_UNMEASURED`). A file without one is no adapter at all
+    (a full model, a VAE, an encoder); a file with one is, though its fit may be unknown."""
+    return split_key(name) is not None or _UNMEASURED.search(name) is not None
+
+
 _S = "[._]"
 _N = r"([0-9]{1,3})"
 """A block index: Wan models have at most 40 blocks; a longer number names no Wan module (nor a huge range)."""
