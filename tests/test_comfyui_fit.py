@@ -75,6 +75,10 @@ CASES: list[tuple[str, tuple[str, ...]]] = [
     (_layout("diffusion-pipe-wan22-ti2v-5b.keys"), ("no", "no", "no", "no", "no", "fits")),  # 5B LoRA
     (_layout("ai-toolkit-wan21-t2v-14b.keys"), FITS_14B_ONLY),
     ("musubi-converted-wan22-t2v-a14b.keys", FITS_14B_ONLY),
+    # the last two namings LoRAAdapter.load tries: ".lora_B.default.weight" (weight_adapter/lora.py:166, 193-196)
+    # and the bare ".lora_B"/".lora_A" (lora.py:164, 185-188), each under diffusion_model. (lora.py:196).
+    (_layout("peft-default-diffusion-model-wan21-t2v-14b.keys"), FITS_14B_ONLY),
+    (_layout("mochi-naming-wan21-t2v-1.3b.keys"), ("fits", "no", "no", "no", "no", "no")),
     # lora_unet_ + lora_down/lora_up + alpha (lora.py:195; weight_adapter/lora.py:169-172): 1.3B LoRA.
     (_layout("musubi-wan21-t2v-1.3b.keys"), ("fits", "no", "no", "no", "no", "no")),
     # diffusion_model. LoRA / LoHa (loha.py:179-208) / LoKr (lokr.py:211-273) on every weight, patch_embedding
@@ -239,6 +243,18 @@ def test_lone_up_half_makes_comfyui_raise() -> None:
     """LoRAAdapter.load reads the down half unconditionally (weight_adapter/lora.py:171, 210): KeyError."""
     fit = comfyui_fit(_header({**_pair(Q), f"{Q[:-1]}k.lora_up.weight": ("BF16", (D, 8))}), T2V_14)
     assert (fit.verdict, fit.patches("load_error")) == ("no", 1)
+
+
+def test_the_first_naming_in_load_order_takes_the_module() -> None:
+    """LoRAAdapter.load returns the first naming present (weight_adapter/lora.py:169-196): the bare ".lora_B"
+    pair (line 185) before ".lora_B.default.weight" (line 193), whose keys are then read by nothing (lora.py:93)."""
+    bare = {f"{Q}.lora_B": ("F32", (D, 8)), f"{Q}.lora_A": ("F32", (8, D))}
+    default = {f"{Q}.lora_B.default.weight": ("BF16", (D, 4)), f"{Q}.lora_A.default.weight": ("BF16", (4, D))}
+    fit = comfyui_fit(_header({**bare, **default}), T2V_14)
+    (applied,) = [g for g in fit.groups if g.outcome == "applied"]
+    assert sorted(applied.keys) == sorted(bare)
+    assert sorted(k for g in fit.groups if g.outcome == "not_loaded" for k in g.keys) == sorted(default)
+    assert fit.verdict == "partial"
 
 
 def test_incomplete_loha_makes_comfyui_raise() -> None:
