@@ -338,15 +338,36 @@ def test_adapters_comfyui_loads_are_candidates(hub: HubEmulator, catalog_root: P
         hub.add_lfs_file(KIJAI, path, size=file_size(header), header=header)
     lines = {c.path: c.header for c in run_check(root, T2, hub_only=True).candidates}
     assert load_snapshot(root / "data" / "hub-snapshot.json").not_loras == {}
-    assert (
-        lines
-        == {
-            "Wan21_T2V_14B_glora.safetensors": "rank none, bf16, fits no architecture",  # merge not modelled: unknown
-            "Wan21_T2V_14B_norms.safetensors": "rank none, fp32, fits " + FITS_14B,
-            "Wan21_T2V_14B_oft.safetensors": "rank none, fp32, fits no architecture",  # merge not modelled: unknown
-            "Wan21_T2V_14B_set.safetensors": "rank none, fp32, fits " + FITS_14B,
-        }
-    )
+    assert lines == {
+        "Wan21_T2V_14B_glora.safetensors": "rank none, bf16, fit unknown",  # merge not modelled: unknown
+        "Wan21_T2V_14B_norms.safetensors": "rank none, fp32, fits " + FITS_14B,
+        "Wan21_T2V_14B_oft.safetensors": "rank none, fp32, fit unknown",  # merge not modelled: unknown
+        "Wan21_T2V_14B_set.safetensors": "rank none, fp32, fits " + FITS_14B,
+    }
 
 
 FITS_14B = "wan2.1-t2v-14b, wan2.1-i2v-14b, wan2.2-t2v-a14b, wan2.2-i2v-a14b"
+
+
+def test_a_candidates_header_line_says_fits_in_part_unknown_or_none() -> None:
+    """The one line a candidate keeps names the architectures it fits, else those it fits in part, else says the
+    fit is unknown (an adapter whose merge is not modelled), and only then that it fits none."""
+    from generator.catalog.snapshot import header_summary, load_snapshot
+    from generator.lora.facts import HeaderFacts
+
+    snapshot = load_snapshot(Path(__file__).parent / "fixtures" / "catalog" / "hub-snapshot.json")
+    facts = next(iter(snapshot.headers.values()))
+    assert isinstance(facts, HeaderFacts)
+
+    def line(*answers: str) -> str:
+        fits = {
+            arch: verdict.model_copy(update={"verdict": answer})
+            for (arch, verdict), answer in zip(sorted(facts.fits.items()), answers, strict=False)
+        }
+        return header_summary(facts.model_copy(update={"fits": fits})).split(", ", 2)[2]
+
+    archs = sorted(facts.fits)
+    assert line("fits", "partial", "no") == f"fits {archs[0]}"
+    assert line("no", "partial", "unknown") == f"fits {archs[1]} in part"
+    assert line("unknown", "no", "unknown") == "fit unknown"
+    assert line("no", "no", "no") == "fits no architecture"

@@ -332,5 +332,15 @@ def header_summary(stored: HeaderFacts | UnreadableHeader | None) -> str:
         return stored.unreadable
     rank = stored.rank
     ranks = str(rank.nominal) if rank.kind == "uniform" else rank.kind
-    fits = [arch for arch, verdict in stored.fits.items() if verdict.verdict == "fits"]
-    return f"rank {ranks}, {stored.precision.label}, fits {', '.join(fits) or 'no architecture'}"
+    by_answer: dict[str, list[str]] = {}
+    for arch, verdict in stored.fits.items():
+        by_answer.setdefault(verdict.verdict, []).append(arch)
+    if by_answer.get("fits"):
+        where = f"fits {', '.join(by_answer['fits'])}"
+    elif by_answer.get("partial"):
+        where = f"fits {', '.join(by_answer['partial'])} in part"
+    elif by_answer.get("unknown"):
+        where = "fit unknown"
+    else:
+        where = "fits no architecture"
+    return f"rank {ranks}, {stored.precision.label}, {where}"
