@@ -195,6 +195,17 @@ def _broken(change: str) -> Any:
         nodes[2]["widgets_values"][1] = "1.0"
     elif change == "lora number":
         nodes[2]["widgets_values"][0] = 5
+    elif change == "steps negative":
+        nodes[4]["widgets_values"][2] = -4
+    elif change == "steps 10**30":
+        nodes[4]["widgets_values"][2] = 10**30
+    elif change == "cfg negative":
+        nodes[4]["widgets_values"][3] = -1.0
+    elif change == "strength 1e400":  # JSON has no infinity: 1e400 is read as one
+        nodes[2]["widgets_values"][1] = 0.123456789
+        return json.dumps(template, indent=1).replace("0.123456789", "1e400")
+    elif change == "width negative":
+        nodes[5]["widgets_values"][0] = -832
     elif change == "lora widgets object":
         nodes[2]["widgets_values"] = {"lora_name": f.LORA, "strength_model": 1.0}
     elif change == "lora empty":
@@ -217,6 +228,18 @@ BROKEN = {
     "cfg boolean": "node 4 (KSampler): 'cfg' is the boolean true, where a number belongs",
     "strength text": "node 2 (LoraLoaderModelOnly): 'strength_model' is the text '1.0', where a number belongs",
     "lora number": "node 2 (LoraLoaderModelOnly): 'lora_name' is a number, where text belongs",
+    "steps negative": "node 4 (KSampler): 'steps' is -4, where a whole number from 1 to 10000 belongs",
+    "steps 10**30": (
+        "node 4 (KSampler): 'steps' is a whole number of 31 digits, where a whole number from 1 to 10000 belongs"
+    ),
+    "cfg negative": "node 4 (KSampler): 'cfg' is -1.0, where a number from 0 to 100 belongs",
+    "strength 1e400": (
+        "node 2 (LoraLoaderModelOnly): 'strength_model' is infinite (a number too large for a float), where a "
+        "number from -100 to 100 belongs"
+    ),
+    "width negative": (
+        "node 5 (EmptyHunyuanLatentVideo): 'width' is -832, where a whole number from 1 to 100000 belongs"
+    ),
     "lora widgets object": "node 2 (LoraLoaderModelOnly): its widgets_values are a JSON object, where a list belongs",
     "lora empty": "node 2 (LoraLoaderModelOnly): 'lora_name' is empty, where a file name belongs",
     "lora not given": "node 2 (LoraLoaderModelOnly): 'lora_name' is not given, where a file name belongs",
@@ -247,6 +270,20 @@ def test_the_error_points_at_the_node(root: Path, tmp_path: Path) -> None:
 
 DEEP = b'{"nodes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
 """100,000 levels of [[[…]]]: json's recursive decoder used to raise RecursionError (a traceback, exit 2)."""
+
+
+def test_a_recipe_that_would_not_validate_is_reported_at_its_template(root: Path, tmp_path: Path) -> None:
+    """A value the reader takes from a note rather than a node (here 0 steps) and the recipe refuses: named
+    at the template, with the recipe it would give, not at a recipe file that does not exist yet."""
+    template = f.plain()
+    template["nodes"].append(f.node(7, "MarkdownNote", ["## With the 4-step LoRA\n- steps: 0\n- cfg: 1.0\n"]))
+    folder = f.write_package(tmp_path / "templates", {f.NAME: template})
+    assert _errors(root, folder) == [
+        f"{folder.as_posix()}/{f.NAME}.json:1:1: its recipe data/recipes/wan-crafted.yaml would not validate: "
+        "lora_path.stages.0.steps: Input should be greater than or equal to 1"
+    ]
+
+
 RAW = {
     "nan": (
         b'{"nodes": [{"id": 1, "type": "LoraLoaderModelOnly", "widgets_values": ["a", NaN]}]}',

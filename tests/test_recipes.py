@@ -213,3 +213,38 @@ def test_recipe_types_are_strict(tmp_path: Path, line: str, bad: str, message: s
     assert [str(p) for p in caught.value.problems] == [
         f"data/recipes/wan2-2-14b-i2v.yaml:{row}:{col}: {message}"
     ]
+
+
+def test_stages_that_all_fail_are_not_also_too_few(tmp_path: Path) -> None:
+    """`steps: 4.0` on both stages of a path and `strength: 1e400`: one error per value, and no false 'Tuple
+    should have at least 1 item after validation, not 0' for the path whose stages are there but failed."""
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    path = tmp_path / "data" / "recipes" / "wan2-2-14b-t2v.yaml"
+    text = path.read_text(encoding="utf-8")
+    lora_path, rest = text.split("\ndefault_path:", 1)
+    assert lora_path.count("\n    steps: 4\n") == 2
+    lora_path = lora_path.replace("\n    steps: 4\n", "\n    steps: 4.0\n").replace(
+        "\n      strength: 1.0\n", "\n      strength: 1e400\n", 1
+    )
+    path.write_text(f"{lora_path}\ndefault_path:{rest}", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_catalog(tmp_path / "data", tmp_path)
+    assert [p.message for p in caught.value.problems] == [
+        "lora_path.stages.0.loras.0.strength: Input should be a valid number",
+        "lora_path.stages.0.steps: Input should be a valid integer",
+        "lora_path.stages.1.steps: Input should be a valid integer",
+    ]
+
+
+def test_a_path_without_stages_is_still_too_short(tmp_path: Path) -> None:
+    """The error stays where the list itself is too short."""
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    path = tmp_path / "data" / "recipes" / "wan2-2-14b-t2v.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["lora_path"]["stages"] = []
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_catalog(tmp_path / "data", tmp_path)
+    assert [p.message for p in caught.value.problems] == [
+        "lora_path.stages: Tuple should have at least 1 item after validation, not 0"
+    ]

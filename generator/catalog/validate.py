@@ -207,7 +207,7 @@ def _parse_file(file: Path, display: str, model: type[T], problems: list[Problem
     try:
         entry = model.model_validate(doc.data)
     except ValidationError as err:
-        mapped = [_map_error(error, doc, model) for error in err.errors(include_url=False)]
+        mapped = [_map_error(error, doc, model) for error in own_errors(err)]
         problems.extend(p for p in _merge_alternatives(mapped) if (p.line, p.col) not in taken)
         return None
     if found:
@@ -217,6 +217,21 @@ def _parse_file(file: Path, display: str, model: type[T], problems: list[Problem
         problems.append(Problem(display, line, col, _id_mismatch(entry.id, file)))
         return None
     return _Parsed(doc, entry)
+
+
+def own_errors(err: ValidationError) -> list[ErrorDetails]:
+    """The validation errors, without a list's "too short" that only repeats its items' errors.
+
+    pydantic counts the items that validated: a recipe path whose only stages fail would also read 'Tuple
+    should have at least 1 item after validation, not 0', a false second error; a list given too few items
+    still gets it."""
+    return [
+        error
+        for error in err.errors(include_url=False)
+        if error["type"] != "too_short"
+        or not isinstance(error["input"], list | tuple)
+        or len(error["input"]) < error.get("ctx", {}).get("min_length", 0)
+    ]
 
 
 def _map_error(error: ErrorDetails, doc: Document, model: type[BaseModel]) -> Problem:

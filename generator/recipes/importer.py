@@ -35,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 from generator.catalog import models as m
 from generator.catalog.new_lora import file_slug, in_field_order, lora_fields, slug
 from generator.catalog.recipes import Recipe
-from generator.catalog.validate import Catalog, load_catalog
+from generator.catalog.validate import Catalog, load_catalog, own_errors
 from generator.errors import DataError, ExitCode, Problem
 from generator.recipes.files import template_files
 from generator.recipes.graph import Workflow, workflow
@@ -236,7 +236,7 @@ def _plan(root: Path, today: dt.date, templates: Templates, catalog: Catalog) ->
             f"none of the {len(files)} Wan templates in {templates.folder} loads a LoRA: "
             "the package is not the one the recipes come from; nothing was written"
         )
-    return _texts(root / "data", today, templates.version, recipes, new_loras, root)
+    return _texts(root / "data", today, templates, recipes, new_loras, root)
 
 
 def _recipe(file: Path, templates: Templates, catalog: Catalog, new_loras: dict[str, Data]) -> Data | None:
@@ -310,23 +310,28 @@ _NO_TASK = (
 def _texts(
     data_dir: Path,
     today: dt.date,
-    version: str,
+    templates: Templates,
     recipes: dict[str, Data],
     new_loras: dict[str, Data],
     root: Path,
 ) -> dict[str, str | None]:
+    """Each file's text; a recipe that would not validate is reported at the template it comes from (its
+    file does not exist yet, or holds the last import)."""
     plan: dict[str, str | None] = {}
     problems: list[Problem] = []
     for lora_id, lora in sorted(new_loras.items()):
         target = data_dir / "loras" / f"{lora_id}.yaml"
         entry = in_field_order({**lora, "added": _added(target, today)})
-        plan[_shown(target, root)] = _text(
-            target, entry, m.Lora, "lora", version, root, problems, _LORA_HEADER
-        )
+        shown = _shown(target, root)
+        plan[shown], faults = _text(entry, m.Lora, "lora", templates.version, _LORA_HEADER)
+        problems += [Problem(shown, 1, 1, fault) for fault in faults]
     for recipe_id, recipe in sorted(recipes.items()):
         target = data_dir / "recipes" / f"{recipe_id}.yaml"
         entry = {**recipe, "added": _added(target, today)}
-        plan[_shown(target, root)] = _text(target, entry, Recipe, "recipe", version, root, problems)
+        shown = _shown(target, root)
+        plan[shown], faults = _text(entry, Recipe, "recipe", templates.version)
+        template = _shown(templates.folder / f"{recipe['source']['template']}.json", root)
+        problems += [Problem(template, 1, 1, f"its recipe {shown} {fault}") for fault in faults]
     if problems:
         raise DataError(problems)
     return plan
@@ -391,28 +396,19 @@ def _added(target: Path, today: dt.date) -> dt.date:
 
 
 def _text(
-    target: Path,
-    data: Data,
-    model: type[BaseModel],
-    schema: str,
-    version: str,
-    root: Path,
-    problems: list[Problem],
-    header: str = _HEADER,
-) -> str:
-    """The file's text: serialized, read back and validated (a problem when it does not validate)."""
+    data: Data, model: type[BaseModel], schema: str, version: str, header: str = _HEADER
+) -> tuple[str, list[str]]:
+    """The file's text: serialized, read back and validated; with what is wrong with it (none, normally)."""
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096)
     text = header.format(schema=schema, package=PACKAGE, version=version) + body
-    shown = _shown(target, root)
-    if yaml.safe_load(text) != data:
-        problems.append(Problem(shown, 1, 1, "the YAML does not read back as meant"))
+    faults = [] if yaml.safe_load(text) == data else ["does not read back as meant from its YAML"]
     try:
         model.model_validate(data)
     except ValidationError as err:
-        for error in err.errors(include_url=False):
+        for error in own_errors(err):
             where = ".".join(str(part) for part in error["loc"])
-            problems.append(Problem(shown, 1, 1, f"would not validate: {where}: {error['msg']}"))
-    return text
+            faults.append(f"would not validate: {where}: {error['msg']}")
+    return text, faults
 
 
 def _problems(file: Path, raw: bytes, faults: list[Fault], root: Path | None = None) -> list[Problem]:

@@ -11,9 +11,14 @@ names the node, never a silently missing setting.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from annotated_types import Ge, Le
+from pydantic import BaseModel
+
+from generator.catalog.recipes import Recipe, RecipeLora, RecipeStage
 from generator.recipes.graph import (
     BYPASSED,
     SUBGRAPH_INPUT,
@@ -42,7 +47,30 @@ CUSTOM_SAMPLERS = {"SamplerCustom", "SamplerCustomAdvanced"}
 """Samplers whose settings come from other nodes: BasicScheduler (scheduler, steps), KSamplerSelect
 (sampler), and the cfg on SamplerCustom itself or on the CFGGuider that SamplerCustomAdvanced takes."""
 ALL_SAMPLERS = SAMPLERS.keys() | CUSTOM_SAMPLERS
-INTEGERS = {"steps", "start_at_step", "end_at_step"}
+INTEGERS = {"steps", "start_at_step", "end_at_step", "width", "height", "length"}
+
+
+def _bounds(model: type[BaseModel], name: str) -> tuple[float, float]:
+    """The lowest and highest value a recipe field accepts (its ge and le)."""
+    metadata = model.model_fields[name].metadata
+    low = next(float(m.ge) for m in metadata if isinstance(m, Ge) and isinstance(m.ge, int | float))
+    high = next(float(m.le) for m in metadata if isinstance(m, Le) and isinstance(m.le, int | float))
+    return low, high
+
+
+RANGES = {
+    "steps": _bounds(RecipeStage, "steps"),
+    "start_at_step": _bounds(RecipeStage, "start_step"),
+    "end_at_step": _bounds(RecipeStage, "end_step"),
+    "cfg": _bounds(RecipeStage, "cfg"),
+    "shift": _bounds(RecipeStage, "shift"),
+    "strength_model": _bounds(RecipeLora, "strength"),
+    "width": _bounds(Recipe, "width"),
+    "height": _bounds(Recipe, "height"),
+    "length": _bounds(Recipe, "frames"),
+}
+"""Input name -> the range of the recipe field it becomes: a template value outside it is a fault at its node
+(never a recipe that would not validate, reported at a file that does not exist yet)."""
 MAX_DEPTH = 200
 """Links followed in a row before the reader gives up (real templates need fewer than 20)."""
 
@@ -184,10 +212,19 @@ class Reader:
         if isinstance(found, bool | str | list | dict):
             self.fault(scope, node, f"'{name}' is {_shown(found)}, where a number belongs")
             return None
-        if name in INTEGERS and isinstance(found, float) and not found.is_integer():
-            self.fault(scope, node, f"'{name}' is {found}, where a whole number belongs")
+        if not isinstance(found, int | float):
             return None
-        return found if isinstance(found, int | float) else None
+        if name in INTEGERS and isinstance(found, float) and not found.is_integer():
+            self.fault(scope, node, f"'{name}' is {_amount(found)}, where a whole number belongs")
+            return None
+        low, high = RANGES.get(name, (-math.inf, math.inf))
+        if not low <= found <= high:
+            kind = "a whole number" if name in INTEGERS else "a number"
+            self.fault(
+                scope, node, f"'{name}' is {_amount(found)}, where {kind} from {low:g} to {high:g} belongs"
+            )
+            return None
+        return found
 
     def text(
         self, scope: Scope, node: Json, name: str, index: int, *, stored: bool = False, required: bool = False
@@ -296,6 +333,15 @@ def _shown(value: Any) -> str:
     return (
         f"a {'list' if isinstance(value, list) else 'JSON object' if isinstance(value, dict) else 'number'}"
     )
+
+
+def _amount(value: float) -> str:
+    """A number as a message shows it: a huge whole number by its digits, 1e400 as the infinity it is read as."""
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return f"a whole number of {len(str(abs(value)))} digits"
+    if not math.isfinite(value):
+        return "infinite (a number too large for a float)"
+    return str(value)
 
 
 def lora_switch(scope: Scope, node: Json) -> bool:
