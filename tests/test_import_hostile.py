@@ -293,6 +293,10 @@ RAW = {
     "not utf-8": (b'{"nodes": [],\n "title": "caf\xe9"}', ":2:15: byte 0xe9 is not UTF-8"),
     "not json": (b'{"nodes": [}', ":1:12: not JSON: Expecting value"),
     "not an object": (b"[1, 2]", ":1:1: the template is not a JSON object"),
+    "5,001 digits": (
+        b'{"nodes": [1' + b"0" * 5000 + b"]}",
+        ":1:12: a whole number of 5001 digits: more than any value a template holds",
+    ),
     "nested 100,000 deep": (
         DEEP,
         ":1:110: arrays and objects nest more than 100 deep (the package's own files: about 10)",

@@ -3,7 +3,8 @@
 A template is untrusted input: its bytes must be UTF-8, its numbers finite (Python's json module
 accepts NaN and Infinity, which JSON does not) and its arrays and objects nested no deeper than
 :data:`MAX_NESTING` (the json module decodes by recursion: 100,000 levels of ``[[[…]]]`` would end in a
-RecursionError, a traceback instead of an error naming the file). Errors name the file's line and column; the place of an
+RecursionError, a traceback instead of an error naming the file); a whole number of more digits than Python
+converts (4,300) is refused likewise. Errors name the file's line and column; the place of an
 object is looked up in the text only when a problem has to be reported.
 """
 
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 JsonPath = tuple[str | int, ...]
-_CONSTANT = re.compile(r'"(?:\\.|[^"\\])*"|(-?Infinity|NaN)')
-_BRACKET = re.compile(r'"(?:\\.|[^"\\])*"|([\[{])|([\]}])')
+_STRING = r'"(?:\\.|[^"\\])*"'
+_BRACKET = re.compile(_STRING + r"|([\[{])|([\]}])")
 MAX_NESTING = 100
 """Arrays and objects inside each other a file may hold (the real templates and index hold at most 10)."""
 
@@ -50,20 +51,35 @@ def parse(raw: bytes) -> tuple[str, Any]:
     if too_deep is not None:
         message = f"arrays and objects nest more than {MAX_NESTING} deep (the package's own files: about 10)"
         raise Faults([Fault(message, offset=too_deep)])
-    found: list[str] = []
+    constants: list[str] = []
+    long_numbers: list[str] = []
 
-    def constant(name: str) -> None:
-        found.append(name)
+    def integer(literal: str) -> int:
+        try:
+            return int(literal)
+        except ValueError:  # more digits than Python converts (4,300)
+            long_numbers.append(literal)
+            return 0
 
     try:
-        value = json.loads(text, parse_constant=constant)
+        value = json.loads(text, parse_constant=constants.append, parse_int=integer)
     except json.JSONDecodeError as err:
         raise Faults([Fault(f"not JSON: {err.msg}", offset=err.pos)]) from err
-    if found:
-        match = next(m for m in _CONSTANT.finditer(text) if m.group(1))
-        message = f"{match.group(1)} is not a JSON number: write a finite number"
-        raise Faults([Fault(message, offset=match.start(1))])
+    if constants:
+        offset, name = _outside_strings(text, r"-?Infinity|NaN")
+        raise Faults([Fault(f"{name} is not a JSON number: write a finite number", offset=offset)])
+    if long_numbers:
+        offset, number = _outside_strings(text, re.escape(long_numbers[0]))
+        message = f"a whole number of {len(number.lstrip('-'))} digits: more than any value a template holds"
+        raise Faults([Fault(message, offset=offset)])
     return text, value
+
+
+def _outside_strings(text: str, token: str) -> tuple[int, str]:
+    """The offset and text of the first match of token outside JSON strings (the decoder found one)."""
+    pattern = re.compile(_STRING + "|(" + token + ")")
+    match = next(m for m in pattern.finditer(text) if m.group(1))
+    return match.start(1), match.group(1)
 
 
 def _too_deep(text: str) -> int | None:
