@@ -7,7 +7,8 @@ folder.
 
 Shared helpers live in small modules beside this one: ``checking`` (the check with fast retries),
 ``header_analysis`` (serialize, parse, analyse a header), ``browsing`` (static server, browser tab),
-``sitebuild`` (a project copy built with MkDocs), ``catalog_scenario`` and ``hub_emulator``.
+``sitebuild`` (a project copy built with MkDocs), ``importing`` (recipes imported afresh),
+``catalog_scenario`` and ``hub_emulator``.
 
 `make test-fast` runs ``-m "not slow and not browser"``. A test is slow when it starts a server or builds
 the whole site: modules that do so throughout say ``pytestmark = pytest.mark.slow``, and every test that
@@ -76,3 +77,11 @@ def catalog_root(tmp_path: Path) -> Path:
     """A project folder holding a copy of the real data/ (without a snapshot), safe to modify."""
     shutil.copytree(ROOT / "data", tmp_path / "data", ignore=shutil.ignore_patterns("hub-snapshot.json"))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of data/ whose recipes were imported afresh from the installed package (read it, do not edit)."""
+    from tests.importing import import_afresh  # the generator is imported after the environment is set
+
+    return import_afresh(tmp_path_factory.mktemp("imported"))

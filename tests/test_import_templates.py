@@ -6,38 +6,18 @@ recipes, so what is checked is what the importer reads today, not what was commi
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from generator.catalog.recipes import Recipe, RecipeStage
+from generator.catalog.recipes import RecipeStage
 from generator.recipes.graph import workflow
-from generator.recipes.importer import import_templates, installed
+from generator.recipes.importer import installed
 from generator.recipes.jsonfile import parse
 from generator.recipes.paths import Switch, switches
 from generator.recipes.read import Reader
-
-ROOT = Path(__file__).resolve().parents[1]
-DAY = dt.date(2026, 11, 30)
-
-
-@pytest.fixture(name="imported", scope="module")
-def _imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("project")
-    shutil.copytree(ROOT / "data", root / "data")
-    for path in (root / "data" / "recipes").glob("*.yaml"):
-        path.unlink()
-    import_templates(root, DAY)
-    return root
-
-
-def _recipe(root: Path, recipe_id: str) -> Recipe:
-    data = yaml.safe_load((root / "data" / "recipes" / f"{recipe_id}.yaml").read_text(encoding="utf-8"))
-    return Recipe.model_validate(data)
+from tests.importing import read_recipe
 
 
 def _settings(stage: RecipeStage) -> tuple[object, ...]:
@@ -52,7 +32,7 @@ def _settings(stage: RecipeStage) -> tuple[object, ...]:
 )
 def test_scail2_reads_its_custom_sampler(imported: Path, recipe_id: str) -> None:
     """SCAIL-2: 6 steps, CFG 1, euler, shift 5 with the distill LoRA; 40 steps, CFG 5 without it."""
-    recipe = _recipe(imported, recipe_id)
+    recipe = read_recipe(imported, recipe_id)
     (lora,) = recipe.lora_path.stages
     assert _settings(lora) == (6, 1.0, "euler", 5.0)
     assert recipe.default_path is not None
@@ -63,20 +43,20 @@ def test_scail2_reads_its_custom_sampler(imported: Path, recipe_id: str) -> None
 
 def test_custom_samplers_of_animate_dancer_and_infinitetalk(imported: Path) -> None:
     """SamplerCustom (Animate 2), SamplerCustomAdvanced with CFGGuider (Dancer, InfiniteTalk)."""
-    (animate,) = _recipe(imported, "wan-animate2").lora_path.stages
+    (animate,) = read_recipe(imported, "wan-animate2").lora_path.stages
     assert (*_settings(animate), animate.scheduler) == (6, 1.0, "lcm", 5.0, "simple")
-    dancer = _recipe(imported, "wan-dancer").lora_path.stages
+    dancer = read_recipe(imported, "wan-dancer").lora_path.stages
     assert [_settings(stage) for stage in dancer] == [(6, 1.0, "euler", 5.0), (6, 1.0, "euler", None)]
-    (talk,) = _recipe(imported, "wan2-1-infinitetalk").lora_path.stages
+    (talk,) = read_recipe(imported, "wan2-1-infinitetalk").lora_path.stages
     assert (*_settings(talk), talk.scheduler) == (6, 1.0, "euler", None, "normal")
 
 
 def test_no_shift_node_means_the_model_default(imported: Path) -> None:
     """A stage with no ModelSamplingSD3 on its chain says so; one with a shift node does not."""
-    (talk,) = _recipe(imported, "wan2-1-infinitetalk").lora_path.stages
+    (talk,) = read_recipe(imported, "wan2-1-infinitetalk").lora_path.stages
     assert talk.shift is None
     assert talk.default_shift
-    (animate,) = _recipe(imported, "wan-animate2").lora_path.stages
+    (animate,) = read_recipe(imported, "wan-animate2").lora_path.stages
     assert not animate.default_shift
     for path in (imported / "data" / "recipes").glob("*.yaml"):
         assert "custom sampler nodes that the importer does not read" not in path.read_text(encoding="utf-8")
@@ -131,14 +111,14 @@ def test_the_recipe_says_which_path_the_template_opens_with(
     imported: Path, recipe_id: str, opens_with: str
 ) -> None:
     """No card may call a path the default unless the template opens with it."""
-    recipe = _recipe(imported, recipe_id)
+    recipe = read_recipe(imported, recipe_id)
     assert recipe.opens_with == opens_with
     assert not any("off by default" in note for note in recipe.notes)
 
 
 def test_vace_inpainting_opens_with_causvid(imported: Path) -> None:
     """VACE inpainting opens with CausVid at 0.3, 6 steps, CFG 1, shift 5; 20 steps, CFG 6 is the other path."""
-    recipe = _recipe(imported, "wan-vace-inpainting")
+    recipe = read_recipe(imported, "wan-vace-inpainting")
     (stage,) = recipe.lora_path.stages
     assert [(use.file, use.strength) for use in stage.loras] == [
         ("Wan21_CausVid_14B_T2V_lora_rank32.safetensors", 0.3)
@@ -155,7 +135,7 @@ def test_vace_inpainting_opens_with_causvid(imported: Path) -> None:
 
 def test_infinitetalk_lists_all_six_files(imported: Path) -> None:
     """Read from the loaders' properties.models: the diffusion model, LoRA, VAE, text and audio encoder, patch."""
-    files = _recipe(imported, "wan2-1-infinitetalk").files
+    files = read_recipe(imported, "wan2-1-infinitetalk").files
     assert sorted(file.folder for file in files) == sorted(
         ["diffusion_models", "loras", "vae", "text_encoders", "audio_encoders", "model_patches"]
     )
@@ -179,7 +159,7 @@ def test_infinitetalk_lists_all_six_files(imported: Path) -> None:
 )
 def test_the_download_block_holds_the_lora(imported: Path, recipe_id: str) -> None:
     """The LoRA each of these loads is in its download block, linked to its catalog entry."""
-    recipe = _recipe(imported, recipe_id)
+    recipe = read_recipe(imported, recipe_id)
     listed = {file.path.rsplit("/", 1)[-1]: file.lora for file in recipe.files if file.folder == "loras"}
     for use in (use for stage in recipe.lora_path.stages for use in stage.loras):
         assert use.lora is not None
@@ -189,12 +169,12 @@ def test_the_download_block_holds_the_lora(imported: Path, recipe_id: str) -> No
 def test_every_card_lists_every_file_its_paths_load(imported: Path) -> None:
     """Each stage's model and LoRA files are in the recipe's files; a bypassed 1.3B alternative is not."""
     for path in sorted((imported / "data" / "recipes").glob("*.yaml")):
-        recipe = _recipe(imported, path.stem)
+        recipe = read_recipe(imported, path.stem)
         listed = {file.path.rsplit("/", 1)[-1] for file in recipe.files}
         stages = [*recipe.lora_path.stages, *(recipe.default_path.stages if recipe.default_path else ())]
         for stage in stages:
             assert {stage.model_file, *(use.file for use in stage.loras)} - {None} <= listed, path.name
-    assert not any("1.3B" in file.path for file in _recipe(imported, "wan-vace-14b-t2v").files)
+    assert not any("1.3B" in file.path for file in read_recipe(imported, "wan-vace-14b-t2v").files)
 
 
 def test_causvid_is_linked_from_all_five_vace_templates(imported: Path) -> None:
@@ -204,7 +184,7 @@ def test_causvid_is_linked_from_all_five_vace_templates(imported: Path) -> None:
         for path in sorted((imported / "data" / "recipes").glob("*.yaml"))
         if any(
             use.lora == "wan21-causvid-14b-t2v-lora-rank32"
-            for stage in _recipe(imported, path.stem).lora_path.stages
+            for stage in read_recipe(imported, path.stem).lora_path.stages
             for use in stage.loras
         )
     ]
@@ -222,7 +202,7 @@ def test_causvid_is_linked_from_all_five_vace_templates(imported: Path) -> None:
 
 def test_alpha_t2v_takes_the_lora_path_settings_from_its_note(imported: Path) -> None:
     """The note's table: 4 steps, CFG 1 with the 4-step LoRA (the KSampler keeps 20 and 6 for the default)."""
-    recipe = _recipe(imported, "wan2.1-alpha-t2v-14b")
+    recipe = read_recipe(imported, "wan2.1-alpha-t2v-14b")
     (lora,) = recipe.lora_path.stages
     assert [(use.file, use.bypassed) for use in lora.loras] == [
         ("lightx2v_T2V_14B_cfg_step_distill_v2_lora_rank64_bf16.safetensors", True),
@@ -249,11 +229,11 @@ def test_alpha_t2v_takes_the_lora_path_settings_from_its_note(imported: Path) ->
 
 def test_bypassed_groups_without_lora_are_kept_as_the_other_path(imported: Path) -> None:
     """S2V: 20 steps, CFG 6 (its 'Basic sampling' group); Fun Inpaint: 20 steps, CFG 3.5, shift 8."""
-    s2v = _recipe(imported, "wan2-2-14b-s2v")
+    s2v = read_recipe(imported, "wan2-2-14b-s2v")
     assert s2v.default_path is not None
     assert [(stage.steps, stage.cfg, stage.loras) for stage in s2v.default_path.stages] == [(20, 6.0, ())]
     assert s2v.default_path.group == "Basic sampling"
-    inpaint = _recipe(imported, "wan2-2-14b-fun-inpaint")
+    inpaint = read_recipe(imported, "wan2-2-14b-fun-inpaint")
     assert inpaint.default_path is not None
     assert {(stage.steps, stage.cfg, stage.shift) for stage in inpaint.default_path.stages} == {
         (20, 3.5, 8.0)
@@ -266,7 +246,7 @@ def test_bypassed_groups_without_lora_are_kept_as_the_other_path(imported: Path)
 )
 def test_vace_shows_the_path_only_its_note_gives(imported: Path, recipe_id: str) -> None:
     """'KSampler Setting': default 20 steps, CFG 6, shown as the note's; CausVid's 2-4 steps cited."""
-    recipe = _recipe(imported, recipe_id)
+    recipe = read_recipe(imported, recipe_id)
     assert recipe.default_path is not None
     (default,) = recipe.default_path.stages
     assert (default.steps, default.cfg, default.loras) == (20, 6.0, ())
@@ -292,10 +272,10 @@ def test_the_templates_caveats_are_quoted_and_cited(
     imported: Path, recipe_id: str, words: str, note: str
 ) -> None:
     """The author's words, verbatim, with the note they are in."""
-    quotes = [quote for quote in _recipe(imported, recipe_id).quotes if words in quote.text]
+    quotes = [quote for quote in read_recipe(imported, recipe_id).quotes if words in quote.text]
     assert len(quotes) == 1
     assert quotes[0].note == note
-    raw = (installed().folder / f"{_recipe(imported, recipe_id).source.template}.json").read_text(
+    raw = (installed().folder / f"{read_recipe(imported, recipe_id).source.template}.json").read_text(
         encoding="utf-8"
     )
     assert json_text(quotes[0].text) in raw
@@ -325,7 +305,7 @@ def test_a_bypassed_lora_group_says_to_switch_the_group(
     imported: Path, recipe_id: str, group: str, how: str
 ) -> None:
     """Switching the LoRA nodes on changes nothing: the recipe names the group and quotes the note's way."""
-    recipe = _recipe(imported, recipe_id)
+    recipe = read_recipe(imported, recipe_id)
     assert recipe.lora_path.group is not None
     assert recipe.lora_path.group.startswith(group)
     assert all(stage.loras and all(use.bypassed for use in stage.loras) for stage in recipe.lora_path.stages)

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.catalog.recipes import Recipe
 from generator.catalog.snapshot import SNAPSHOT_FILE, load_snapshot
 from generator.catalog.validate import load_catalog
 from generator.errors import DataError
@@ -20,42 +19,13 @@ from generator.recipes.importer import PACKAGE, import_templates, installed
 from generator.recipes.recipe import rounded
 from generator.recipes.write import Changes
 from generator.site.render import render_pages
-
-ROOT = Path(__file__).resolve().parents[1]
-DAY = dt.date(2026, 11, 30)
-
-
-@pytest.fixture(name="imported", scope="module")
-def _imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the project's data with the recipes removed, then imported afresh.
-
-    The LoRA entries stay: once written, an entry is the curators' (a release, a mirror, a family), and the
-    importer finds each template's LoRA file in it, as a file or as a mirror, instead of writing it again."""
-    root = tmp_path_factory.mktemp("project")
-    shutil.copytree(ROOT / "data", root / "data")
-    for path in (root / "data" / "recipes").glob("*.yaml"):
-        path.unlink()
-    import_templates(root, DAY)
-    return root
+from tests.importing import DAY, ROOT, import_afresh, read_recipe
 
 
 @pytest.fixture(name="fresh", scope="module")
 def _fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the project's data without the recipes and without the LoRA entries the importer first wrote."""
-    root = tmp_path_factory.mktemp("fresh")
-    shutil.copytree(ROOT / "data", root / "data")
-    for path in (root / "data" / "recipes").glob("*.yaml"):
-        path.unlink()
-    for path in (root / "data" / "loras").glob("*.yaml"):
-        if "source: official-templates" in path.read_text(encoding="utf-8"):
-            path.unlink()
-    import_templates(root, DAY)
-    return root
-
-
-def _recipe(root: Path, recipe_id: str) -> Recipe:
-    data = yaml.safe_load((root / "data" / "recipes" / f"{recipe_id}.yaml").read_text(encoding="utf-8"))
-    return Recipe.model_validate(data)
+    return import_afresh(tmp_path_factory.mktemp("fresh"), without_written_loras=True)
 
 
 def test_output_validates_and_matches_the_committed_data(imported: Path) -> None:
@@ -89,7 +59,7 @@ def test_a_fresh_import_writes_each_template_lora_once(fresh: Path) -> None:
 
 def test_wan22_i2v_recipe_has_the_template_loras_and_settings(imported: Path) -> None:
     """Wan 2.2 I2V A14B: the 4-step LoRAs at 1.0 per expert, 4 steps, CFG 1, shift 5, split at step 2."""
-    recipe = _recipe(imported, "wan2-2-14b-i2v")
+    recipe = read_recipe(imported, "wan2-2-14b-i2v")
     assert recipe.architecture == "wan2.2-i2v-a14b"
     assert recipe.variant is None
     high, low = recipe.lora_path.stages
@@ -114,7 +84,7 @@ def test_wan22_i2v_recipe_has_the_template_loras_and_settings(imported: Path) ->
 
 def test_bypassed_lora_nodes_are_reported(imported: Path) -> None:
     """The flf2v template ships its LoRA nodes bypassed: the recipe says so on each use and in a note."""
-    recipe = _recipe(imported, "wan2-2-14b-flf2v")
+    recipe = read_recipe(imported, "wan2-2-14b-flf2v")
     uses = [use for stage in recipe.lora_path.stages for use in stage.loras]
     assert uses
     assert all(use.bypassed for use in uses)

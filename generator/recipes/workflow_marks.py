@@ -13,43 +13,36 @@ cannot subclass ``bool``); the reader only asks for their truth.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from generator.recipes.graph import Json
 from generator.recipes.jsonfile import JsonPath
 
 
-class MarkedStr(str):
+class Marked:
+    """Mixed into a twin of a widget value's type: the JSON path the value is stored at."""
+
+    path: JsonPath
+
+
+class MarkedStr(Marked, str):
     """A text widget value and its JSON path."""
 
-    path: JsonPath
 
-    def __new__(cls, value: str, path: JsonPath) -> MarkedStr:
-        made = super().__new__(cls, value)
-        made.path = path
-        return made
-
-
-class MarkedInt(int):
+class MarkedInt(Marked, int):
     """A whole-number (or boolean) widget value and its JSON path."""
 
-    path: JsonPath
 
-    def __new__(cls, value: int, path: JsonPath) -> MarkedInt:
-        made = super().__new__(cls, value)
-        made.path = path
-        return made
-
-
-class MarkedFloat(float):
+class MarkedFloat(Marked, float):
     """A decimal widget value and its JSON path."""
 
-    path: JsonPath
 
-    def __new__(cls, value: float, path: JsonPath) -> MarkedFloat:
-        made = super().__new__(cls, value)
-        made.path = path
-        return made
+_TWINS: tuple[tuple[type, Callable[[Any], Marked]], ...] = (
+    (str, MarkedStr),
+    (int, MarkedInt),  # a bool is an int: marked as 0 or 1, whose truth is all the reader asks
+    (float, MarkedFloat),
+)
 
 
 def marked(template: Json) -> Json:
@@ -75,18 +68,17 @@ def marked(template: Json) -> Json:
 
 
 def _mark(value: Any, path: JsonPath) -> Any:
-    if isinstance(value, str):
-        return MarkedStr(value, path)
-    if isinstance(value, bool | int):
-        return MarkedInt(value, path)
-    if isinstance(value, float):
-        return MarkedFloat(value, path)
+    for kind, twin in _TWINS:
+        if isinstance(value, kind):
+            made = twin(value)
+            made.path = path
+            return made
     return value
 
 
 def place(value: Any) -> JsonPath | None:
     """The JSON path a value read from a marked template was stored at (None: not a stored value)."""
-    return value.path if isinstance(value, MarkedStr | MarkedInt | MarkedFloat) else None
+    return value.path if isinstance(value, Marked) else None
 
 
 def at(template: Json, path: JsonPath) -> Any:
