@@ -297,6 +297,10 @@ RAW = {
         b'{"nodes": [1' + b"0" * 5000 + b"]}",
         ":1:12: a whole number of 5001 digits: more than any value a template holds",
     ),
+    "200,000 open quotes": (  # read by the decoder first: a scan of strings would take minutes on it
+        b'"\\' * 200_000,
+        ":1:1: not JSON: Unterminated string starting at",
+    ),
     "nested 100,000 deep": (
         DEEP,
         ":1:110: arrays and objects nest more than 100 deep (the package's own files: about 10)",

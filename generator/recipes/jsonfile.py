@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 JsonPath = tuple[str | int, ...]
-_STRING = r'"(?:\\.|[^"\\])*"'
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_STRINGS = re.compile(_STRING)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _BRACKET = re.compile(_STRING + r"|([\[{])|([\]}])")
 MAX_NESTING = 100
 """Arrays and objects inside each other a file may hold (the real templates and index hold at most 10)."""
@@ -47,10 +49,6 @@ def parse(raw: bytes) -> tuple[str, Any]:
         text = raw[: err.start].decode("utf-8")
         message = f"byte 0x{raw[err.start]:02x} is not UTF-8: the file must be UTF-8 text"
         raise Faults([Fault(message, offset=len(text))]) from err
-    too_deep = _too_deep(text)
-    if too_deep is not None:
-        message = f"arrays and objects nest more than {MAX_NESTING} deep (the package's own files: about 10)"
-        raise Faults([Fault(message, offset=too_deep)])
     constants: list[str] = []
     long_numbers: list[str] = []
 
@@ -63,8 +61,14 @@ def parse(raw: bytes) -> tuple[str, Any]:
 
     try:
         value = json.loads(text, parse_constant=constants.append, parse_int=integer)
+        deep = _nesting(text) > MAX_NESTING
     except json.JSONDecodeError as err:
         raise Faults([Fault(f"not JSON: {err.msg}", offset=err.pos)]) from err
+    except RecursionError:  # the decoder recurses once per level: far too deep
+        deep = True
+    if deep:
+        message = f"arrays and objects nest more than {MAX_NESTING} deep (the package's own files: about 10)"
+        raise Faults([Fault(message, offset=_too_deep(text))])
     if constants:
         offset, name = _outside_strings(text, r"-?Infinity|NaN")
         raise Faults([Fault(f"{name} is not a JSON number: write a finite number", offset=offset)])
@@ -82,11 +86,22 @@ def _outside_strings(text: str, token: str) -> tuple[int, str]:
     return match.start(1), match.group(1)
 
 
-def _too_deep(text: str) -> int | None:
-    """The offset of the first bracket that opens level MAX_NESTING + 1 (None when none does).
+def _nesting(text: str) -> int:
+    """How deep the arrays and objects of a JSON text nest: its strings removed, then its brackets counted.
 
-    One pass over the brackets outside strings, before the recursive decoder sees the text.
-    """
+    Run on text the decoder read, whose strings all end (a pattern of strings on text that is not JSON
+    can take time in the square of its length)."""
+    depth = deepest = 0
+    for bracket in _NOT_BRACKET.sub("", _STRINGS.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _too_deep(text: str) -> int:
+    """The offset of the first bracket that opens level MAX_NESTING + 1 (0 when none does).
+
+    It lies before the place where the decoder gave up, in text the decoder read."""
     depth = 0
     for match in _BRACKET.finditer(text):
         if match.group(1):
@@ -95,7 +110,7 @@ def _too_deep(text: str) -> int | None:
                 return match.start()
         elif match.group(2):
             depth -= 1
-    return None
+    return 0
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:
