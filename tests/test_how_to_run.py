@@ -241,10 +241,13 @@ def test_the_seeds_words_stay_beside_the_templates(catalog: Catalog, pages: dict
     for lora in catalog.loras:
         if lora.comment and lora.comment.casefold() == "very good for 2.1":
             badge = re.search(
-                r'<span class="la-badge la-recommended"[^>]*>(.*?)</span>', pages[f"loras/{lora.id}.md"]
+                r'<span class="la-badge la-recommended"[^>]*>(.*?)</span> <span class="la-qualifier">(.*?)</span>',
+                pages[f"loras/{lora.id}.md"],
             )
             assert badge is not None, lora.id
-            assert plain(badge.group(1)) == "recommended: “very good for 2.1”", lora.id
+            assert plain(" ".join(badge.groups())) == "recommended “very good for 2.1”, says the comment", (
+                lora.id
+            )
 
 
 # --- issue 22: how to run it ------------------------------------------------------------------------------
@@ -279,11 +282,18 @@ def stage_of(catalog: Catalog, recipe: Recipe, detail: str, runs_on: str) -> tup
     return path, stage
 
 
+def detail(row: dict[str, str]) -> str:
+    """A row's detail under its setup's name: which path of the template, or whose combination."""
+    found = re.search(r'<div class="la-muted">(.*?)</div>', row["Setup"])
+    assert found is not None
+    return plain(found.group(1))
+
+
 def setup_target(row: dict[str, str]) -> tuple[str, str]:
     """The recipe id a row links to and its path label (the detail up to its first comma or semicolon)."""
     found = re.search(r'setups/#([^"]+)"', row["Setup"])
     assert found is not None
-    return found.group(1), re.split("[,;]", plain(row["Setup"].split("<br>")[1]))[0]
+    return found.group(1), re.split("[,;]", detail(row))[0]
 
 
 def strength(value: float) -> str:
@@ -349,9 +359,9 @@ def test_every_lora_page_answers_how_to_run_first_each_value_from_its_source(
                     assert f"its words: “{combo.notes}”" in plain(row["Setup"])
             else:
                 recipe = recipes[target.group(2)]
-                detail = plain(row["Setup"].split("<br>")[1])
-                path, stage = stage_of(catalog, recipe, detail, plain(row["Runs on"].replace("<wbr>", "")))
-                cited = re.search(r'<em>.*?</em>: <a href="../../loras/([^/]+)/"', row["Setup"])
+                runs_on = plain(row["Runs on"].replace("<wbr>", ""))
+                path, stage = stage_of(catalog, recipe, detail(row), runs_on)
+                cited = re.search(r'</em>:</div><div><a href="../../loras/([^/]+)/"', row["Setup"])
                 file_id = cited.group(1) if cited else lora.id
                 uses = [u for u in stage.loras if u.lora == file_id]
                 given = ", ".join(strength(u.strength) for u in uses if u.strength is not None)

@@ -123,10 +123,11 @@ def fenced(lines: str | Iterable[str], language: str = "sh") -> Markup:
 
 
 def quoted(value: object) -> Markup:
-    """A Markdown blockquote of a text, verbatim: each line escaped as prose and opened with '>', blank lines
-    kept inside the quote (a template's note may hold headings, lists and links: shown as written, not run)."""
+    """A Markdown blockquote of a text, verbatim: each line escaped as prose, opened with '>' and ended with a
+    hard line break, blank lines kept inside the quote (a template's note may hold headings, lists, tables and
+    links: shown as written, line by line, not run)."""
     lines = str(value).splitlines() or [""]
-    return Markup("\n".join(f"> {md(line)}" if line.strip() else ">" for line in lines))  # noqa: S704 - md escaped
+    return Markup("\n".join(f"> {md(line)}  " if line.strip() else ">" for line in lines))  # noqa: S704 - md escaped
 
 
 def unindexed(block: Markup) -> Markup:
