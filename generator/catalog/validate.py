@@ -413,7 +413,8 @@ def _recipe_refs(item: _Parsed, ids: dict[str, set[str]]) -> Iterator[Problem]:
             for number in range(len(stage.get("loras") or [])):
                 loc = (path, "stages", index, "loras", number, "lora")
                 yield from _refs(item, loc, ids["loras"], "LoRA", "loras")
-    for index in range(len(_get(item.doc.data, ("files",)) or [])):  # the download block links each LoRA's page
+    # the download block links each LoRA's page
+    for index in range(len(_get(item.doc.data, ("files",)) or [])):
         yield from _refs(item, ("files", index, "lora"), ids["loras"], "LoRA", "loras")
 
 
