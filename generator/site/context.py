@@ -38,6 +38,7 @@ from generator.site.freshness import (
     TemplatesImport,
     Week,
     as_of,
+    changes,
     newest_fact,
     templates_imports,
     weeks,
@@ -405,27 +406,8 @@ class Context:
     # --- the changes page ----------------------------------------------------------------------------------
 
     def changes(self) -> list[Change]:
-        """Every dated entry, newest first (by `added`, then kind and id: deterministic)."""
-        c = self.catalog
-        found = [
-            *(Change("LoRA", e, e.file.stem, f"loras/{e.id}.md") for e in c.loras),
-            *(Change(MODEL_KINDS[e.kind], e, e.name, f"models/{e.id}.md") for e in c.models),
-            *(
-                Change("release", e, e.title, f"loras/{files[0].id}.md#release")
-                for e in c.releases
-                if (files := files_of(c, e))
-            ),
-            *(Change("combination", e, e.title, f"combinations.md#{e.id}") for e in c.combinations),
-            *(Change("special use", e, e.label, "special-use.md", e.purpose) for e in c.special_use),
-            *(Change("setup", e, e.title, f"setups.md#{e.id}") for e in c.recipes),
-        ]
-        found.sort(key=lambda ch: (ch.kind, ch.entry.id))
-        found.sort(key=lambda ch: ch.entry.added, reverse=True)
-        return found
-
-
-MODEL_KINDS = {"base": "base model", "distilled": "distilled model", "variant": "model of its own"}
-"""How the changes page names each kind of model entry."""
+        """Every dated entry, newest first (freshness.changes)."""
+        return changes(self.catalog)
 
 
 def _is_file(link: m.HfLink | str) -> bool:

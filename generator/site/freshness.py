@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from generator.catalog.recipes import Recipe
+from generator.catalog.releases import files_of
 from generator.catalog.snapshot import Snapshot
 from generator.catalog.validate import Catalog
 from generator.site.views import Change
@@ -139,3 +140,26 @@ def templates_imports(recipes: Iterable[Recipe]) -> list[TemplatesImport]:
         for (package, version), dates in found.items()
     ]
     return sorted(imports, key=lambda item: (item.last_added, item.package, item.version), reverse=True)
+
+
+MODEL_KINDS = {"base": "base model", "distilled": "distilled model", "variant": "model of its own"}
+"""How the changes page names each kind of model entry."""
+
+
+def changes(c: Catalog) -> list[Change]:
+    """Every dated entry, newest first (by `added`, then kind and id: deterministic), linked to where it is shown."""
+    found = [
+        *(Change("LoRA", e, e.file.stem, f"loras/{e.id}.md") for e in c.loras),
+        *(Change(MODEL_KINDS[e.kind], e, e.name, f"models/{e.id}.md") for e in c.models),
+        *(
+            Change("release", e, e.title, f"loras/{files[0].id}.md#release")
+            for e in c.releases
+            if (files := files_of(c, e))
+        ),
+        *(Change("combination", e, e.title, f"combinations.md#{e.id}") for e in c.combinations),
+        *(Change("special use", e, e.label, "special-use.md", e.purpose) for e in c.special_use),
+        *(Change("setup", e, e.title, f"setups.md#{e.id}") for e in c.recipes),
+    ]
+    found.sort(key=lambda ch: (ch.kind, ch.entry.id))
+    found.sort(key=lambda ch: ch.entry.added, reverse=True)
+    return found
