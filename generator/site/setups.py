@@ -300,7 +300,8 @@ def _combination_architectures(catalog: Catalog, combo: m.Combination) -> set[st
 
 
 def recipes_using(catalog: Catalog) -> dict[str, list[tuple[Recipe, str]]]:
-    """LoRA id -> the recipes that load it, each with where and how: 'on the high-noise expert at 1.0'."""
+    """LoRA id -> the recipes that load it (or only download it), each with where and how: 'on the high-noise
+    expert at 1.0'; every path of the recipe counts, and its download block."""
     found: dict[str, list[tuple[Recipe, str]]] = {}
     for recipe in catalog.recipes:
         uses: dict[str, list[tuple[RecipeStage, RecipeLora]]] = {}
