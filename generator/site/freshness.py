@@ -79,9 +79,19 @@ def newest_fact(catalog: Catalog, snapshot: Snapshot) -> dt.date:
         *catalog.recipes,
     )
     dates = [entry.added for entry in added] + [item.dismissed for item in catalog.dismissed]
-    if snapshot.checked_at:
-        dates.append(dt.date.fromisoformat(snapshot.checked_at[:10]))
+    checked = _date(snapshot.checked_at)
+    if checked is not None:
+        dates.append(checked)
     return max(dates, default=_EPOCH)
+
+
+def _date(time: str | None) -> dt.date | None:
+    """The date of a snapshot time, or None when it holds none: a snapshot validates its times, but pages are
+    rendered from whatever snapshot they are given, and a time that is no date tells no date."""
+    try:
+        return dt.date.fromisoformat((time or "")[:10])
+    except ValueError:
+        return None
 
 
 def as_of(newest: dt.date, commit: dt.date | None) -> AsOf:
