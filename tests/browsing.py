@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -33,6 +34,34 @@ def chromium_path() -> str | None:
     """Debian's chromium, or None when it is not installed."""
     found = shutil.which("chromium") or "/usr/bin/chromium"
     return found if Path(found).exists() else None
+
+
+@contextlib.contextmanager
+def chromium(executable: str) -> Iterator[Any]:
+    """Headless Chromium (the given executable) through playwright, without the background traffic."""
+    from playwright.sync_api import sync_playwright  # the browser tests' and the benchmark's, nobody else's
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def chromium_or_skip() -> Iterator[Any]:
+    """Debian's Chromium for a test: skipped where it is not installed, a failure in CI (which installs it)."""
+    import pytest
+
+    executable = chromium_path()
+    if executable is None:
+        message = "chromium is not installed (apt-get install chromium); browser tests need it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with chromium(executable) as browser:
+        yield browser
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

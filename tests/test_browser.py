@@ -9,7 +9,6 @@ reviewers; axe-core (tests/vendor, offline) checks them for serious and critical
 from __future__ import annotations
 
 import base64
-import os
 import shutil
 import struct
 from collections.abc import Iterator
@@ -17,11 +16,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from playwright.sync_api import sync_playwright
 
+from bench.bench_render import make_catalog
 from generator.catalog.snapshot import LinkFact, Snapshot, dump_snapshot, link_key
 from generator.catalog.validate import load_catalog
-from tests.browsing import CHROMIUM_ARGS, Tab, chromium_path, open_tab, serve_folder
+from generator.site.catalog_page import FIRST_ROWS
+from tests.browsing import Tab, chromium_or_skip, open_tab, serve_folder
 from tests.catalog_scenario import facts_json
 from tests.safetensors_factory import make_lora_header
 from tests.sitebuild import ROOT, build_site, make_project
@@ -79,16 +79,8 @@ def _base_url(site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module", name="browser")
 def _browser() -> Iterator[Any]:
-    executable = chromium_path()
-    if executable is None:
-        message = "chromium is not installed (apt-get install chromium); browser tests need it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with chromium_or_skip() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(name="tab")
@@ -151,39 +143,99 @@ def _visible_rows(tab: Tab) -> list[str]:
     ]
 
 
-def test_filters_hide_rows(tab: Tab) -> None:
+@pytest.fixture(scope="module", name="loras")
+def _loras(site: Path) -> dict[str, Any]:
+    """The built site's LoRAs by id, read from its data folder."""
+    return {lora.id: lora for lora in load_catalog(site.parent / "data", site.parent).loras}
+
+
+def _fits(tab: Tab) -> dict[str, dict[str, str]]:
+    """Each catalog row's fit per base model, as the page's JSON gives it to the filter (a letter per model)."""
+    _, _, models, rows = tab.page.evaluate(
+        "fetch(document.getElementById('la-catalog').dataset.laRows).then(response => response.json())"
+    )
+    answers = {"f": "fits", "p": "partial", "n": "no", "u": "unknown"}
+    return {
+        row[0]: {model: answers[letter] for model, letter in zip(models, row[4], strict=True)} for row in rows
+    }
+
+
+def test_filters_hide_rows(tab: Tab, loras: dict[str, Any]) -> None:
     """Choosing a generation hides the other rows; the count says how many are shown."""
     tab.open("catalog/")
     everything = _visible_rows(tab)
+    assert everything == sorted(loras)
     tab.page.select_option('select[data-la-filter="generation"]', "2.2")
     shown = _visible_rows(tab)
+    assert shown == [lora_id for lora_id in everything if loras[lora_id].generation == "2.2"]
     assert 0 < len(shown) < len(everything)
-    generations = [tab.page.get_attribute(f'tr[id="{row}"]', "data-generation") for row in shown]
-    assert set(generations) == {"2.2"}
     assert tab.page.inner_text(".la-filter-count") == f"{len(shown)} of {len(everything)} shown"
     tab.page.select_option('select[data-la-filter="generation"]', "")
     assert _visible_rows(tab) == everything
 
 
-def test_fits_my_model_hides_what_does_not_fit_and_marks_unknown_fits(tab: Tab) -> None:
-    """A LoRA that does not fit the chosen model is hidden; fitting ones stay; unknown fits stay, marked."""
-    tab.open("catalog/")
-    model = "wan22-t2v-a14b-high"
-    answers = {
-        row.get_attribute("id"): dict(
-            token.split(":")[:2] for token in (row.get_attribute("data-fit") or "").split()
-        ).get(model)
-        for row in tab.page.locator("table.la-catalog tbody tr").all()
-    }
-    assert answers["fusionx-t2v-14b"] == "no"  # its header (made 1.3B here) says so
-    tab.page.select_option('select[data-la-filter="fits"]', model)
-    shown = _visible_rows(tab)
-    assert "wan22-a14b-t2v-high-lightning-4steps-250928" in shown
-    assert "fusionx-t2v-14b" not in shown
-    assert sorted(shown) == sorted(lora for lora, answer in answers.items() if answer != "no")
-    for lora in shown:
-        hint = tab.page.locator(f'tr[id="{lora}"] .la-fit-hint')
-        assert hint.is_visible() == (answers[lora] == "unknown"), lora
+def _made_for(tab: Tab) -> dict[str, set[str]]:
+    """Each catalog row's models it was made for, as the page's JSON gives them to the filter (a digit each)."""
+    _, _, models, rows = tab.page.evaluate(
+        "fetch(document.getElementById('la-catalog').dataset.laRows).then(response => response.json())"
+    )
+    return {row[0]: {m for m, digit in zip(models, row[6], strict=True) if digit == "1"} for row in rows}
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_for_my_model_narrows_to_made_for_or_loads_on_and_says_when_nothing_is_left(
+    browser: Any, base_url: str, site: Path, width: int
+) -> None:
+    """Issue 22.3 on a phone and a desktop: "made for" keeps exactly the LoRAs the fit rules say were made for the
+    model, "loads on" those that fit or partly fit it (a fit nothing tells is not kept), each fewer than every
+    LoRA; the 1.3B choices keep no 14B LoRA, and an empty answer is one sentence, not "0 of 20"."""
+    from generator.catalog.fit import FitRules
+
+    catalog = load_catalog(site.parent / "data", site.parent)
+    rules = FitRules(catalog)
+    viewport = {"width": width, "height": 844 if width == 390 else 900}
+    with open_tab(browser, base_url, "light", viewport, touch=width == 390) as tab:
+        tab.open("catalog/")
+        everything = _visible_rows(tab)
+        fits = _fits(tab)
+        assert _made_for(tab) == {
+            lora.id: set(rules.made_for(lora)) & set(fits[lora.id]) for lora in catalog.loras
+        }
+        model = catalog.model("wan22-t2v-a14b-high")
+        tab.page.select_option('select[data-la-filter="for"]', f"made:{model.id}")
+        made = _visible_rows(tab)
+        assert made == sorted(lora.id for lora in catalog.loras if rules.is_made_for(lora, model))
+        assert 0 < len(made) < len(everything)
+        assert tab.page.inner_text(".la-filter-count") == f"{len(made)} of {len(everything)} shown"
+        tab.page.select_option('select[data-la-filter="for"]', f"loads:{model.id}")
+        loads = _visible_rows(tab)
+        assert loads == sorted(lora for lora, fit in fits.items() if fit[model.id] in ("fits", "partial"))
+        assert "fusionx-t2v-14b" not in loads  # its header (made 1.3B here) says it does not load
+        assert set(made) <= set(loads)
+        assert len(loads) < len(everything)
+        small = catalog.model("wan21-t2v-1.3b")
+        tab.page.select_option('select[data-la-filter="for"]', f"loads:{small.id}")
+        assert _visible_rows(tab) == ["fusionx-t2v-14b"]  # the one whose header (1.3B here) says it loads
+        tab.page.select_option('select[data-la-filter="for"]', f"made:{small.id}")
+        assert _visible_rows(tab) == []
+        said = tab.page.inner_text(".la-filter-count")
+        assert (
+            said
+            == f"No LoRA in the catalog is made for {small.name}; 1 loads on it (“loads on {small.name}”)."
+        )
+        assert tab.page.locator(".la-filter-count").is_visible()
+        assert tab.page.evaluate("document.documentElement.scrollWidth") <= width
+        tab.page.select_option('select[data-la-filter="for"]', "")
+        assert _visible_rows(tab) == everything
+
+
+def test_an_address_of_the_former_fits_filter_is_read_as_loads_on(tab: Tab) -> None:
+    """A bookmarked ?fits=<model> (the filter before issue 22) opens as "loads on" that model."""
+    tab.open("catalog/?fits=wan22-t2v-a14b-high")
+    assert tab.page.input_value('select[data-la-filter="for"]') == "loads:wan22-t2v-a14b-high"
+    fits = _fits(tab)
+    expected = sorted(lora for lora, fit in fits.items() if fit["wan22-t2v-a14b-high"] in ("fits", "partial"))
+    assert _visible_rows(tab) == expected
 
 
 def test_catalog_links_each_lora_page_with_download_and_command(browser: Any, base_url: str) -> None:
@@ -594,7 +646,7 @@ def test_search_results_show_sentences_not_fact_tables(tab: Tab) -> None:
         assert cell not in text, cell
 
 
-def test_filters_live_in_the_address_survive_reload_and_back(tab: Tab) -> None:
+def test_filters_live_in_the_address_survive_reload_and_back(tab: Tab, loras: dict[str, Any]) -> None:
     """A filter choice is in the URL, restored on reload and on a shared link; the back button undoes it."""
     tab.open("catalog/")
     everything = _visible_rows(tab)
@@ -605,9 +657,7 @@ def test_filters_live_in_the_address_survive_reload_and_back(tab: Tab) -> None:
     tab.page.reload(wait_until="networkidle")
     assert tab.page.input_value('select[data-la-filter="generation"]') == "2.2"
     assert _visible_rows(tab) == shown
-    tab.page.select_option(
-        'select[data-la-filter="family"]', tab.page.get_attribute(f'tr[id="{shown[0]}"]', "data-family") or ""
-    )
+    tab.page.select_option('select[data-la-filter="family"]', loras[shown[0]].family)
     assert "generation=2.2" in tab.page.url
     assert "family=" in tab.page.url
     tab.page.go_back()
@@ -616,9 +666,7 @@ def test_filters_live_in_the_address_survive_reload_and_back(tab: Tab) -> None:
     tab.open("catalog/?generation=2.1&unknown=1&task=nonsense")
     assert tab.page.input_value('select[data-la-filter="generation"]') == "2.1"
     assert tab.page.input_value('select[data-la-filter="task"]') == ""
-    assert {tab.page.get_attribute(f'tr[id="{row}"]', "data-generation") for row in _visible_rows(tab)} == {
-        "2.1"
-    }
+    assert {loras[row].generation for row in _visible_rows(tab)} == {"2.1"}
 
 
 def test_sorting_works_from_the_keyboard_and_says_so(tab: Tab) -> None:
@@ -685,3 +733,103 @@ def test_catalog_is_readable_one_status_column_sticky_header_names_break_at_sepa
     link = table.locator('tr[id="wan22-a14b-t2v-high-lightning-4steps-250928"] a.la-lora-link')
     assert link.locator("wbr").count() >= 3
     assert link.inner_text() == "Wan22_A14B_T2V_HIGH_Lightning_4steps_lora_250928_rank128_fp16"
+
+
+# --- a catalog of a few hundred LoRAs: the first rows as HTML, the rest from the page's JSON (issue 25 point 5)
+
+
+@pytest.fixture(scope="module", name="big")
+def _big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The site with 2.5 times FIRST_ROWS synthetic LoRAs added to the real data, served; and its data folder."""
+    data = make_catalog(FIRST_ROWS * 5 // 2, tmp_path_factory.mktemp("big-data"))
+    site = build_site(make_project(tmp_path_factory.mktemp("big"), data))
+    with serve_folder(site) as url:
+        yield url, data
+
+
+def _show_everything(tab: Tab) -> None:
+    """Scroll to the end of the table until it holds every row that passes the filters."""
+    more = tab.page.locator("p.la-more")
+    for _ in range(50):
+        if more.is_hidden():
+            return
+        tab.page.mouse.wheel(0, 100_000)
+        tab.page.wait_for_timeout(100)
+    raise AssertionError("the table never grew to its end")
+
+
+def test_a_large_catalog_shows_its_first_rows_and_the_rest_as_the_reader_scrolls(
+    browser: Any, big: tuple[str, Path]
+) -> None:
+    """The table starts with FIRST_ROWS rows and the count of all; scrolling down brings every other row, in the
+    catalog's order, until the table holds them all."""
+    base_url, data = big
+    ids = sorted(p.stem for p in (data / "loras").glob("*.yaml"))
+    with open_tab(browser, base_url, "light", DESKTOP) as tab:
+        tab.open("catalog/")
+        assert tab.page.locator("table.la-catalog tbody tr").count() == FIRST_ROWS
+        assert tab.page.inner_text(".la-filter-count") == f"{len(ids)} of {len(ids)} shown"
+        _show_everything(tab)
+        assert _visible_rows(tab) == ids
+
+
+def test_a_large_catalog_filters_and_sorts_every_row(browser: Any, big: tuple[str, Path]) -> None:
+    """A filter counts and shows the rows of the whole catalog that pass, not only those in the table; a sort
+    orders every row (numbers as numbers, unknown ranks last), in both directions."""
+    base_url, data = big
+    catalog = load_catalog(data, data.parent)
+    family = [lora.id for lora in catalog.loras if lora.family == "Family3"]
+    later = {lora.id for lora in catalog.loras[FIRST_ROWS:]}
+    assert len(family) > 10
+    assert later & set(family)  # some of the family lie beyond the rows the page holds as HTML
+    with open_tab(browser, base_url, "light", DESKTOP) as tab:
+        tab.open("catalog/")
+        tab.page.select_option('select[data-la-filter="family"]', "Family3")
+        assert tab.page.inner_text(".la-filter-count") == f"{len(family)} of {len(catalog.loras)} shown"
+        _show_everything(tab)
+        assert _visible_rows(tab) == family
+        tab.page.select_option('select[data-la-filter="family"]', "")
+        for direction in (1, -1):
+            _sort_by(tab, "Rank")
+            _show_everything(tab)
+            ranks = _column(tab, "Rank")
+            assert len(ranks) == len(catalog.loras)
+            known = [float(rank) for rank in ranks if rank is not None]
+            assert known == sorted(known, reverse=direction < 0)
+            assert ranks[len(known) :] == [None] * (len(ranks) - len(known))
+            assert len(set(known)) >= 4
+
+
+def test_a_large_catalog_shows_the_row_its_address_names(browser: Any, big: tuple[str, Path]) -> None:
+    """A link to a row past the first ones (a LoRA page's "Back to the catalog") shows it, highlighted, on screen."""
+    base_url, data = big
+    last = sorted(p.stem for p in (data / "loras").glob("*.yaml"))[-1]
+    with open_tab(browser, base_url, "light", DESKTOP) as tab:
+        tab.open(f"loras/{last}/")
+        tab.page.locator("article a", has_text="Back to the catalog").click()
+        shown = """id => { const row = document.getElementById(id);
+            return Boolean(row) && row.classList.contains("la-target") &&
+                   row.getBoundingClientRect().top >= 0 && row.getBoundingClientRect().top < innerHeight; }"""
+        tab.page.wait_for_function(shown, arg=last, timeout=10_000)
+
+
+def test_without_javascript_every_lora_of_a_large_catalog_is_reachable(
+    browser: Any, big: tuple[str, Path]
+) -> None:
+    """Without JavaScript the table holds the first rows and a list below it links every other LoRA's page."""
+    base_url, data = big
+    ids = sorted(p.stem for p in (data / "loras").glob("*.yaml"))
+    context = browser.new_context(java_script_enabled=False, viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        page.goto(base_url + "catalog/")
+        rows = page.locator("table.la-catalog tbody tr a.la-lora-link").evaluate_all(
+            "as => as.map(a => a.href)"
+        )
+        listed = page.locator("ul.la-rest a").evaluate_all("as => as.map(a => a.href)")
+        assert len(rows) == FIRST_ROWS
+        assert page.locator("ul.la-rest").is_visible()
+        assert page.locator("form.la-filters").is_hidden()
+    finally:
+        context.close()
+    assert rows + listed == [f"{base_url}loras/{lora_id}/" for lora_id in ids]

@@ -5,14 +5,16 @@ combination), never from rendered output.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from generator.catalog.fit import FitRules
 from generator.catalog.recipes import Recipe, RecipePath, RecipeStage
-from generator.catalog.snapshot import SNAPSHOT_FILE, load_snapshot
+from generator.catalog.snapshot import SNAPSHOT_FILE, facts_of, load_snapshot
 from generator.catalog.validate import Catalog, load_catalog
 from generator.cli import main
 from generator.site.render import render_pages
@@ -21,14 +23,14 @@ from tests.test_pages import links, plain
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module", name="catalog")
-def _catalog() -> Catalog:
-    return load_catalog(ROOT / "data", ROOT)
+@pytest.fixture(name="catalog")
+def _catalog(project_catalog: Catalog) -> Catalog:
+    return project_catalog
 
 
-@pytest.fixture(scope="module", name="pages")
-def _pages(catalog: Catalog) -> dict[str, str]:
-    return render_pages(catalog, load_snapshot(ROOT / "data" / SNAPSHOT_FILE))
+@pytest.fixture(name="pages")
+def _pages(project_pages: dict[str, str]) -> dict[str, str]:
+    return project_pages
 
 
 def card(pages: dict[str, str], recipe_id: str) -> str:
@@ -452,3 +454,42 @@ def test_the_home_page_leads_with_a_line_per_base_model_linking_its_setups(
         expected = {f"setups.md#{i}" for i in cards} | {f"combinations.md#{c.id}" for c in base.combinations}
         assert links(line) - {f"setups.md#{base.anchor}"} == expected
     assert "setups.md" in links(page)
+
+
+def test_the_13b_choice_keeps_no_14b_lora_and_says_so(catalog: Catalog, pages: dict[str, str]) -> None:
+    """On the project's data nothing is made for Wan 2.1 T2V 1.3B and nothing loads on it (every LoRA is 14B):
+    both choices say "(none)" and, chosen, the page says so in one sentence; the row data agree (no row made for
+    it, no row fitting it); a choice every LoRA passes is named, not offered."""
+    rules = FitRules(catalog)
+    snapshot = load_snapshot(ROOT / "data" / SNAPSHOT_FILE)
+    small = catalog.model("wan21-t2v-1.3b")
+    assert not [lora.id for lora in catalog.loras if rules.is_made_for(lora, small)]
+    assert not [
+        lora.id for lora in catalog.loras if small.id in rules.loads_on(lora, facts_of(snapshot, lora))
+    ]
+    page = pages["catalog.md"]
+    found = {
+        value: (empty, text)
+        for value, empty, text in re.findall(
+            r'<option value="([^"]+)" data-la-empty="([^"]*)">([^<]*)</option>', page
+        )
+    }
+    sentence = "No LoRA in the catalog is made for Wan 2.1 T2V 1.3B; none loads on it."
+    assert found[f"made:{small.id}"] == (sentence, "made for Wan 2.1 T2V 1.3B (none)")
+    assert found[f"loads:{small.id}"][1] == "loads on Wan 2.1 T2V 1.3B (none)"
+    _, _, models, rows = json.loads(pages["catalog-rows.json"])
+    at = models.index(small.id)
+    assert [row[0] for row in rows if row[6][at] == "1" or row[4][at] in "fp"] == []
+    every = [
+        m
+        for m in catalog.models
+        if m.kind == "base"
+        and all(m.id in rules.loads_on(lora, facts_of(snapshot, lora)) for lora in catalog.loras)
+    ]
+    assert every  # Wan 2.1 I2V 14B 480P: every LoRA of the catalog loads on it
+    for model in every:
+        assert f"loads:{model.id}" not in found
+        assert (
+            f"loads on {model.name}"
+            in page.split("Not offered, because every LoRA of the catalog passes them:", 1)[1].split("\n")[0]
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 import shutil
@@ -22,6 +24,13 @@ from tests.safetensors_factory import make_lora_header
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def _catalog_fits(rows_json: str) -> dict[str, list[str]]:
+    """Each catalog row's fit as the page's JSON gives it to the filter, as `model:answer` tokens, by LoRA id."""
+    _, _, models, rows = json.loads(rows_json)
+    answers = {"f": "fits", "p": "partial", "n": "no", "u": "unknown"}
+    return {row[0]: [f"{m}:{answers[a]}" for m, a in zip(models, row[4], strict=True)] for row in rows}
 
 
 def _render(data: Path) -> dict[str, str]:
@@ -89,6 +98,8 @@ def test_user_strings_are_escaped(tmp_path: Path) -> None:
     pages = _render(data)
     assert "<script>" not in pages["catalog.md"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt; | [x](javascript:alert(1))" in pages["catalog.md"]
+    row = next(row for row in json.loads(pages["catalog-rows.json"])[3] if row[0] == "fusionx-t2v-14b")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row[1]  # the row's HTML, escaped like the table's
     assert "<img" not in pages["combinations.md"]
     assert r"&lt;img src=x onerror=alert\(1\)&gt; \[x\]\(javascript:y\)" in pages["combinations.md"]
 
@@ -157,7 +168,9 @@ def test_lora_pages_show_header_verdicts_or_say_not_inspected(tmp_path: Path) ->
     assert (
         compat.count('<span class="la-muted la-fit-counts">0 of 300 patches applied, 300 failing</span>') == 7
     )
-    assert 'data-fits="wan21-t2v-1.3b"' in pages["catalog.md"]  # verified: replaces the name's claim
+    tokens = _catalog_fits(pages["catalog-rows.json"])["fusionx-t2v-14b"]
+    fitting = [token.split(":")[0] for token in tokens if token.split(":")[1] in ("fits", "partial")]
+    assert fitting == ["wan21-t2v-1.3b"]  # verified: replaces the name's claim
     # the header contradicts the catalog (Wan 2.1 14B T2V, as the name says): a warning on the page and in the row
     assert '<div class="admonition warning" id="header-warnings">' in page
     assert "header disagrees" in pages["catalog.md"]
@@ -232,7 +245,6 @@ def test_a_fit_is_shown_with_what_the_lora_was_made_for() -> None:
 
 def test_candidates_are_listed_on_the_changes_page() -> None:
     """Issue 12: a file that appeared in a followed folder is on the changes page, with its add command."""
-    import html
 
     from generator.catalog.snapshot import Candidate
 
@@ -252,7 +264,6 @@ def test_candidates_are_listed_on_the_changes_page() -> None:
 
 def test_the_changes_page_lists_the_newest_candidates_and_stays_small_whatever_their_count() -> None:
     """Issue 26: 5,000 candidates give a page of the 50 newest, with their stored header lines, and the count."""
-    import html
 
     from generator.catalog.snapshot import Candidate, CandidateHeader
     from generator.site.context import CANDIDATES_SHOWN
@@ -342,36 +353,49 @@ def test_compatibility_answers_from_the_name_marked_claimed() -> None:
     assert "14B LoRA on a 1.3B model" in line
 
 
-def test_fits_my_model_offers_base_models_by_id_with_verified_or_claimed_fit() -> None:
-    """Issue 13.2: one option per base model (its id, distilled checkpoints left out); each row and catalog.json
-    say per model whether it fits, verified or claimed."""
-    import json
-    import re
+def test_for_my_model_offers_made_for_and_loads_on_each_base_model_that_narrows() -> None:
+    """Issue 22.3 (on 13.2): per base model (distilled checkpoints left out), "made for" and "loads on" it, the
+    fit rules' two definitions, each with the count it keeps; a choice that keeps every LoRA is not offered but
+    named; the rows' JSON says per model what it was made for and whether it fits, verified or claimed."""
+    from generator.catalog.fit import FitRules
 
     pages = _fixture_pages(Snapshot())
     catalog = pages["catalog.md"]
-    select = catalog.split('data-la-filter="fits"', 1)[1].split("</select>", 1)[0]
+    data = load_catalog(FIXTURES / "catalog", FIXTURES)
+    rules = FitRules(data)
+    bases = [model for model in data.models if model.kind == "base"]
+    total = len(data.loras)
+    counts = {
+        **{f"made:{m.id}": sum(rules.is_made_for(lora, m) for lora in data.loras) for m in bases},
+        **{f"loads:{m.id}": sum(m.id in rules.loads_on(lora, None) for lora in data.loras) for m in bases},
+    }
+    select = catalog.split('data-la-filter="for"', 1)[1].split("</select>", 1)[0]
     values = re.findall(r'<option value="([^"]*)"', select)
-    assert values == [
-        "",
-        "wan21-i2v-14b-480p",
-        "wan21-t2v-1.3b",
-        "wan21-t2v-14b",
-        "wan22-i2v-a14b",
-        "wan22-t2v-a14b-high",
-        "wan22-t2v-a14b-low",
-        "wan22-ti2v-5b",
+    assert values == ["", *(value for value, count in counts.items() if count < total)]
+    assert (
+        0 < len(values) - 1 < 2 * len(bases)
+    )  # the claimed fits of the fixture: some choices keep every LoRA
+    for value, text in re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', select):
+        shown = {0: "none", total: "all"}.get(counts[value], str(counts[value]))
+        assert text.endswith(f" ({shown})"), value
+    unoffered = [value for value, count in counts.items() if count == total]
+    sentence = catalog.split("Not offered, because every LoRA of the catalog passes them:", 1)[1].split("\n")[
+        0
     ]
-    row = next(line for line in catalog.splitlines() if line.startswith('<tr id="fusionx-t2v-14b"'))
-    assert "wan21-t2v-1.3b:no:claimed" in row
-    assert "wan21-t2v-14b:fits:claimed" in row
-    assert "dyno" not in row
-    fits = re.search(r'data-fits="([^"]*)"', row)
-    assert fits is not None
-    assert "wan21-t2v-1.3b" not in fits.group(1).split()
-    assert 'data-made-for="wan21-t2v-14b"' in row
+    for value in unoffered:
+        model = data.model(value.split(":", 1)[1])
+        assert f"{'made for' if value.startswith('made') else 'loads on'} {model.name}" in sentence
+    _, _, models, rows = json.loads(pages["catalog-rows.json"])
+    for row in rows:
+        made = {model for model, digit in zip(models, row[6], strict=True) if digit == "1"}
+        assert made == set(rules.made_for(data.lora(row[0]))) & set(models), row[0]
+    tokens = _catalog_fits(pages["catalog-rows.json"])["fusionx-t2v-14b"]  # what the page's filter reads
+    assert "wan21-t2v-1.3b:no" in tokens
+    assert "wan21-t2v-14b:fits" in tokens
+    assert not [token for token in tokens if "dyno" in token]
     data = json.loads(pages["catalog.json"])
     entry = next(lora for lora in data["loras"] if lora["id"] == "fusionx-t2v-14b")
+    assert entry["made_for"] == ["wan21-t2v-14b"]
     assert {
         "model": "wan22-ti2v-5b",
         "answer": "no",

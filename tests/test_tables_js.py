@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from tests.browsing import CHROMIUM_ARGS, Tab, chromium_path, open_tab, serve_folder
+from tests.browsing import Tab, chromium_or_skip, open_tab, serve_folder
 
 pytestmark = [pytest.mark.browser]
 
@@ -46,13 +45,8 @@ def _base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module", name="browser")
 def _browser() -> Iterator[Any]:
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with chromium_or_skip() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(name="tab")

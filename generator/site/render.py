@@ -22,6 +22,7 @@ from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, PackageL
 from generator.catalog.snapshot import Snapshot
 from generator.catalog.validate import Catalog
 from generator.site.catalog_json import catalog_json
+from generator.site.catalog_page import CatalogRows, catalog_rows, sort_keys
 from generator.site.context import Context
 from generator.site.feed import FEED_PATH, feed_xml
 from generator.site.filters import FILTERS, a
@@ -41,6 +42,10 @@ PAGES = {
 }
 LORA_PAGE = "lora.md.j2"
 AS_OF = "_as_of.j2"
+CATALOG_ROW = "_catalog_row.j2"
+CATALOG_PAGE = "catalog.md"
+ROWS_JSON = "catalog-rows.json"
+"""Every catalog row, for the catalog page's script (generator.site.catalog_page)."""
 MODEL_PAGE = "model.md.j2"
 CATALOG_JSON = "catalog.json"
 
@@ -114,10 +119,10 @@ def _jobs(ctx: Context) -> list[list[str]]:
     """The paths to render, grouped into jobs, the longest first (the catalog table grows with every LoRA)."""
     lora_paths = [f"loras/{lora.id}.md" for lora in ctx.catalog.loras]
     model_paths = [f"models/{model.id}.md" for model in ctx.catalog.models]
-    rest = [path for path in [*PAGES, CATALOG_JSON, FEED_PATH, *model_paths] if path != "catalog.md"]
+    rest = [path for path in [*PAGES, CATALOG_JSON, FEED_PATH, *model_paths] if path != CATALOG_PAGE]
     size = -(-len(lora_paths) // _LORA_CHUNKS)
     chunks = [lora_paths[i : i + size] for i in range(0, len(lora_paths), size)] if lora_paths else []
-    return [["catalog.md"], rest, *chunks]
+    return [[CATALOG_PAGE], rest, *chunks]
 
 
 def _render_jobs(ctx: Context, jobs: list[list[str]], *, parallel: bool) -> Iterator[dict[str, str]]:
@@ -143,7 +148,13 @@ def _render_in_worker(paths: list[str]) -> dict[str, str]:
 
 def _render(ctx: Context, paths: list[str]) -> dict[str, str]:
     env = environment()
-    return {path: _render_one(env, ctx, path) for path in paths}
+    rendered = {path: _render_one(env, ctx, path) for path in paths if path != CATALOG_PAGE}
+    if CATALOG_PAGE in paths:  # the catalog page and its rows' JSON, from the same rendered rows
+        rows = _catalog_rows(env, ctx)
+        page = env.get_template(PAGES[CATALOG_PAGE]).render(ctx=ctx, c=ctx.catalog, rows=rows, data=ROWS_JSON)
+        rendered[CATALOG_PAGE] = page + _footer(env, ctx, CATALOG_PAGE)
+        rendered[ROWS_JSON] = rows.json
+    return rendered
 
 
 def _render_one(env: Environment, ctx: Context, path: str) -> str:
@@ -151,9 +162,21 @@ def _render_one(env: Environment, ctx: Context, path: str) -> str:
         return catalog_json(ctx)
     if path == FEED_PATH:
         return feed_xml(ctx)
-    # every page ends saying when its data is from (Markdown links are relative to the page's folder)
-    footer = env.get_template(AS_OF).render(ctx=ctx, root="../" * path.count("/"))
-    return _render_page(env, ctx, path) + footer
+    return _render_page(env, ctx, path) + _footer(env, ctx, path)
+
+
+def _footer(env: Environment, ctx: Context, path: str) -> str:
+    """What every page ends with: when its data is from (Markdown links are relative to the page's folder)."""
+    return env.get_template(AS_OF).render(ctx=ctx, root="../" * path.count("/"))
+
+
+def _catalog_rows(env: Environment, ctx: Context) -> CatalogRows:
+    """Each catalog row rendered once, for the table and for the page's JSON (generator.site.catalog_page)."""
+    row = env.get_template(CATALOG_ROW)
+    views = [ctx.lora(lora) for lora in ctx.catalog.loras]
+    keys = [sort_keys(view) for view in views]
+    html = [row.render(ctx=ctx, row=view, keys=key) for view, key in zip(views, keys, strict=True)]
+    return catalog_rows(views, keys, html)
 
 
 def _render_page(env: Environment, ctx: Context, path: str) -> str:
