@@ -22,11 +22,15 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.hub_emulator import HubEmulator
 from tests.slow import slow_reason
+
+if TYPE_CHECKING:
+    from generator.catalog.validate import Catalog
 
 _EMULATOR = HubEmulator().start()
 _HF_HOME = tempfile.mkdtemp(prefix="lora-alchemy-hf-home-")
@@ -85,3 +89,21 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.importing import import_afresh  # the generator is imported after the environment is set
 
     return import_afresh(tmp_path_factory.mktemp("imported"))
+
+
+@pytest.fixture(scope="session")
+def project_catalog() -> Catalog:
+    """The project's own catalog (data/), loaded once per test process (read it, do not change it)."""
+    from generator.catalog.validate import load_catalog
+
+    return load_catalog(ROOT / "data", ROOT)
+
+
+@pytest.fixture(scope="session")
+def project_pages(project_catalog: Catalog) -> dict[str, str]:
+    """Every file `generator build` renders from the project's catalog and committed snapshot, by path under
+    docs/, rendered once per test process (read them, do not change them)."""
+    from generator.catalog.snapshot import read_snapshot
+    from generator.site.render import render_pages
+
+    return render_pages(project_catalog, read_snapshot(ROOT))

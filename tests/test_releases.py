@@ -17,14 +17,13 @@ import pytest
 from generator.catalog.identity import entry_identity, identity_warnings, mirror_identity, namesakes
 from generator.catalog.models import HfLink
 from generator.catalog.releases import files_of, other_versions, version_label
-from generator.catalog.snapshot import LinkFact, Snapshot, link_key, read_snapshot
+from generator.catalog.snapshot import LinkFact, Snapshot, link_key
 from generator.catalog.validate import Catalog, load_catalog
 from generator.cli import main
 from generator.errors import DataError
 from generator.hub.collect import catalog_links
 from generator.recipes.importer import import_templates, templates_at
 from generator.site.filters import md
-from generator.site.render import render_pages
 from tests.fixtures.templates import factory as f
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,14 +34,14 @@ SHA_A, SHA_B = "a" * 64, "b" * 64
 DYNO = "wan22-t2v-a14b-4steps-250928-dyno-high"
 
 
-@pytest.fixture(name="catalog", scope="module")
-def _catalog() -> Catalog:
-    return load_catalog(ROOT / "data", ROOT)
+@pytest.fixture(name="catalog")
+def _catalog(project_catalog: Catalog) -> Catalog:
+    return project_catalog
 
 
-@pytest.fixture(name="pages", scope="module")
-def _pages(catalog: Catalog) -> dict[str, str]:
-    return render_pages(catalog, read_snapshot(ROOT))
+@pytest.fixture(name="pages")
+def _pages(project_pages: dict[str, str]) -> dict[str, str]:
+    return project_pages
 
 
 @pytest.fixture(name="root")

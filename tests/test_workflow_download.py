@@ -207,14 +207,14 @@ def _ran(stage: dict[str, Any]) -> dict[str, Any]:
     return {"model": stage["model"], "loras": tuple((f, _r(s)) for f, s in stage["loras"])}
 
 
-@pytest.fixture(name="catalog", scope="module")
-def _catalog() -> Catalog:
-    return load_catalog(ROOT / "data", ROOT)
+@pytest.fixture(name="catalog")
+def _catalog(project_catalog: Catalog) -> Catalog:
+    return project_catalog
 
 
-@pytest.fixture(name="pages", scope="module")
-def _pages(catalog: Catalog) -> dict[str, str]:
-    return render_pages(catalog, read_snapshot(ROOT))
+@pytest.fixture(name="pages")
+def _pages(project_pages: dict[str, str]) -> dict[str, str]:
+    return project_pages
 
 
 def _made(pages: dict[str, str], recipe: Recipe) -> Json:
