@@ -740,8 +740,17 @@ def test_catalog_is_readable_one_status_column_sticky_header_names_break_at_sepa
 
 @pytest.fixture(scope="module", name="big")
 def _big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """The site with 2.5 times FIRST_ROWS synthetic LoRAs added to the real data, served; and its data folder."""
+    """The site with 2.5 times FIRST_ROWS synthetic LoRAs added to the real data, served; and its data folder.
+    The synthetic ids sort first (b-…), and the last is `constructor`, a name every JavaScript object has: a row
+    the page holds only in its JSON, looked up by id."""
     data = make_catalog(FIRST_ROWS * 5 // 2, tmp_path_factory.mktemp("big-data"))
+    synthetic = sorted((data / "loras").glob("synthetic-*.yaml"))
+    for number, path in enumerate(synthetic):
+        new_id = "constructor" if number == len(synthetic) - 1 else f"b-{path.stem}"
+        path.with_name(f"{new_id}.yaml").write_text(
+            path.read_text(encoding="utf-8").replace(f"id: {path.stem}", f"id: {new_id}"), encoding="utf-8"
+        )
+        path.unlink()
     site = build_site(make_project(tmp_path_factory.mktemp("big"), data))
     with serve_folder(site) as url:
         yield url, data
@@ -811,6 +820,17 @@ def test_a_large_catalog_shows_the_row_its_address_names(browser: Any, big: tupl
             return Boolean(row) && row.classList.contains("la-target") &&
                    row.getBoundingClientRect().top >= 0 && row.getBoundingClientRect().top < innerHeight; }"""
         tab.page.wait_for_function(shown, arg=last, timeout=10_000)
+    catalog = load_catalog(data, data.parent)
+    family = [lora.id for lora in catalog.loras if lora.family == "Family3"]
+    later = [
+        lora_id
+        for lora_id in family[:FIRST_ROWS]
+        if lora_id not in {x.id for x in catalog.loras[:FIRST_ROWS]}
+    ]
+    assert later  # a row among the first that pass the filter, not among the rows the page holds as HTML
+    with open_tab(browser, base_url, "light", DESKTOP) as tab:  # a filtered address with a #row
+        tab.open(f"catalog/?family=Family3#{later[-1]}")
+        tab.page.wait_for_function(shown, arg=later[-1], timeout=10_000)
 
 
 def test_without_javascript_every_lora_of_a_large_catalog_is_reachable(

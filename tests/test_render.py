@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import markdown
 import pytest
 
 from generator.catalog.snapshot import LinkFact, Snapshot, link_key, load_snapshot
@@ -385,6 +386,13 @@ def test_for_my_model_offers_made_for_and_loads_on_each_base_model_that_narrows(
     for value in unoffered:
         model = data.model(value.split(":", 1)[1])
         assert f"{'made for' if value.startswith('made') else 'loads on'} {model.name}" in sentence
+    for value, empty in re.findall(r'<option value="([^"]+)" data-la-empty="([^"]*)"', select):
+        model = data.model(value.split(":", 1)[1])
+        pointer = f"(“loads on {html.escape(model.name)}”)"  # names the other choice only where it is offered
+        assert (pointer in empty) == (value.startswith("made") and 0 < counts[f"loads:{model.id}"] < total), (
+            value
+        )
+        assert " 1 made for it do not" not in empty
     _, _, models, rows = json.loads(pages["catalog-rows.json"])
     for row in rows:
         made = {model for model, digit in zip(models, row[6], strict=True) if digit == "1"}
@@ -499,3 +507,23 @@ def test_made_for_reads_size_and_noise_level_from_the_file_name() -> None:
 def test_the_hf_command_ends_its_options_before_the_path(path: str, expected: str) -> None:
     """A path the Hub allows may start with '-': after `--` hf reads it as a file name, never as an option."""
     assert hf_command("o/r", path) == expected
+
+
+def test_a_model_name_in_the_not_offered_sentence_stays_text(tmp_path: Path) -> None:
+    """The sentence naming the choices not offered is Markdown prose: a model's name there is escaped for it (a
+    name in link syntax made a javascript: link)."""
+    data = tmp_path / "catalog"
+    shutil.copytree(FIXTURES / "catalog", data)
+    model = data / "models" / "wan21-i2v-14b-480p.yaml"
+    evil = "[Wan](javascript:alert(1)) *x*"
+    model.write_text(
+        model.read_text(encoding="utf-8").replace('name: "Wan 2.1 I2V 14B 480P"', f'name: "{evil}"'),
+        encoding="utf-8",
+    )
+    page = _render(data)["catalog.md"]
+    sentence = page.split("Not offered, because every LoRA of the catalog passes them:", 1)[1].split("\n")[0]
+    assert "loads on" in sentence
+    shown = markdown.markdown(sentence)
+    assert "<a " not in shown
+    assert "<em>" not in shown
+    assert evil in html.unescape(re.sub(r"<[^>]+>", "", shown))

@@ -11,6 +11,7 @@
    gets the first rows and a list linking every other LoRA. The sort buttons and the highlighted #row come from
    tables.js (loaded after this file, called only once both are loaded). */
 
+var LA_FORMAT = 1;  /* the rows' JSON this script reads (catalog_page.py writes it); another, e.g. a stale cache, is not read */
 var LA_STEP = 50;  /* rows added at a time; at most a few hundred in the table */
 var laCatalog = null;  /* the catalog of the page shown (Material's instant navigation replaces the page) */
 
@@ -53,7 +54,7 @@ function laSelects(form) {
 
 /* The items, from the page's JSON; the rows already in the table are kept, the others made when shown. */
 function laItems(table, data) {
-  var present = {};
+  var present = Object.create(null);  /* ids such as "constructor" are ids, not Object's own names */
   Array.prototype.forEach.call(table.tBodies[0].rows, function (row) { present[row.id] = row; });
   var filters = data[1], models = data[2];
   return data[3].map(function (r) {
@@ -91,7 +92,8 @@ function laShow(state) {
     item.row.classList.toggle("la-fit-unknown", Boolean(model) && laFitAnswer(item, model) === "unknown");
   });
   state.body.replaceChildren.apply(state.body, shown.map(function (item) { return item.row; }));
-  state.count.textContent = passing || !chosen ? passing + " of " + state.items.length + " shown" : laEmpty(state);
+  var count = passing || !chosen ? passing + " of " + state.items.length + " shown" : laEmpty(state);
+  if (state.count.textContent !== count) state.count.textContent = count;  /* read out once, not on each growth */
   var rest = passing - shown.length;
   state.more.hidden = rest <= 0;
   state.moreButton.textContent = "Show " + Math.min(LA_STEP, rest) + " more (" + rest + " not shown yet)";
@@ -178,9 +180,12 @@ function laShowTarget(state) {
     position += 1;
     return item.id === id;
   });
-  if (!found || position <= state.limit) return;
-  state.limit = position + LA_STEP;
-  laShow(state);
+  if (!found) return;
+  if (position > state.limit) {
+    state.limit = position + LA_STEP;
+    laShow(state);
+  }
+  /* the browser's own jump happened before the rows were read (filters reorder them): go to the row now */
   var row = document.getElementById(id);
   row.scrollIntoView();
   /* rows above it had estimated heights (content-visibility): once drawn, its place moved; go there again */
@@ -199,7 +204,14 @@ function laMoreLine(state) {
   state.table.closest(".la-table-wrap").after(more);
   state.more = more;
   state.moreButton = button;
-  button.addEventListener("click", function () { state.limit += LA_STEP; laShow(state); });
+  button.addEventListener("click", function () {
+    var first = state.body.rows.length;
+    state.limit += LA_STEP;
+    laShow(state);
+    /* the last press hides the button: keyboard focus goes to the first row it brought, not to the page's top */
+    var link = more.hidden && state.body.rows[first] && state.body.rows[first].querySelector("a.la-lora-link");
+    if (link) link.focus();
+  });
   if (!("IntersectionObserver" in window)) return;
   var watch = new IntersectionObserver(function (entries) {
     if (entries.some(function (entry) { return entry.isIntersecting; }) && !more.hidden) {
@@ -220,6 +232,8 @@ function laShowList(table) {
   if (!list || list.tagName !== "NOSCRIPT") return;
   var shown = document.createElement("div");
   shown.innerHTML = list.innerHTML;
+  var said = shown.querySelector("p");  /* "Without JavaScript, …": here the script runs but the rows were not read */
+  if (said) said.textContent = "The table's other rows could not be read; every other LoRA, each with its page:";
   list.after(shown);
 }
 
@@ -230,6 +244,10 @@ function laCatalogPage(form) {
     .then(function (response) {
       if (!response.ok) throw new Error("catalog rows: HTTP " + response.status);
       return response.json();
+    })
+    .then(function (data) {
+      if (!Array.isArray(data) || data[0] !== LA_FORMAT) throw new Error("catalog rows: not format " + LA_FORMAT);
+      return data;
     })
     .then(function (data) { if (document.body.contains(table)) laCatalogRows(form, table, data); },
           function () { laShowList(table); });

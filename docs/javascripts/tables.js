@@ -50,7 +50,6 @@ function laMarkTarget() {
 window.addEventListener("hashchange", laMarkTarget);
 
 document$.subscribe(function () {
-  laActiveFilter = null;
   document.querySelectorAll("article table:not([class])").forEach(laSortable);
   laMarkTarget();
 });

@@ -24,6 +24,8 @@ from markupsafe import Markup
 from generator.catalog import models as m
 from generator.site.views import LoraView
 
+ROWS_FORMAT = 1
+"""The format of the rows' JSON (its first item): catalog.js reads this one only (LA_FORMAT), not a stale copy."""
 FIRST_ROWS = 50
 """Rows written into the table as HTML: what a reader without JavaScript sees in it, the rest being listed."""
 FILTERS = ("generation", "task", "expert", "family")
@@ -72,7 +74,7 @@ def catalog_rows(
     """The catalog's rows, from each LoRA's view, sort keys and rendered row (all in catalog order)."""
     models = [fit.model for fit in views[0].row_fits] if views else []
     data = [
-        1,
+        ROWS_FORMAT,
         FILTERS,
         models,
         [
@@ -162,14 +164,23 @@ def _fit_choice(model: m.BaseModelEntry, kind: str, counts: dict[str, int], tota
     made, loads = f"made for {model.name}", f"loads on {model.name}"
     if kind == "made":
         n = counts["loads"]
-        other = "none loads on it" if not n else f"{n} load{'s' if n == 1 else ''} on it (“{loads}”)"
+        offered = "" if n == total else f" (“{loads}”)"  # a choice that keeps every LoRA is not offered
+        other = "none loads on it" if not n else f"{n} load{'s' if n == 1 else ''} on it{offered}"
         empty = f"No LoRA in the catalog is made for {model.name}; {other}."
     else:
-        other = "none is made for it" if not counts["made"] else f"the {counts['made']} made for it do not"
+        n = counts["made"]
+        other = (
+            "none is made for it"
+            if not n
+            else "the one made for it does not"
+            if n == 1
+            else f"the {n} made for it do not"
+        )
         empty = f"No LoRA in the catalog loads on {model.name}; {other}."
     count = counts[kind]
-    shown = "none" if not count else "all" if count == total else str(count)
-    return FitChoice(f"{kind}:{model.id}", f"{made if kind == 'made' else loads} ({shown})", count, empty)
+    return FitChoice(
+        f"{kind}:{model.id}", f"{made if kind == 'made' else loads} ({count or 'none'})", count, empty
+    )
 
 
 def _filter_value(lora: m.Lora, name: str) -> str:
