@@ -156,7 +156,7 @@ def _fits(tab: Tab) -> dict[str, dict[str, str]]:
     )
     answers = {"f": "fits", "p": "partial", "n": "no", "u": "unknown"}
     return {
-        row[0]: {model: answers[letter] for model, letter in zip(models, row[4], strict=True)} for row in rows
+        row[0]: {model: answers[letter] for model, letter in zip(models, row[3], strict=True)} for row in rows
     }
 
 
@@ -179,7 +179,7 @@ def _made_for(tab: Tab) -> dict[str, set[str]]:
     _, _, models, rows = tab.page.evaluate(
         "fetch(document.getElementById('la-catalog').dataset.laRows).then(response => response.json())"
     )
-    return {row[0]: {m for m, digit in zip(models, row[6], strict=True) if digit == "1"} for row in rows}
+    return {row[0]: {m for m, digit in zip(models, row[5], strict=True) if digit == "1"} for row in rows}
 
 
 @pytest.mark.parametrize("width", [390, 1440])
@@ -831,6 +831,19 @@ def test_a_large_catalog_shows_the_row_its_address_names(browser: Any, big: tupl
     with open_tab(browser, base_url, "light", DESKTOP) as tab:  # a filtered address with a #row
         tab.open(f"catalog/?family=Family3#{later[-1]}")
         tab.page.wait_for_function(shown, arg=later[-1], timeout=10_000)
+    with open_tab(browser, base_url, "light", DESKTOP) as tab:  # the same, the rows' HTML arriving last
+        held: list[Any] = []
+        tab.page.route("**/catalog-rows-html.json", lambda route: held.append(route))
+        tab.page.goto(f"{base_url}catalog/?family=Family3#{later[-1]}", wait_until="domcontentloaded")
+        tab.page.wait_for_function("performance.getEntriesByName('la-catalog-ready').length > 0")
+        assert tab.page.locator("form.la-filters").is_visible()  # the filters are ready without the HTML
+        assert tab.page.evaluate(f"document.getElementById({later[-1]!r})") is None
+        assert held  # the rows' HTML was asked for, and held
+        tab.page.unroute(
+            "**/catalog-rows-html.json"
+        )  # the held requests go on (unroute lets them), later ones too
+        tab.page.wait_for_function(shown, arg=later[-1], timeout=10_000)
+        assert _visible_rows(tab) == family[: len(_visible_rows(tab))]
 
 
 def test_without_javascript_every_lora_of_a_large_catalog_is_reachable(

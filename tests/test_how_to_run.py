@@ -479,7 +479,7 @@ def test_the_13b_choice_keeps_no_14b_lora_and_says_so(catalog: Catalog, pages: d
     assert found[f"loads:{small.id}"][1] == "loads on Wan 2.1 T2V 1.3B (none)"
     _, _, models, rows = json.loads(pages["catalog-rows.json"])
     at = models.index(small.id)
-    assert [row[0] for row in rows if row[6][at] == "1" or row[4][at] in "fp"] == []
+    assert [row[0] for row in rows if row[5][at] == "1" or row[3][at] in "fp"] == []
     every = [
         m
         for m in catalog.models

@@ -16,6 +16,7 @@ import pytest
 
 from generator.catalog.snapshot import LinkFact, Snapshot, link_key, load_snapshot
 from generator.catalog.validate import load_catalog
+from generator.site.catalog_page import FIRST_ROWS
 from generator.site.commands import hf_command
 from generator.site.filters import fenced, human_size, md
 from generator.site.render import render_pages
@@ -31,7 +32,7 @@ def _catalog_fits(rows_json: str) -> dict[str, list[str]]:
     """Each catalog row's fit as the page's JSON gives it to the filter, as `model:answer` tokens, by LoRA id."""
     _, _, models, rows = json.loads(rows_json)
     answers = {"f": "fits", "p": "partial", "n": "no", "u": "unknown"}
-    return {row[0]: [f"{m}:{answers[a]}" for m, a in zip(models, row[4], strict=True)] for row in rows}
+    return {row[0]: [f"{m}:{answers[a]}" for m, a in zip(models, row[3], strict=True)] for row in rows}
 
 
 def _render(data: Path) -> dict[str, str]:
@@ -99,8 +100,9 @@ def test_user_strings_are_escaped(tmp_path: Path) -> None:
     pages = _render(data)
     assert "<script>" not in pages["catalog.md"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt; | [x](javascript:alert(1))" in pages["catalog.md"]
-    row = next(row for row in json.loads(pages["catalog-rows.json"])[3] if row[0] == "fusionx-t2v-14b")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row[1]  # the row's HTML, escaped like the table's
+    ids = [row[0] for row in json.loads(pages["catalog-rows.json"])[3]]
+    row = json.loads(pages["catalog-rows-html.json"])[1][ids.index("fusionx-t2v-14b")]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row  # the row's HTML, escaped like the table's
     assert "<img" not in pages["combinations.md"]
     assert r"&lt;img src=x onerror=alert\(1\)&gt; \[x\]\(javascript:y\)" in pages["combinations.md"]
 
@@ -395,7 +397,7 @@ def test_for_my_model_offers_made_for_and_loads_on_each_base_model_that_narrows(
         assert " 1 made for it do not" not in empty
     _, _, models, rows = json.loads(pages["catalog-rows.json"])
     for row in rows:
-        made = {model for model, digit in zip(models, row[6], strict=True) if digit == "1"}
+        made = {model for model, digit in zip(models, row[5], strict=True) if digit == "1"}
         assert made == set(rules.made_for(data.lora(row[0]))) & set(models), row[0]
     tokens = _catalog_fits(pages["catalog-rows.json"])["fusionx-t2v-14b"]  # what the page's filter reads
     assert "wan21-t2v-1.3b:no" in tokens
@@ -527,3 +529,15 @@ def test_a_model_name_in_the_not_offered_sentence_stays_text(tmp_path: Path) -> 
     assert "<a " not in shown
     assert "<em>" not in shown
     assert evil in html.unescape(re.sub(r"<[^>]+>", "", shown))
+
+
+def test_the_rows_html_file_holds_each_rows_html_in_the_rows_order() -> None:
+    """catalog-rows-html.json holds one row of HTML per row of catalog-rows.json, in its order; the first rows
+    are those the page's table holds."""
+    pages = _fixture_pages()
+    ids = [row[0] for row in json.loads(pages["catalog-rows.json"])[3]]
+    form, rows = json.loads(pages["catalog-rows-html.json"])
+    assert form == json.loads(pages["catalog-rows.json"])[0]
+    assert [re.match(r'<tr id="([^"]+)">', row)[1] for row in rows] == ids  # type: ignore[index]
+    table = pages["catalog.md"].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert table.split() == "\n".join(rows[:FIRST_ROWS]).split()

@@ -482,7 +482,7 @@ def test_issue_13_reader_site(site: Path) -> None:
     catalog = (site / "catalog" / "index.html").read_text(encoding="utf-8")
     _, _, models, rows = json.loads((site / "catalog-rows.json").read_text(encoding="utf-8"))
     small = models.index("wan21-t2v-1.3b")
-    assert [row[0] for row in rows if row[3] == "no" and row[4][small] == "n"]  # claimed: a 14B name, no
+    assert [row[0] for row in rows if row[2] == "no" and row[3][small] == "n"]  # claimed: a 14B name, no
     assert "dyno" not in catalog.split('data-la-filter="for"', 1)[1].split("</select>", 1)[0]
     combos, hrefs = page_text(site / "combinations" / "index.html")
     html = (site / "combinations" / "index.html").read_text(encoding="utf-8")

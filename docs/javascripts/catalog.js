@@ -1,9 +1,11 @@
 /* The catalog table, at any size: filters, sorting, rows shown as the reader scrolls. No outside requests.
 
    The page holds its first rows as HTML; every row is in a JSON file the table names (data-la-rows, written by
-   generator/site/catalog_page.py, preloaded by the page): [format, filters, models, rows], each row [id, html,
+   generator/site/catalog_page.py, preloaded by the page): [format, filters, models, rows], each row [id,
    [values of the filters], inspected, fit (a letter per model: f fits, p partial, n no, u unknown), sort keys,
-   made for (a digit per model: 1 made for it)].
+   made for (a digit per model: 1 made for it)]; the rows' HTML is in a second file (data-la-html: [format,
+   [html, in the same order]]). The filters are ready once the first is read; a row past the first ones is
+   shown once the second is (until then the table keeps what it shows, and catches up when it arrives).
    Filters and sorting work on that data; the table holds the first rows that pass (LA_STEP more each time the
    reader nears its end), each parsed from its HTML the first time it is shown. So the filters are ready once
    the JSON is read, and a filter repaints a few hundred rows at most, whatever the catalog's size (5,000 rows
@@ -59,19 +61,21 @@ function laItems(table, data) {
   var filters = data[1], models = data[2];
   return data[3].map(function (r) {
     var values = {};
-    filters.forEach(function (name, i) { values[name] = r[2][i]; });
-    return { id: r[0], html: r[1], values: values, inspected: r[3], fit: laFitAnswers(models, r[4]), keys: r[5],
-             made: laMadeFor(models, r[6]), row: present[r[0]] || null, pass: true };
+    filters.forEach(function (name, i) { values[name] = r[1][i]; });
+    return { id: r[0], html: null, values: values, inspected: r[2], fit: laFitAnswers(models, r[3]), keys: r[4],
+             made: laMadeFor(models, r[5]), row: present[r[0]] || null, pass: true };
   });
 }
 
-/* Make the rows of items that have none, from their HTML, in one parse. */
+/* Make the rows of items that have none, from their HTML, in one parse; false while that HTML is not read yet. */
 function laMakeRows(items) {
   var missing = items.filter(function (item) { return !item.row; });
-  if (!missing.length) return;
+  if (!missing.length) return true;
+  if (missing.some(function (item) { return item.html === null; })) return false;
   var body = document.createElement("tbody");
   body.innerHTML = missing.map(function (item) { return item.html; }).join("");
   missing.forEach(function (item, i) { item.row = body.rows[i]; });
+  return true;
 }
 
 /* The table shows the first `limit` items that pass, in the current order; rows whose fit for the chosen model
@@ -84,7 +88,8 @@ function laShow(state) {
     passing += 1;
     if (shown.length < state.limit) shown.push(item);
   });
-  laMakeRows(shown);
+  state.waiting = !laMakeRows(shown);  /* laRowsHtml shows them when their HTML arrives */
+  if (state.waiting) return;
   var chosen = state.fits ? state.fits.value : "";
   var model = chosen.slice(chosen.indexOf(":") + 1);
   shown.forEach(function (item) {
@@ -185,8 +190,11 @@ function laShowTarget(state) {
     state.limit = position + LA_STEP;
     laShow(state);
   }
-  /* the browser's own jump happened before the rows were read (filters reorder them): go to the row now */
+  /* the browser's own jump happened before the rows were read (filters reorder them): go to the row now, or,
+     while the table waits for the rows' HTML, once it has arrived (laRowsHtml) */
   var row = document.getElementById(id);
+  state.target = state.waiting || !row;
+  if (state.target) return;
   row.scrollIntoView();
   /* rows above it had estimated heights (content-visibility): once drawn, its place moved; go there again */
   requestAnimationFrame(function () { requestAnimationFrame(function () { row.scrollIntoView(); }); });
@@ -237,20 +245,41 @@ function laShowList(table) {
   list.after(shown);
 }
 
-function laCatalogPage(form) {
-  var table = document.getElementById(form.dataset.laFilters);
-  if (!table || !table.dataset.laRows) return;
-  fetch(new URL(table.dataset.laRows, window.location.href))
+/* One of the page's JSON files, read and checked: [LA_FORMAT, …]. */
+function laJson(address) {
+  return fetch(new URL(address, window.location.href))
     .then(function (response) {
-      if (!response.ok) throw new Error("catalog rows: HTTP " + response.status);
+      if (!response.ok) throw new Error(address + ": HTTP " + response.status);
       return response.json();
     })
     .then(function (data) {
-      if (!Array.isArray(data) || data[0] !== LA_FORMAT) throw new Error("catalog rows: not format " + LA_FORMAT);
+      if (!Array.isArray(data) || data[0] !== LA_FORMAT) throw new Error(address + ": not format " + LA_FORMAT);
       return data;
-    })
-    .then(function (data) { if (document.body.contains(table)) laCatalogRows(form, table, data); },
-          function () { laShowList(table); });
+    });
+}
+
+function laCatalogPage(form) {
+  var table = document.getElementById(form.dataset.laFilters);
+  if (!table || !table.dataset.laRows || !table.dataset.laHtml) return;
+  var rows = laJson(table.dataset.laRows);  /* read first: the filters need only these */
+  var html = laJson(table.dataset.laHtml);  /* asked for at once: both files come together */
+  html.catch(function () {});  /* a failure is handled below, or not needed when the page has gone or failed */
+  rows
+    .then(function (data) {
+      if (!document.body.contains(table)) return;
+      var state = laCatalogRows(form, table, data);
+      html.then(function (rows) { laRowsHtml(state, rows[1]); }, function () { laShowList(table); });
+    }, function () { laShowList(table); });
+}
+
+/* The rows' HTML has arrived: every item gets its own, and a table waiting for some is shown. */
+function laRowsHtml(state, rows) {
+  if (rows.length !== state.items.length) { laShowList(state.table); return; }
+  state.items.forEach(function (item, i) { item.html = rows[i]; });
+  if (window.performance && performance.mark) performance.mark("la-catalog-html");  /* for the benchmark */
+  if (!document.body.contains(state.table)) return;
+  if (state.waiting) laShow(state);
+  if (state.target) laShowTarget(state);
 }
 
 function laCatalogRows(form, table, data) {
@@ -277,6 +306,7 @@ function laCatalogRows(form, table, data) {
   laApplyFilters(state);
   laShowTarget(state);
   if (window.performance && performance.mark) performance.mark("la-catalog-ready");  /* for the benchmark */
+  return state;
 }
 
 window.addEventListener("popstate", function () {

@@ -1,12 +1,14 @@
 """The catalog page at any size: the first FIRST_ROWS rows as HTML in its table, every row in compact JSON
-(catalog-rows.json) that docs/javascripts/catalog.js filters, sorts and shows as the reader scrolls, and a list
-of the other LoRAs for a reader without JavaScript (issue 25 point 5).
+that docs/javascripts/catalog.js filters, sorts and shows as the reader scrolls, and a list of the other LoRAs
+for a reader without JavaScript (issue 25 point 5). What the filters and sorting read (catalog-rows.json) and
+the rows' HTML (catalog-rows-html.json) are two files: the filters are ready once the first is read, a fifth of
+the bytes, while the HTML, needed only for rows past the first ones, is still on its way.
 
 At 5,000 LoRAs the whole table as HTML took the browser 3 s to parse before the filters were ready, and every
 filter restyled thousands of rows; even as the text of one element, 9 MB of JSON took 0.4 s to parse. The
-JSON is a file of its own, which the page asks for early (a preload link) and JSON.parse reads in tens of ms;
-the page then holds the rows it shows, a few hundred at most. The JSON is ``[format, filters, models, rows]``,
-each row ``[id, html, [filter values], inspected, fit, sort keys, made for]``; the fit is one letter per base
+JSON is in files of their own, which the page asks for early (preload links); the page then holds the rows it
+shows, a few hundred at most. The rows' JSON is ``[format, filters, models, rows]``, each row ``[id, [filter
+values], inspected, fit, sort keys, made for]``, and the HTML's ``[format, [html of each row, in that order]]``; the fit is one letter per base
 model of `models` (f fits, p partial, n no, u unknown), made for one digit per model (1: made for it). Between context and render in the site stage (… → context →
 catalog_json → feed → catalog_page → render): pure functions of the views and of each row's HTML, which
 render.py renders once per LoRA from templates/_catalog_row.j2 (the same HTML whether the row comes from the
@@ -64,6 +66,8 @@ class CatalogRows:
     first: tuple[Markup, ...]
     rest: tuple[m.Lora, ...]
     json: str
+    html_json: str
+    """The rows' HTML, in the order of `json`'s rows."""
     choices: FitChoices | None = None
     """The model filter's choices (issue 22 point 3)."""
 
@@ -80,22 +84,28 @@ def catalog_rows(
         [
             [
                 view.lora.id,
-                html.strip(),
                 [_filter_value(view.lora, name) for name in FILTERS],
                 "no" if view.facts is None else "yes",
                 _fit_letters(view, models),
                 key,
                 _made_for(view, models),
             ]
-            for view, key, html in zip(views, keys, rows, strict=True)
+            for view, key in zip(views, keys, strict=True)
         ],
     ]
+    html = [ROWS_FORMAT, [row.strip() for row in rows]]
     return CatalogRows(
         first=tuple(Markup(html.strip()) for html in rows[:FIRST_ROWS]),  # noqa: S704 - rendered, escaped rows
         rest=tuple(view.lora for view in views[FIRST_ROWS:]),
-        json=json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n",
+        json=_compact(data),
+        html_json=_compact(html),
         choices=fit_choices(views),
     )
+
+
+def _compact(data: object) -> str:
+    """JSON without spaces, characters as they are (the files are UTF-8)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _fit_letters(view: LoraView, models: list[str]) -> str:

@@ -45,7 +45,9 @@ AS_OF = "_as_of.j2"
 CATALOG_ROW = "_catalog_row.j2"
 CATALOG_PAGE = "catalog.md"
 ROWS_JSON = "catalog-rows.json"
-"""Every catalog row, for the catalog page's script (generator.site.catalog_page)."""
+"""Every catalog row's filter values and sort keys, for the catalog page's script (generator.site.catalog_page)."""
+ROWS_HTML = "catalog-rows-html.json"
+"""Every catalog row's HTML, in the same order."""
 MODEL_PAGE = "model.md.j2"
 CATALOG_JSON = "catalog.json"
 
@@ -151,9 +153,12 @@ def _render(ctx: Context, paths: list[str]) -> dict[str, str]:
     rendered = {path: _render_one(env, ctx, path) for path in paths if path != CATALOG_PAGE}
     if CATALOG_PAGE in paths:  # the catalog page and its rows' JSON, from the same rendered rows
         rows = _catalog_rows(env, ctx)
-        page = env.get_template(PAGES[CATALOG_PAGE]).render(ctx=ctx, c=ctx.catalog, rows=rows, data=ROWS_JSON)
+        page = env.get_template(PAGES[CATALOG_PAGE]).render(
+            ctx=ctx, c=ctx.catalog, rows=rows, data=ROWS_JSON, html=ROWS_HTML
+        )
         rendered[CATALOG_PAGE] = page + _footer(env, ctx, CATALOG_PAGE)
         rendered[ROWS_JSON] = rows.json
+        rendered[ROWS_HTML] = rows.html_json
     return rendered
 
 
