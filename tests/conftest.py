@@ -22,7 +22,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -91,19 +91,30 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return import_afresh(tmp_path_factory.mktemp("imported"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", name="catalog")
 def project_catalog() -> Catalog:
-    """The project's own catalog (data/), loaded once per test process (read it, do not change it)."""
+    """The project's own catalog (data/), loaded once per test process (read it, do not change it). Modules
+    about another catalog (test_pages: the fixture catalog) define their own `catalog` and `pages`."""
     from generator.catalog.validate import load_catalog
 
     return load_catalog(ROOT / "data", ROOT)
 
 
-@pytest.fixture(scope="session")
-def project_pages(project_catalog: Catalog) -> dict[str, str]:
+@pytest.fixture(scope="session", name="pages")
+def project_pages(catalog: Catalog) -> dict[str, str]:
     """Every file `generator build` renders from the project's catalog and committed snapshot, by path under
     docs/, rendered once per test process (read them, do not change them)."""
     from generator.catalog.snapshot import read_snapshot
     from generator.site.render import render_pages
 
-    return render_pages(project_catalog, read_snapshot(ROOT))
+    return render_pages(catalog, read_snapshot(ROOT))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium for the browser tests (tests.browsing): skipped where it is not installed, a
+    failure in CI, which installs it."""
+    from tests.browsing import chromium_or_skip
+
+    with chromium_or_skip() as launched:
+        yield launched

@@ -21,7 +21,7 @@ from bench.bench_render import make_catalog
 from generator.catalog.snapshot import LinkFact, Snapshot, dump_snapshot, link_key
 from generator.catalog.validate import load_catalog
 from generator.site.catalog_page import FIRST_ROWS
-from tests.browsing import Tab, chromium_or_skip, open_tab, serve_folder
+from tests.browsing import Tab, open_tab, serve_folder
 from tests.catalog_scenario import facts_json
 from tests.safetensors_factory import make_lora_header
 from tests.sitebuild import ROOT, build_site, make_project
@@ -75,12 +75,6 @@ def _site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _base_url(site: Path) -> Iterator[str]:
     with serve_folder(site) as url:
         yield url
-
-
-@pytest.fixture(scope="module", name="browser")
-def _browser() -> Iterator[Any]:
-    with chromium_or_skip() as browser:
-        yield browser
 
 
 @pytest.fixture(name="tab")

@@ -23,16 +23,6 @@ from tests.test_pages import links, plain
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(name="catalog")
-def _catalog(project_catalog: Catalog) -> Catalog:
-    return project_catalog
-
-
-@pytest.fixture(name="pages")
-def _pages(project_pages: dict[str, str]) -> dict[str, str]:
-    return project_pages
-
-
 def card(pages: dict[str, str], recipe_id: str) -> str:
     """A recipe's card on the Setups page: from its heading to the next heading."""
     page = pages["setups.md"]

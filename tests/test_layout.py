@@ -269,11 +269,11 @@ def test_no_source_file_is_ignored_by_git() -> None:
     assert done.stdout.split() == []
 
 
-def test_every_generated_file_is_ignored_by_git(project_pages: dict[str, str]) -> None:
+def test_every_generated_file_is_ignored_by_git(pages: dict[str, str]) -> None:
     """What `build` writes into docs/ (pages, catalog.json, workflows, the feed) never shows as a change to commit."""
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
-    generated = sorted(f"docs/{path}" for path in project_pages)
+    generated = sorted(f"docs/{path}" for path in pages)
     assert {
         "docs/feed.xml",
         "docs/catalog.json",

@@ -34,16 +34,6 @@ SHA_A, SHA_B = "a" * 64, "b" * 64
 DYNO = "wan22-t2v-a14b-4steps-250928-dyno-high"
 
 
-@pytest.fixture(name="catalog")
-def _catalog(project_catalog: Catalog) -> Catalog:
-    return project_catalog
-
-
-@pytest.fixture(name="pages")
-def _pages(project_pages: dict[str, str]) -> dict[str, str]:
-    return project_pages
-
-
 @pytest.fixture(name="root")
 def _root(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "data", tmp_path / "data")

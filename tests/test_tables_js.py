@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.browsing import Tab, chromium_or_skip, open_tab, serve_folder
+from tests.browsing import Tab, open_tab, serve_folder
 
 pytestmark = [pytest.mark.browser]
 
@@ -41,12 +41,6 @@ def _base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (folder / "index.html").write_text(PAGE.replace("{scripts}", scripts), encoding="utf-8")
     with serve_folder(folder) as url:
         yield url
-
-
-@pytest.fixture(scope="module", name="browser")
-def _browser() -> Iterator[Any]:
-    with chromium_or_skip() as browser:
-        yield browser
 
 
 @pytest.fixture(name="tab")

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from generator.catalog.recipes import Recipe
@@ -205,16 +204,6 @@ def _card_stage(stage: Any) -> dict[str, Any]:
 
 def _ran(stage: dict[str, Any]) -> dict[str, Any]:
     return {"model": stage["model"], "loras": tuple((f, _r(s)) for f, s in stage["loras"])}
-
-
-@pytest.fixture(name="catalog")
-def _catalog(project_catalog: Catalog) -> Catalog:
-    return project_catalog
-
-
-@pytest.fixture(name="pages")
-def _pages(project_pages: dict[str, str]) -> dict[str, str]:
-    return project_pages
 
 
 def _made(pages: dict[str, str], recipe: Recipe) -> Json:
