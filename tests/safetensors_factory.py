@@ -355,3 +355,22 @@ def fixture_header(name: str, **overrides: int) -> bytes:
     """Serialized header of a key-list fixture (see :func:`load_key_list`)."""
     tensors, metadata = load_key_list(name, **overrides)
     return serialize_header(tensors, metadata)
+
+
+def full_model_header(blocks: int = 40) -> bytes:
+    """A Wan 14B diffusion model's header as ComfyUI's repackaged checkpoints name it: weights, no LoRA key."""
+    tensors: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for block in range(blocks):
+        for part in (
+            "self_attn.q",
+            "self_attn.k",
+            "self_attn.v",
+            "self_attn.o",
+            "cross_attn.q",
+            "cross_attn.o",
+        ):
+            tensors[f"model.diffusion_model.blocks.{block}.{part}.weight"] = ("F8_E4M3", (5120, 5120))
+            tensors[f"model.diffusion_model.blocks.{block}.{part}.bias"] = ("BF16", (5120,))
+        tensors[f"model.diffusion_model.blocks.{block}.modulation"] = ("F32", (1, 6, 5120))
+    tensors["model.diffusion_model.patch_embedding.weight"] = ("BF16", (5120, 16, 1, 2, 2))
+    return serialize_header(tensors)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from generator.cli import main
 
@@ -86,3 +87,11 @@ def page_text(page: Path) -> tuple[str, list[str]]:
     parser.feed(page.read_text(encoding="utf-8"))
     text = re.sub(r"\s+", " ", html.unescape(" ".join(parser.parts)))
     return text, parser.hrefs
+
+
+def catalog_fits(rows: list[Any]) -> dict[str, dict[str, str]]:
+    """Each catalog row's fit per base model (fits, partial, no, unknown), by LoRA id, from the rows' JSON as
+    the catalog page's script reads it (generator.site.catalog_page: a letter per model)."""
+    _, _, models, entries = rows
+    answers = {"f": "fits", "p": "partial", "n": "no", "u": "unknown"}
+    return {row[0]: dict(zip(models, (answers[a] for a in row[3]), strict=True)) for row in entries}

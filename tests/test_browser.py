@@ -24,7 +24,7 @@ from generator.site.catalog_page import FIRST_ROWS
 from tests.browsing import Tab, open_tab, serve_folder
 from tests.catalog_scenario import facts_json
 from tests.safetensors_factory import make_lora_header
-from tests.sitebuild import ROOT, build_site, make_project
+from tests.sitebuild import ROOT, build_site, catalog_fits, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -145,13 +145,11 @@ def _loras(site: Path) -> dict[str, Any]:
 
 def _fits(tab: Tab) -> dict[str, dict[str, str]]:
     """Each catalog row's fit per base model, as the page's JSON gives it to the filter (a letter per model)."""
-    _, _, models, rows = tab.page.evaluate(
-        "fetch(document.getElementById('la-catalog').dataset.laRows).then(response => response.json())"
+    return catalog_fits(
+        tab.page.evaluate(
+            "fetch(document.getElementById('la-catalog').dataset.laRows).then(response => response.json())"
+        )
     )
-    answers = {"f": "fits", "p": "partial", "n": "no", "u": "unknown"}
-    return {
-        row[0]: {model: answers[letter] for model, letter in zip(models, row[3], strict=True)} for row in rows
-    }
 
 
 def test_filters_hide_rows(tab: Tab, loras: dict[str, Any]) -> None:
@@ -503,9 +501,10 @@ _FOCUSED = """async () => {
 }"""
 
 
-def _focus_stops(tab: Tab) -> list[str]:
+def _focus_stops(tab: Tab) -> tuple[list[str], int]:
     """Tab through the page: the focus stops outside Material's search dialog that are not on screen, and those
-    of a kind (tag and classes) whose first stop looks the same focused and blurred (a screenshot of each)."""
+    of a kind (tag and classes) whose first stop looks the same focused and blurred (a screenshot of each); and
+    how many stops there were (none would mean the keyboard reaches nothing)."""
     invisible: list[str] = []
     seen: set[str] = set()
     kinds: set[str] = set()
@@ -513,7 +512,7 @@ def _focus_stops(tab: Tab) -> list[str]:
         tab.page.keyboard.press("Tab")
         stop = tab.page.evaluate(_FOCUSED)
         if stop is None or f"{stop['name']} {stop['box']}" in seen:  # back at the start
-            return invisible
+            return invisible, len(seen)
         seen.add(f"{stop['name']} {stop['box']}")
         if stop["search"] or (stop["shown"] and stop["kind"] in kinds):
             continue
@@ -536,7 +535,7 @@ def _focus_stops(tab: Tab) -> list[str]:
         tab.page.evaluate("() => laFocused.focus({focusVisible: true})")
         if focused == blurred:
             invisible.append(stop["name"] + " (no focus indicator)")
-    return invisible
+    return invisible, len(seen)
 
 
 @pytest.mark.parametrize("width", [DESKTOP["width"], PHONE["width"]])
@@ -546,13 +545,17 @@ def test_no_focus_stop_is_invisible(browser: Any, base_url: str, width: int) -> 
     phone = width == PHONE["width"]
     viewport = PHONE if phone else DESKTOP
     found: dict[str, list[str]] = {}
+    stops: dict[str, int] = {}
     with open_tab(browser, base_url, "light", viewport, touch=phone) as tab:
         for name, path in {**MAIN_PAGES, "changes": "changes/"}.items():
             tab.open(path)
-            invisible = _focus_stops(tab)
+            invisible, stops[name] = _focus_stops(tab)
             if invisible:
                 found[name] = invisible
     assert found == {}
+    assert min(stops.values()) >= 10, (
+        stops
+    )  # the keyboard reaches header, links, footer: 21 to 104 stops a page
 
 
 def test_screenshots_of_the_main_pages(browser: Any, base_url: str) -> None:

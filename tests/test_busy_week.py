@@ -25,7 +25,7 @@ from generator.hub.check import Outcome
 from tests.catalog_scenario import KIJAI, populate
 from tests.checking import run_check
 from tests.hub_emulator import HubEmulator
-from tests.safetensors_factory import file_size, make_lora_header, serialize_header
+from tests.safetensors_factory import file_size, full_model_header, make_lora_header
 
 FOLDER = "LoRAs/Wan22-Lightning"
 NEW_LORAS = [
@@ -44,16 +44,6 @@ def _week(day: int) -> str:
     return (dt.datetime(2026, 12, 7) + dt.timedelta(days=7 * day)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _full_model_header() -> bytes:
-    """A repackaged Wan 14B checkpoint's header: blocks' weights and biases, no LoRA key."""
-    tensors: dict[str, tuple[str, tuple[int, ...]]] = {}
-    for block in range(40):
-        for part in ("self_attn.q", "self_attn.k", "self_attn.v", "self_attn.o", "ffn.0", "ffn.2"):
-            tensors[f"model.diffusion_model.blocks.{block}.{part}.weight"] = ("F8_E4M3", (5120, 5120))
-            tensors[f"model.diffusion_model.blocks.{block}.{part}.bias"] = ("BF16", (5120,))
-    return serialize_header(tensors)
-
-
 def _busy_week(hub: HubEmulator) -> None:
     """What appears on the Hub in one busy week."""
     lora = make_lora_header("wan2.2-t2v-a14b", "comfyui", 64, "F16")
@@ -61,7 +51,7 @@ def _busy_week(hub: HubEmulator) -> None:
         hub.add_lfs_file(KIJAI, path, size=file_size(lora), header=lora)
     small = make_lora_header("wan2.1-t2v-14b", "comfyui", 16, "BF16")
     hub.add_lfs_file(KIJAI, DASH, size=file_size(small), header=small)
-    model = _full_model_header()
+    model = full_model_header()
     hub.add_lfs_file(KIJAI, MODEL, size=file_size(model), header=model)
 
 

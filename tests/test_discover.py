@@ -24,7 +24,7 @@ from generator.hub.retry import Retrier
 from tests.catalog_scenario import KIJAI, populate
 from tests.checking import FAST, T1, T2, T3, run_check
 from tests.hub_emulator import HubEmulator
-from tests.safetensors_factory import file_size, make_lora_header, serialize_header
+from tests.safetensors_factory import file_size, full_model_header, make_lora_header, serialize_header
 
 FOLDER = "LoRAs/Wan22-Lightning"
 NEW = f"{FOLDER}/Wan22_A14B_T2V_HIGH_Lightning_8steps_lora_251201_rank64_fp16.safetensors"
@@ -184,25 +184,6 @@ def test_whatever_the_hub_lists_the_snapshot_written_loads_back(
 # --- issue 26, point 3: dismissals, files that are no LoRA, bounded candidates, fair header reads ---------
 
 FUSIONX_FOLDER = ("vrgamedevgirl84/Wan14BT2VFusioniX", "FusionX_LoRa")
-
-
-def full_model_header(blocks: int = 40) -> bytes:
-    """A Wan 14B diffusion model's header as ComfyUI's repackaged checkpoints name it: weights, no LoRA key."""
-    tensors: dict[str, tuple[str, tuple[int, ...]]] = {}
-    for block in range(blocks):
-        for part in (
-            "self_attn.q",
-            "self_attn.k",
-            "self_attn.v",
-            "self_attn.o",
-            "cross_attn.q",
-            "cross_attn.o",
-        ):
-            tensors[f"model.diffusion_model.blocks.{block}.{part}.weight"] = ("F8_E4M3", (5120, 5120))
-            tensors[f"model.diffusion_model.blocks.{block}.{part}.bias"] = ("BF16", (5120,))
-        tensors[f"model.diffusion_model.blocks.{block}.modulation"] = ("F32", (1, 6, 5120))
-    tensors["model.diffusion_model.patch_embedding.weight"] = ("BF16", (5120, 16, 1, 2, 2))
-    return serialize_header(tensors)
 
 
 def _dismiss(root: Path, *paths: str) -> None:

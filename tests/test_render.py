@@ -22,6 +22,7 @@ from generator.site.filters import fenced, human_size, md
 from generator.site.render import render_pages
 from tests.catalog_scenario import facts_json
 from tests.safetensors_factory import make_lora_header
+from tests.sitebuild import catalog_fits
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
@@ -30,9 +31,8 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 def _catalog_fits(rows_json: str) -> dict[str, list[str]]:
     """Each catalog row's fit as the page's JSON gives it to the filter, as `model:answer` tokens, by LoRA id."""
-    _, _, models, rows = json.loads(rows_json)
-    answers = {"f": "fits", "p": "partial", "n": "no", "u": "unknown"}
-    return {row[0]: [f"{m}:{answers[a]}" for m, a in zip(models, row[3], strict=True)] for row in rows}
+    fits = catalog_fits(json.loads(rows_json))
+    return {lora: [f"{m}:{answer}" for m, answer in by_model.items()] for lora, by_model in fits.items()}
 
 
 def _render(data: Path) -> dict[str, str]:

@@ -57,11 +57,6 @@ class Fit:
         return self.answer in FITTING
 
     @property
-    def token(self) -> str:
-        """``model-id:answer:basis``, the form of the catalog rows' data-fit attribute."""
-        return f"{self.model}:{self.answer}:{self.basis}"
-
-    @property
     def counts_text(self) -> str:
         """``1053 of 1261 patches applied, 290 keys not loaded``: the counts behind a verified answer, short
         enough for a table cell; empty for a claimed answer or facts stored before the counts were."""
@@ -174,6 +169,7 @@ class FitRules:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._claims: dict[str, Claims] = {}
+        self._placed: dict[str, tuple[tuple[Architecture, ...], str]] = {}
         self._cited = _cited_models(catalog)
         self._made_for: dict[str, tuple[str, ...]] = {}
 
@@ -185,6 +181,13 @@ class FitRules:
             found = self._claims[lora.id] = completed(name, lora.generation, lora.task)
         return found
 
+    def placed(self, lora: m.Lora) -> tuple[tuple[Architecture, ...], str]:
+        """:func:`placed_architectures` of the LoRA's claims, worked out once per LoRA."""
+        found = self._placed.get(lora.id)
+        if found is None:
+            found = self._placed[lora.id] = placed_architectures(self.claims(lora))
+        return found
+
     def expert(self, lora: m.Lora) -> str | None:
         """The noise expert the entry states, else the one its file name states."""
         return lora.expert or self.claims(lora).noise_level
@@ -192,7 +195,7 @@ class FitRules:
     def candidates(self, lora: m.Lora) -> tuple[Architecture, ...]:
         """The architectures the LoRA may be for: those its claims allow (:func:`placed_architectures`); when
         they leave the size class open, those of the models its citing recipes load it on."""
-        found = placed_architectures(self.claims(lora))[0]
+        found = self.placed(lora)[0]
         if len({a.size_class for a in found}) < 2:
             return found
         cited = {self.catalog.model(model_id).architecture for model_id in self._cited.get(lora.id, ())} - {
@@ -202,7 +205,7 @@ class FitRules:
 
     def claimed_fit(self, lora: m.Lora, model: m.BaseModelEntry) -> Fit:
         """The fit the name (and its citing sources) claim, before a header is read."""
-        return claimed_fit_of(model, self.candidates(lora), placed_architectures(self.claims(lora))[1])
+        return claimed_fit_of(model, self.candidates(lora), self.placed(lora)[1])
 
     def fit(self, lora: m.Lora, model: m.BaseModelEntry, facts: HeaderFacts | None) -> Fit:
         """The verified fit when the header was read, else the claimed one."""

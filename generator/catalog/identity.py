@@ -107,7 +107,9 @@ def identity_warnings(catalog: Catalog, snapshot: Snapshot) -> Iterator[tuple[m.
                 advice = "it is no mirror: remove it, or list it as an entry of its own"
                 yield lora, f"mirror {label(mirror)}: {found.text}; {advice}"
         for other in pairs.get(lora.id, ()):
+            if lora.id > other.id:  # each pair once
+                continue
             found = entry_identity(snapshot, lora, other)
-            if found.state == "identical" and lora.id < other.id:
+            if found.state == "identical":
                 advice = f"list {label(other.file)} as a mirror of this entry and remove data/loras/{other.id}.yaml"
                 yield lora, f"{found.text}; {advice}"

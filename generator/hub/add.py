@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     """Write data/loras/<id>.yaml; exit 2 with one `add: ` line on any refusal."""
     try:
         written = write_entry(
-            args.root, args.url, args.date or dt.date.today(), args.entry_id, getattr(args, "mirror_of", None)
+            args.root, args.url, args.date or dt.date.today(), args.entry_id, args.mirror_of
         )
     except AddError as err:
         print(f"add: {printable(str(err))}", file=sys.stderr)
@@ -298,9 +298,10 @@ def _mirror_target(
     """The entry the file is a mirror of: the one ``--mirror-of`` names (refused when the bytes are known to
     differ), else the one whose file or mirror has the same sha256; None for a new entry."""
     if mirror_of is not None:
-        lora = next((lora for lora in catalog.loras if lora.id == mirror_of), None)
-        if lora is None:
-            raise AddError(f"--mirror-of: no LoRA '{printable(mirror_of)}' in data/loras/")
+        try:
+            lora = catalog.lora(mirror_of)
+        except KeyError:
+            raise AddError(f"--mirror-of: no LoRA '{printable(mirror_of)}' in data/loras/") from None
         theirs = known.get((lora.file.repo, lora.file.path))
         if facts.sha256 is not None and theirs is not None and theirs != facts.sha256:
             raise AddError(

@@ -8,11 +8,11 @@ At 5,000 LoRAs the whole table as HTML took the browser 3 s to parse before the 
 filter restyled thousands of rows; even as the text of one element, 9 MB of JSON took 0.4 s to parse. The
 JSON is in files of their own, which the page asks for early (preload links); the page then holds the rows it
 shows, a few hundred at most. The rows' JSON is ``[format, filters, models, rows]``, each row ``[id, [filter
-values], inspected, fit, sort keys, made for]``, and the HTML's ``[format, [html of each row, in that order]]``; the fit is one letter per base
-model of `models` (f fits, p partial, n no, u unknown), made for one digit per model (1: made for it). Between context and render in the site stage (… → context →
-catalog_json → feed → catalog_page → render): pure functions of the views and of each row's HTML, which
-render.py renders once per LoRA from templates/_catalog_row.j2 (the same HTML whether the row comes from the
-page or from the JSON).
+values], inspected, fit, sort keys, made for]``, and the HTML's ``[format, [html of each row, in that order]]``;
+the fit is one letter per base model of `models` (f fits, p partial, n no, u unknown), made for one digit per
+model (1: made for it). Between context and render in the site stage: pure functions of the views and of each
+row's HTML, which render.py renders once per LoRA from templates/_catalog_row.j2 (the same HTML whether the row
+comes from the page or from the JSON).
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ class CatalogRows:
     json: str
     html_json: str
     """The rows' HTML, in the order of `json`'s rows."""
-    choices: FitChoices | None = None
+    selects: dict[str, tuple[str, ...]]
+    """The values each filter of FILTERS offers, sorted."""
+    choices: FitChoices
     """The model filter's choices (issue 22 point 3)."""
 
 
@@ -99,6 +101,9 @@ def catalog_rows(
         rest=tuple(view.lora for view in views[FIRST_ROWS:]),
         json=_compact(data),
         html_json=_compact(html),
+        selects={
+            name: tuple(sorted({_filter_value(view.lora, name) for view in views})) for name in FILTERS
+        },
         choices=fit_choices(views),
     )
 
@@ -130,11 +135,16 @@ class FitChoice:
 
     value: str
     """'made:<model id>' or 'loads:<model id>': what the filter and the page address hold."""
-    text: str
-    """'made for Wan 2.1 T2V 14B (8)'."""
+    label: str
+    """'made for Wan 2.1 T2V 14B'."""
     count: int
     empty: str
     """What the page says when the choice keeps no LoRA: 'No LoRA in the catalog is made for …; none loads on it.'"""
+
+    @property
+    def text(self) -> str:
+        """The option's text: 'made for Wan 2.1 T2V 14B (8)'."""
+        return f"{self.label} ({self.count or 'none'})"
 
 
 @dataclass(frozen=True)
@@ -152,12 +162,13 @@ def fit_choices(views: Sequence[LoraView]) -> FitChoices:
     loads on a model when ComfyUI applies it fully or in part (verified, or claimed by the name); one whose fit
     nothing tells does not. A choice that keeps every LoRA filters nothing: it is named, not offered."""
     bases = [cell.model for cell in views[0].compat if cell.model.kind == "base"] if views else []
+    fitting = [{fit.model for fit in view.row_fits if fit.fitting} for view in views]
     made: list[FitChoice] = []
     loads: list[FitChoice] = []
     for model in bases:
         counts = {
             "made": sum(model.id in view.made_for for view in views),
-            "loads": sum(model.id in view.fits.split() for view in views),
+            "loads": sum(model.id in fits for fits in fitting),
         }
         made.append(_fit_choice(model, "made", counts, len(views)))
         loads.append(_fit_choice(model, "loads", counts, len(views)))
@@ -165,7 +176,7 @@ def fit_choices(views: Sequence[LoraView]) -> FitChoices:
     return FitChoices(
         made=tuple(choice for choice in made if choice not in every),
         loads=tuple(choice for choice in loads if choice not in every),
-        no_filter=tuple(choice.text.rsplit(" (", 1)[0] for choice in every),
+        no_filter=tuple(choice.label for choice in every),
     )
 
 
@@ -187,10 +198,7 @@ def _fit_choice(model: m.BaseModelEntry, kind: str, counts: dict[str, int], tota
             else f"the {n} made for it do not"
         )
         empty = f"No LoRA in the catalog loads on {model.name}; {other}."
-    count = counts[kind]
-    return FitChoice(
-        f"{kind}:{model.id}", f"{made if kind == 'made' else loads} ({count or 'none'})", count, empty
-    )
+    return FitChoice(f"{kind}:{model.id}", made if kind == "made" else loads, counts[kind], empty)
 
 
 def _filter_value(lora: m.Lora, name: str) -> str:

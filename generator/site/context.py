@@ -206,14 +206,6 @@ class Context:
         """What the LoRA page answers first: how to run it, each value with its source (generator.site.howto)."""
         return self._how.lora(lora, self.lora(lora).siblings)
 
-    def fit_options(self) -> list[m.BaseModelEntry]:
-        """The base models a reader can filter LoRAs by: every model but distilled checkpoints."""
-        return [model for model in self.catalog.models if model.kind == "base"]
-
-    def filter_values(self, field: str) -> list[str]:
-        """The distinct values of a LoRA field, sorted, for the catalog's filter selects."""
-        return sorted({str(getattr(lora, field) or "none") for lora in self.catalog.loras})
-
     def intended_use(self, lora: m.Lora, model: m.BaseModelEntry) -> str:
         """What the LoRA was made for, next to a base model (:meth:`FitRules.made_for`): this model, or the
         models it was made for. A fit is not advice: a high-noise LoRA fits the low-noise expert, yet was not

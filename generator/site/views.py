@@ -84,16 +84,6 @@ class LoraView:
     """The comment's words that qualify its recommendation badge ('very good for 2.1'), shown in the badge."""
 
     @property
-    def fits(self) -> str:
-        """The base models the LoRA fits or partly fits, space-separated (the row's data-fits)."""
-        return " ".join(fit.model for fit in self.row_fits if fit.fitting)
-
-    @property
-    def fit_tokens(self) -> str:
-        """`model:answer:basis` per base model, space-separated (the row's data-fit)."""
-        return " ".join(fit.token for fit in self.row_fits)
-
-    @property
     def folder(self) -> str | None:
         """The folder above the file in its repo, if any."""
         folder, slash, _ = self.lora.file.path.rpartition("/")
